@@ -1,0 +1,58 @@
+# Travesía — two commands for a new machine with only Python, pip and make:
+#   make demo   the app on the embedded default (SQLite), with demo stations and accounts, on 127.0.0.1:8000
+#   make test   the whole suite on SQLite and on a local PostgreSQL 18 (+pgvector) that it starts itself
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PG_TEST_DIR := $(CURDIR)/test-output/pg
+PG_TEST_PORT ?= 54330
+
+.PHONY: demo test test-sqlite test-postgres lint venv dev lock messages clean serve
+
+venv: $(VENV)/.runtime
+dev: $(VENV)/.dev
+
+$(VENV)/.runtime: requirements/runtime.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements/runtime.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e . \
+	  || $(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime requirements/dev.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements/dev.txt
+	touch $@
+
+demo: venv
+	$(BIN)/travesia db upgrade
+	$(BIN)/travesia demo setup
+	@echo "Open http://127.0.0.1:8000 and sign in with an account above (Ctrl-C stops the server)."
+	$(BIN)/travesia serve
+
+serve: venv
+	$(BIN)/travesia serve
+
+lint: dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+test: dev lint test-sqlite test-postgres
+
+test-sqlite: dev
+	$(BIN)/pytest -q
+
+test-postgres: dev
+	scripts/with-test-postgres.sh $(BIN)/pytest -q
+
+lock:
+	$(BIN)/python -m pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --python-version 3.11 --no-header -o requirements/runtime.txt
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --no-header -o requirements/dev.txt
+
+messages: dev
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -k _label -k _ --no-location --sort-output -o test-output/messages.pot .
+	$(BIN)/pybabel update -i test-output/messages.pot -d travesia/locales --no-location --width 110
+
+clean:
+	rm -rf $(VENV) test-output .pytest_cache .ruff_cache

@@ -1,0 +1,169 @@
+"""Shared fixtures. The same tests run on SQLite (default) and on PostgreSQL when
+TRAVESIA_TEST_DATABASE_URL is set (`make test` runs both; CI must not skip either).
+
+Each test runs inside one outer transaction that is rolled back at the end; the application's own commits become
+savepoints inside it. Tests that need real commits (subprocesses, migrations) use ``fresh_database_url``.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
+
+from travesia.app import create_app
+from travesia.auth import accounts
+from travesia.auth.passwords import Hasher
+from travesia.auth.schemas import UserCreate
+from travesia.auth.service import AuthContext
+from travesia.core import migrations
+from travesia.core.crypto import Keyring
+from travesia.core.db import Database
+from travesia.core.principal import Role, cli_principal
+from travesia.core.settings import Settings
+from travesia.stations import service as stations
+from travesia.stations.schemas import StationCreate
+
+PG_URL = os.environ.get("TRAVESIA_TEST_DATABASE_URL")
+PASSWORD = "correct horse battery staple 42"
+TEST_KEY = base64.b64encode(b"k" * 32).decode()
+
+
+def _create_pg_database(admin_url: str) -> str:
+    name = f"travesia_t_{uuid.uuid4().hex[:12]}"
+    engine = create_engine(admin_url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+
+
+def _drop_pg_database(admin_url: str, url: str) -> None:
+    name = make_url(url).database
+    engine = create_engine(admin_url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+@pytest.fixture
+def fresh_database_url(tmp_path: Path) -> Iterator[str]:
+    """An empty database of the backend under test, not yet migrated."""
+    if PG_URL:
+        url = _create_pg_database(PG_URL)
+        yield url
+        _drop_pg_database(PG_URL, url)
+    else:
+        yield f"sqlite:///{tmp_path / 'fresh.db'}"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if PG_URL:
+        url = _create_pg_database(PG_URL)
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    migrations.upgrade(url)
+    yield url
+    if PG_URL:
+        _drop_pg_database(PG_URL, url)
+
+
+@pytest.fixture
+def backend(database_url: str) -> str:
+    return make_url(database_url).get_backend_name()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(
+        data_dir=tmp_path,
+        database_url=database_url,
+        secret_key="test-secret-key-that-is-long-enough-0123456789",  # type: ignore[arg-type]
+        data_keys=f"k1:{TEST_KEY}",  # type: ignore[arg-type]
+        argon2_time_cost=1,
+        argon2_memory_kib=1024,  # fast hashing in tests; production uses RFC 9106's 64 MiB
+    )
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[Database]:
+    engine = Database(database_url).engine
+    connection = engine.connect()
+    outer = connection.begin()
+    try:
+        yield Database(database_url, bind=connection)
+    finally:
+        outer.rollback()
+        connection.close()
+        engine.dispose()
+
+
+@pytest.fixture
+def session(db: Database) -> Iterator:
+    s = db.session()
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def auth_ctx(settings: Settings) -> AuthContext:
+    return AuthContext(settings=settings, hasher=Hasher(1, 1024), keyring=Keyring(settings.keyring_spec))
+
+
+@pytest.fixture
+def app(settings: Settings, db: Database):  # noqa: ANN201
+    return create_app(settings, db)
+
+
+@pytest.fixture
+def client(app) -> Iterator[TestClient]:  # noqa: ANN001
+    # https: the session cookie is Secure, as in production.
+    with TestClient(app, base_url="https://testserver", follow_redirects=False) as c:
+        yield c
+
+
+@pytest.fixture
+def station(session) -> object:  # noqa: ANN001
+    return stations.create_station(
+        session, cli_principal("test"), StationCreate(code="ERM-TEST", name="ERM de prueba", kind="reception", capacity=100)
+    )
+
+
+@pytest.fixture
+def make_user(session, auth_ctx: AuthContext, station):  # noqa: ANN001, ANN201
+    def make(username: str, *roles: Role, stations_: list[str] | None = None, display_name: str = "Usuario Prueba"):
+        data = UserCreate(
+            username=username,
+            display_name=display_name,
+            password=PASSWORD,
+            roles=list(roles),
+            stations=stations_ or [station.code],
+        )
+        user = accounts.create_user(session, auth_ctx, cli_principal("test"), data)
+        session.commit()
+        return user
+
+    return make
+
+
+def csrf_of(client: TestClient, path: str = "/login") -> str:
+    """Load a page and return the CSRF token its forms carry."""
+    page = client.get(path)
+    match = re.search(r'name="csrf_token" value="([0-9a-f]+)"', page.text)
+    assert match, f"no CSRF token on {path} ({page.status_code})"
+    return match.group(1)
+
+
+def login(client: TestClient, username: str, password: str = PASSWORD) -> object:
+    token = csrf_of(client)
+    return client.post("/login", data={"username": username, "password": password, "csrf_token": token})

@@ -1,0 +1,44 @@
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import text
+
+from travesia.core.db import Database, new_id, utcnow
+from travesia.models import Station
+
+
+def test_uuid7_is_time_ordered_and_versioned():
+    ids = [new_id() for _ in range(200)]
+    assert all(i.version == 7 for i in ids)
+    assert len(set(ids)) == 200
+    assert [i.bytes[:6] for i in ids] == sorted(i.bytes[:6] for i in ids)
+
+
+def test_sqlite_runs_in_wal_with_foreign_keys(tmp_path):
+    db = Database(f"sqlite:///{tmp_path / 'x.db'}")
+    with db.transaction() as s:
+        assert s.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert s.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert s.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL
+    db.dispose()
+
+
+def test_datetimes_come_back_aware_in_utc(session):
+    station = Station(code="TZ-TEST", name="tz", kind="reception", created_at=datetime(2026, 1, 2, 3, 4, 5, 6, UTC))
+    session.add(station)
+    session.flush()
+    session.expire_all()
+    again = session.get(Station, station.id)
+    assert again.created_at == datetime(2026, 1, 2, 3, 4, 5, 6, UTC)
+    assert again.created_at.tzinfo is not None
+
+
+def test_naive_datetimes_are_refused(session):
+    session.add(Station(code="NAIVE", name="n", kind="reception", created_at=datetime(2026, 1, 1)))  # noqa: DTZ001
+    with pytest.raises(Exception, match="naive datetime"):
+        session.flush()
+    session.rollback()
+
+
+def test_utcnow_is_aware():
+    assert utcnow().tzinfo is UTC

@@ -1,0 +1,104 @@
+"""The FastAPI application: API and pages of every domain, one middleware, the error handlers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.staticfiles import StaticFiles
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from travesia import __version__
+from travesia.audit import api as audit_api
+from travesia.audit import web as audit_web
+from travesia.auth import admin_web, service
+from travesia.auth import api as auth_api
+from travesia.auth import web as auth_web
+from travesia.auth.guards import NotAuthenticated, PermissionDenied
+from travesia.auth.passwords import Hasher
+from travesia.core.crypto import Keyring
+from travesia.core.db import Database
+from travesia.core.errors import N_, DomainError
+from travesia.core.http import CsrfRefused, RequestContextMiddleware, is_api
+from travesia.core.i18n import gettext_for
+from travesia.core.logging import configure_logging
+from travesia.core.settings import Settings, load_settings
+from travesia.core.templating import render
+from travesia.stations import api as stations_api
+from travesia.stations import web as stations_web
+from travesia.web import shell
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+
+def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
+    settings = settings or load_settings()
+    configure_logging(settings.log_level)
+    app = FastAPI(
+        title="Travesía",
+        version=__version__,
+        description="Registration, screening, protection and programmes for migration authorities.",
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.db = db or Database(settings.sqlalchemy_url, sqlite_synchronous=settings.sqlite_synchronous)
+    app.state.auth = service.AuthContext(
+        settings=settings,
+        hasher=Hasher(settings.argon2_time_cost, settings.argon2_memory_kib),
+        keyring=Keyring(settings.keyring_spec),
+    )
+    app.state.nav = shell.nav_for
+    app.add_middleware(RequestContextMiddleware, settings=settings)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    for router in (
+        shell.router,
+        auth_web.router,
+        admin_web.router,
+        stations_web.router,
+        audit_web.router,
+        auth_api.router,
+        stations_api.router,
+        audit_api.router,
+    ):
+        app.include_router(router)
+    _install_error_handlers(app)
+    return app
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(NotAuthenticated)
+    async def _not_authenticated(request: Request, exc: NotAuthenticated) -> Response:
+        if is_api(request):
+            body = {"detail": gettext_for(request.state.locale)(N_("Authentication required."))}
+            return JSONResponse(body, status_code=401, headers={"WWW-Authenticate": "Bearer"})
+        if request.headers.get("hx-request"):
+            return Response(status_code=401, headers={"HX-Redirect": exc.redirect_to})
+        target = exc.redirect_to
+        if target == "/login" and request.method == "GET" and request.url.path != "/":
+            target = f"/login?next={request.url.path}"
+        return RedirectResponse(target, status_code=303)
+
+    @app.exception_handler(PermissionDenied)
+    async def _denied(request: Request, exc: PermissionDenied) -> Response:
+        message = gettext_for(request.state.locale)(N_("You do not have permission to do this."))
+        if is_api(request):
+            return JSONResponse({"detail": message}, status_code=403)
+        return render(request, "errors/error.html", {"status": 403, "message": message}, status_code=403)
+
+    @app.exception_handler(CsrfRefused)
+    async def _csrf(request: Request, exc: CsrfRefused) -> Response:
+        message = gettext_for(request.state.locale)(
+            N_("The form expired or did not come from this site. Reload the page and try again.")
+        )
+        return render(request, "errors/error.html", {"status": 403, "message": message}, status_code=403)
+
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, exc: DomainError) -> Response:
+        message = gettext_for(request.state.locale)(exc.message, **exc.params)
+        if is_api(request):
+            loc = ["body", *(exc.field.split(".") if exc.field else [])]
+            detail = [{"loc": loc, "msg": message, "type": exc.kind}]
+            return JSONResponse({"detail": detail}, status_code=exc.status_code)
+        return render(request, "errors/error.html", {"status": exc.status_code, "message": message}, exc.status_code)

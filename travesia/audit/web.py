@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import ValidationError
+from starlette.responses import Response
+
+from travesia.audit import service
+from travesia.audit.chain import PROBLEMS
+from travesia.audit.schemas import AuditFilter
+from travesia.auth.guards import Require
+from travesia.core.http import DbSession, verify_csrf
+from travesia.core.i18n import gettext_for
+from travesia.core.permissions import Perm
+from travesia.core.principal import Principal
+from travesia.core.templating import render
+from travesia.core.validation import field_errors
+
+router = APIRouter(prefix="/audit", dependencies=[Depends(verify_csrf)], include_in_schema=False)
+
+
+@router.get("")
+def audit_page(
+    request: Request, session: DbSession, principal: Annotated[Principal, Depends(Require(Perm.AUDIT_READ))]
+) -> Response:
+    raw = {k: v for k, v in request.query_params.items() if k in AuditFilter.model_fields and v}
+    try:
+        query = AuditFilter(**raw)  # type: ignore[arg-type]
+    except ValidationError as error:
+        errors = field_errors(error, gettext_for(request.state.locale))
+        return render(request, "audit/events.html", {"events": [], "filters": raw, "errors": errors}, 422)
+    events = service.list_events(session, principal, query)
+    next_before = events[-1].seq if len(events) == query.limit else None
+    return render(request, "audit/events.html", {"events": events, "filters": raw, "next_before": next_before})
+
+
+@router.post("/verify")
+def verify(
+    request: Request, session: DbSession, principal: Annotated[Principal, Depends(Require(Perm.AUDIT_VERIFY))]
+) -> Response:
+    verdict = service.verify_and_record(session, principal)
+    return render(request, "audit/verdict.html", {"verdict": verdict, "problems": PROBLEMS})

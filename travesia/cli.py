@@ -1,0 +1,73 @@
+"""The `travesia` command."""
+
+from __future__ import annotations
+
+import typer
+
+from travesia import __version__
+from travesia.audit.cli import app as audit_app
+from travesia.auth.cli import app as users_app
+from travesia.core.cli_db import app as db_app
+from travesia.core.console import console, handles_errors, settings
+from travesia.core.settings import settings_table
+from travesia.demo import app as demo_app
+from travesia.stations.cli import app as stations_app
+
+app = typer.Typer(help="Travesía: registration, screening and protection for people in transit.", no_args_is_help=True, pretty_exceptions_enable=False)
+app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
+app.add_typer(stations_app, name="stations")
+app.add_typer(audit_app, name="audit")
+app.add_typer(demo_app, name="demo")
+
+
+@app.command()
+@handles_errors
+def serve(
+    host: str = typer.Option(None, help="Listen address (default TRAVESIA_HOST, 127.0.0.1)."),
+    port: int = typer.Option(None, help="Port (default TRAVESIA_PORT, 8000)."),
+) -> None:
+    """Serve the web application and the API."""
+    import uvicorn
+
+    from travesia.app import create_app
+    from travesia.core.logging import configure_logging
+
+    cfg = settings()
+    configure_logging(cfg.log_level)
+    application = create_app(cfg)
+    uvicorn.run(
+        application,
+        host=host or cfg.host,
+        port=port or cfg.port,
+        log_config=None,
+        access_log=False,
+        proxy_headers=False,
+        server_header=False,
+    )
+
+
+@app.command()
+@handles_errors
+def config() -> None:
+    """Show the settings with their environment variables and current values (secrets hidden)."""
+    cfg = settings()
+    for variable, default, description in settings_table():
+        field = variable.removeprefix("TRAVESIA_").lower()
+        value = getattr(cfg, field)
+        shown = "(set)" if field in {"secret_key", "data_keys"} and value else value
+        console.print(f"[bold]{variable}[/] = {shown}  [dim]{description}[/]", highlight=False)
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    console.print(__version__)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,65 @@
+"""Field encryption with AES-256-GCM and named keys, so keys can be rotated without downtime.
+
+Ciphertext layout: b"TRV1" | key id length (1 byte) | key id | 12-byte nonce | ciphertext+tag. The
+associated data binds a ciphertext to its purpose (e.g. b"totp:<user id>"), so a value cannot be moved
+between rows or columns unnoticed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+MAGIC = b"TRV1"
+
+
+class DecryptionError(Exception):
+    """Ciphertext was altered, bound to another purpose, or made with a key we do not hold."""
+
+
+class Keyring:
+    def __init__(self, keys: dict[str, bytes]) -> None:
+        if not keys:
+            raise ValueError("a keyring needs at least one key")
+        self._keys = dict(keys)
+        self.active_id = next(iter(keys))
+
+    def encrypt(self, plaintext: bytes, *, context: bytes) -> bytes:
+        key_id = self.active_id.encode()
+        nonce = secrets.token_bytes(12)
+        sealed = AESGCM(self._keys[self.active_id]).encrypt(nonce, plaintext, context)
+        return MAGIC + bytes([len(key_id)]) + key_id + nonce + sealed
+
+    def decrypt(self, blob: bytes, *, context: bytes) -> bytes:
+        if not blob.startswith(MAGIC) or len(blob) < len(MAGIC) + 1:
+            raise DecryptionError("not a Travesía ciphertext")
+        id_len = blob[len(MAGIC)]
+        start = len(MAGIC) + 1
+        key_id = blob[start : start + id_len].decode(errors="replace")
+        key = self._keys.get(key_id)
+        if key is None:
+            raise DecryptionError(f"key {key_id!r} is not in the keyring")
+        nonce = blob[start + id_len : start + id_len + 12]
+        try:
+            return AESGCM(key).decrypt(nonce, blob[start + id_len + 12 :], context)
+        except InvalidTag as exc:
+            raise DecryptionError("ciphertext does not authenticate") from exc
+
+    @staticmethod
+    def key_id_of(blob: bytes) -> str:
+        id_len = blob[len(MAGIC)]
+        return blob[len(MAGIC) + 1 : len(MAGIC) + 1 + id_len].decode()
+
+
+def keyed_digest(secret: bytes, purpose: str, value: str) -> str:
+    """HMAC-SHA256 of a value for lookups and counters that must not store the value itself."""
+    return hmac.new(secret, f"{purpose}\x00{value}".encode(), hashlib.sha256).hexdigest()
+
+
+def token_digest(token: str) -> str:
+    """SHA-256 of a high-entropy bearer secret (session or API token): what the database stores."""
+    return hashlib.sha256(token.encode()).hexdigest()

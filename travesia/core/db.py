@@ -1,0 +1,155 @@
+"""Engines, sessions and the column types every model shares.
+
+SQLite is the embedded default (WAL, foreign keys on, BEGIN IMMEDIATE for writing transactions so that a read
+followed by a write never fails half-way with SQLITE_BUSY); PostgreSQL (psycopg 3) is the central store.
+Services never commit: ``Database.transaction()`` (used by the request, job and CLI wrappers) commits once.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import DateTime, Engine, create_engine, event, text
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
+from sqlalchemy.types import TypeDecorator
+
+READONLY = "travesia_readonly"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_id() -> uuid.UUID:
+    """A UUIDv7 (RFC 9562): time-ordered, so inserts stay at the end of B-tree indexes, and unique across
+    stations that create records offline. Python 3.11's uuid module has no uuid7 yet."""
+    millis = time.time_ns() // 1_000_000
+    rand = int.from_bytes(secrets.token_bytes(10), "big")
+    value = (millis & ((1 << 48) - 1)) << 80
+    value |= 0x7 << 76  # version
+    value |= (rand >> 68) << 64  # 12 bits rand_a
+    value |= 0b10 << 62  # variant
+    value |= rand & ((1 << 62) - 1)
+    return uuid.UUID(int=value)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on both databases (SQLite stores them naive; we normalise)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use travesia.core.db.utcnow()")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Database:
+    """One engine and its session factory."""
+
+    def __init__(self, url: str, *, sqlite_synchronous: str = "FULL", bind: Connection | None = None) -> None:
+        self.url = make_url(url)
+        self.dialect = self.url.get_backend_name()
+        if bind is not None:  # tests: everything joins one outer transaction that is rolled back
+            self.engine = bind.engine
+            self._factory = sessionmaker(
+                bind=bind, expire_on_commit=False, join_transaction_mode="create_savepoint"
+            )
+            return
+        if self.dialect == "sqlite":
+            self.engine = _sqlite_engine(url, sqlite_synchronous)
+        else:
+            self.engine = create_engine(
+                url,
+                pool_pre_ping=True,
+                pool_size=int(os.environ.get("TRAVESIA_DB_POOL", "10")),
+                max_overflow=10,
+            )
+        self._factory = sessionmaker(bind=self.engine, expire_on_commit=False)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+    def session(self, *, readonly: bool = False) -> Session:
+        session = self._factory()
+        if readonly:
+            session.connection(execution_options={READONLY: True})
+        return session
+
+    @contextmanager
+    def transaction(self, *, readonly: bool = False) -> Iterator[Session]:
+        """A unit of work: commit on success, roll back on any error."""
+        session = self.session(readonly=readonly)
+        try:
+            yield session
+            if readonly:
+                session.rollback()
+            else:
+                session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def ping(self) -> None:
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _sqlite_engine(url: str, synchronous: str) -> Engine:
+    path = make_url(url).database
+    if path and path != ":memory:":
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    engine = create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": 30},
+        # One connection per checkout: SQLite connections are cheap, and NullPool avoids sharing a connection
+        # between threads that uvicorn's thread pool would otherwise interleave.
+        poolclass=NullPool,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not pysqlite, emit BEGIN (pysqlite's own transaction handling defers it and breaks
+        # SAVEPOINT); see the SQLAlchemy docs, "Serializable isolation / Savepoints / Transactional DDL".
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        # Writers take the lock up front: a deferred transaction that reads and then writes fails with
+        # SQLITE_BUSY_SNAPSHOT when another writer committed in between, and busy_timeout cannot help it.
+        if conn.get_execution_options().get(READONLY):
+            conn.exec_driver_sql("BEGIN")
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine

@@ -1,0 +1,47 @@
+"""Errors that services raise and the edges (API, pages, CLI) translate and render.
+
+Messages are English msgids marked with ``N_`` so Babel extracts them; the edge translates them into the
+caller's language. ``field`` names the input that is wrong, as a dotted path where it is nested.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "mark for translation only"
+    return message
+
+
+class DomainError(Exception):
+    status_code = 400
+
+    def __init__(self, message: str, *, field: str | None = None, **params: Any) -> None:
+        super().__init__(message % params if params else message)
+        self.message = message  # the msgid; translate it with params at the edge
+        self.field = field
+        self.params = params
+
+    @property
+    def kind(self) -> str:
+        return type(self).__name__
+
+
+class InvalidInput(DomainError):
+    status_code = 422
+
+
+class NotFound(DomainError):
+    status_code = 404
+
+
+class Conflict(DomainError):
+    status_code = 409
+
+
+class Forbidden(DomainError):
+    status_code = 403
+
+
+class TooManyAttempts(DomainError):
+    status_code = 429

@@ -1,0 +1,169 @@
+"""HTTP plumbing every domain's routes share: the per-request database session, client address, locale,
+CSRF tokens, and one pure-ASGI middleware for request ids, security headers and request logs."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import time
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from travesia.core.crypto import keyed_digest
+from travesia.core.db import Database
+from travesia.core.i18n import negotiate
+from travesia.core.logging import get_logger
+from travesia.core.settings import Settings
+
+SESSION_COOKIE = "travesia_session"
+CSRF_COOKIE = "travesia_csrf"
+LANG_COOKIE = "travesia_lang"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+log = get_logger("travesia.http")
+
+
+def get_db_session(request: Request) -> Iterator[Session]:
+    """One unit of work per request, committed after the route returns and before the response is sent
+    (the dependency is declared with scope="function"), so an answered write is durable."""
+    db: Database = request.app.state.db
+    with db.transaction() as session:
+        yield session
+
+
+DbSession = Annotated[Session, Depends(get_db_session, scope="function")]
+
+
+def settings_of(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def csrf_token_for(settings: Settings, cookie_value: str) -> str:
+    return keyed_digest(settings.secret, "csrf", cookie_value)
+
+
+def csrf_token(request: Request) -> str:
+    return csrf_token_for(settings_of(request), request.state.csrf_cookie)
+
+
+async def verify_csrf(request: Request) -> None:
+    """Signed double-submit cookie: unsafe requests from pages carry HMAC(secret, csrf cookie) in a form field
+    or header. A cross-site form cannot read the cookie, so it cannot forge the token."""
+    if request.method not in UNSAFE_METHODS:
+        return
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is None and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        form = await request.form()
+        value = form.get(CSRF_FIELD)
+        sent = value if isinstance(value, str) else None
+    cookie = request.cookies.get(CSRF_COOKIE)
+    expected = csrf_token_for(settings_of(request), cookie) if cookie else None
+    if not sent or not expected or not hmac.compare_digest(sent, expected):
+        raise CsrfRefused()
+
+
+class CsrfRefused(Exception):
+    """Rendered as 403 by the application's handler."""
+
+
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"same-origin"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+    (
+        b"content-security-policy",
+        b"default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; "
+        b"frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+    ),
+]
+
+
+class RequestContextMiddleware:
+    """Request id, locale and CSRF cookie on the way in; security headers and one JSON log line on the way out.
+    The log names the route template (``/api/v1/users/{user_id}``), never the raw path or query string."""
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        cookies = _cookies(scope)
+        state = scope.setdefault("state", {})
+        request_id = secrets.token_hex(8)
+        state["request_id"] = request_id
+        state["locale"] = negotiate(
+            cookies.get(LANG_COOKIE), _header(scope, b"accept-language"), self.settings.default_locale
+        )
+        new_csrf = CSRF_COOKIE not in cookies
+        state["csrf_cookie"] = secrets.token_urlsafe(32) if new_csrf else cookies[CSRF_COOKIE]
+        status_holder: dict[str, int] = {}
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status_holder["status"] = message["status"]
+                headers = list(message.get("headers", []))
+                headers.append((b"x-request-id", request_id.encode()))
+                headers.extend(SECURITY_HEADERS)
+                if new_csrf and not scope["path"].startswith(("/api/", "/static/")):
+                    headers.append((b"set-cookie", self._csrf_cookie(state["csrf_cookie"])))
+                message["headers"] = headers
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            route = scope.get("route")
+            log.info(
+                "request",
+                extra={
+                    "request_id": request_id,
+                    "method": scope["method"],
+                    "route": getattr(route, "path", "unmatched"),
+                    "status": status_holder.get("status", 500),
+                    "ms": round((time.perf_counter() - started) * 1000, 2),
+                },
+            )
+
+    def _csrf_cookie(self, value: str) -> bytes:
+        secure = "; Secure" if self.settings.cookie_secure else ""
+        return f"{CSRF_COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict{secure}".encode()
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+def _cookies(scope: Scope) -> dict[str, Any]:
+    raw = _header(scope, b"cookie")
+    if not raw:
+        return {}
+    result = {}
+    for part in raw.split(";"):
+        name, sep, value = part.strip().partition("=")
+        if sep:
+            result[name] = value
+    return result

@@ -1,0 +1,43 @@
+"""The one place that says which roles may do what. Routes declare a permission; this table maps it to roles.
+
+A test walks every route and checks it against this table and a reviewed snapshot
+(tests/auth/route_permissions.txt).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from travesia.core.principal import Role
+
+
+class Perm(StrEnum):
+    ACCOUNT_SELF = "account:self"  # own home page, password, second factor, API tokens, active station
+    STATIONS_READ = "stations:read"
+    STATIONS_MANAGE = "stations:manage"
+    USERS_READ = "users:read"
+    USERS_MANAGE = "users:manage"
+    AUDIT_READ = "audit:read"
+    AUDIT_VERIFY = "audit:verify"
+
+
+ALL_ROLES = frozenset(Role)
+
+ROLE_PERMISSIONS: dict[Perm, frozenset[Role]] = {
+    Perm.ACCOUNT_SELF: ALL_ROLES,
+    Perm.STATIONS_READ: ALL_ROLES,
+    Perm.STATIONS_MANAGE: frozenset({Role.ADMIN}),
+    Perm.USERS_READ: frozenset({Role.ADMIN, Role.SUPERVISOR, Role.AUDITOR}),
+    Perm.USERS_MANAGE: frozenset({Role.ADMIN}),
+    # The auditor watches the administrators too, so admin does not read the trail.
+    Perm.AUDIT_READ: frozenset({Role.AUDITOR}),
+    Perm.AUDIT_VERIFY: frozenset({Role.AUDITOR}),
+}
+
+
+def roles_for(perm: Perm) -> frozenset[Role]:
+    return ROLE_PERMISSIONS[perm]
+
+
+def allows(roles: frozenset[Role], perm: Perm) -> bool:
+    return bool(roles & ROLE_PERMISSIONS[perm])

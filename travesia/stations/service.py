@@ -1,0 +1,36 @@
+"""Use cases of stations."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from travesia.audit import service as audit
+from travesia.core.errors import N_, Conflict, InvalidInput
+from travesia.core.principal import Principal
+from travesia.models import Station
+from travesia.stations import repository
+from travesia.stations.schemas import StationCreate
+
+
+def create_station(session: Session, principal: Principal, data: StationCreate) -> Station:
+    if repository.by_code(session, data.code) is not None:
+        raise Conflict(N_("A station with this code already exists."), field="code")
+    station = repository.add(session, Station(**data.model_dump()))
+    audit.record(session, principal, "station.create", record_type="station", record_id=station.id)
+    return station
+
+
+def list_stations(session: Session) -> list[Station]:
+    return repository.list_all(session)
+
+
+def resolve_codes(session: Session, codes: list[str], *, field: str = "stations") -> list[Station]:
+    """Stations for codes, in the given order; an unknown or inactive code is an input error naming it."""
+    found = repository.by_codes(session, codes)
+    result = []
+    for index, code in enumerate(codes):
+        station = found.get(code.strip().upper())
+        if station is None or not station.active:
+            raise InvalidInput(N_("Unknown station code: %(code)s"), field=f"{field}.{index}", code=code)
+        result.append(station)
+    return result
