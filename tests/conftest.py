@@ -68,10 +68,7 @@ def fresh_database_url(tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if PG_URL:
-        url = _create_pg_database(PG_URL)
-    else:
-        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    url = _create_pg_database(PG_URL) if PG_URL else f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
     migrations.upgrade(url)
     yield url
     if PG_URL:
@@ -121,26 +118,28 @@ def auth_ctx(settings: Settings) -> AuthContext:
 
 
 @pytest.fixture
-def app(settings: Settings, db: Database):  # noqa: ANN201
+def app(settings: Settings, db: Database):
     return create_app(settings, db)
 
 
 @pytest.fixture
-def client(app) -> Iterator[TestClient]:  # noqa: ANN001
+def client(app) -> Iterator[TestClient]:
     # https: the session cookie is Secure, as in production.
     with TestClient(app, base_url="https://testserver", follow_redirects=False) as c:
         yield c
 
 
 @pytest.fixture
-def station(session) -> object:  # noqa: ANN001
+def station(session) -> object:
     return stations.create_station(
-        session, cli_principal("test"), StationCreate(code="ERM-TEST", name="ERM de prueba", kind="reception", capacity=100)
+        session,
+        cli_principal("test"),
+        StationCreate(code="ERM-TEST", name="ERM de prueba", kind="reception", capacity=100),
     )
 
 
 @pytest.fixture
-def make_user(session, auth_ctx: AuthContext, station):  # noqa: ANN001, ANN201
+def make_user(session, auth_ctx: AuthContext, station):
     def make(username: str, *roles: Role, stations_: list[str] | None = None, display_name: str = "Usuario Prueba"):
         data = UserCreate(
             username=username,

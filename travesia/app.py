@@ -14,11 +14,12 @@ from travesia.audit import web as audit_web
 from travesia.auth import admin_web, service
 from travesia.auth import api as auth_api
 from travesia.auth import web as auth_web
-from travesia.auth.guards import NotAuthenticated, PermissionDenied
+from travesia.auth.guards import authenticate
 from travesia.auth.passwords import Hasher
 from travesia.core.crypto import Keyring
 from travesia.core.db import Database
 from travesia.core.errors import N_, DomainError
+from travesia.core.guards import NotAuthenticated, PermissionDenied
 from travesia.core.http import CsrfRefused, RequestContextMiddleware, is_api
 from travesia.core.i18n import gettext_for
 from travesia.core.logging import configure_logging
@@ -41,6 +42,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         docs_url="/api/docs",
         redoc_url=None,
         openapi_url="/api/openapi.json",
+        swagger_ui_oauth2_redirect_url=None,
     )
     app.state.settings = settings
     app.state.db = db or Database(settings.sqlalchemy_url, sqlite_synchronous=settings.sqlite_synchronous)
@@ -50,6 +52,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         keyring=Keyring(settings.keyring_spec),
     )
     app.state.nav = shell.nav_for
+    app.state.authenticate = authenticate
     app.add_middleware(RequestContextMiddleware, settings=settings)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in (

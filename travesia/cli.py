@@ -13,7 +13,11 @@ from travesia.core.settings import settings_table
 from travesia.demo import app as demo_app
 from travesia.stations.cli import app as stations_app
 
-app = typer.Typer(help="Travesía: registration, screening and protection for people in transit.", no_args_is_help=True, pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="Travesía: registration, screening and protection for people in transit.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(stations_app, name="stations")
@@ -52,7 +56,7 @@ def serve(
 def config() -> None:
     """Show the settings with their environment variables and current values (secrets hidden)."""
     cfg = settings()
-    for variable, default, description in settings_table():
+    for variable, _default, description in settings_table():
         field = variable.removeprefix("TRAVESIA_").lower()
         value = getattr(cfg, field)
         shown = "(set)" if field in {"secret_key", "data_keys"} and value else value

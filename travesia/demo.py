@@ -23,7 +23,7 @@ from travesia.stations import repository as station_repo
 from travesia.stations import service as stations
 from travesia.stations.schemas import StationCreate
 
-DEMO_PASSWORD = "selva-cruce-2026-darien"  # demo only: printed by `make demo`, never for real data
+DEMO_PASSWORD = "selva-cruce-2026-darien"  # noqa: S105 - demo only: printed by `make demo`, never for real data
 
 STATIONS = [
     StationCreate(code="SNM-HQ", name="Servicio Nacional de Migración, sede central", kind="headquarters",
@@ -70,7 +70,11 @@ def ensure_users(session: Session, ctx: AuthContext, principal: Principal) -> li
         user = repository.user_by_username(session, username)
         if user is None:
             data = UserCreate(
-                username=username, display_name=name, password=DEMO_PASSWORD, roles=[role], stations=station_codes
+                username=username,
+                display_name=name,
+                password=DEMO_PASSWORD,
+                roles=[role],
+                stations=station_codes,
             )
             user = accounts.create_user(session, ctx, principal, data)
         secret = ""

@@ -1,14 +1,16 @@
 """The audit trail in the database: appended in the same transaction, append-only, tampering found and named."""
 
+import os
 import subprocess
 import sys
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from travesia.audit import service as audit
-from travesia.audit.chain import hashed_fields
+from travesia.audit.chain import event_hash, hashed_fields
 from travesia.core.errors import Conflict
 from travesia.core.principal import cli_principal
 from travesia.models import AuditEvent
@@ -106,12 +108,10 @@ def test_inserted_event_is_named(session, backend):
     for seq in range(base + 6, base + 3, -1):  # make room after event base+3, highest first
         session.execute(text("UPDATE audit_events SET seq = seq + 1 WHERE seq = :s"), {"s": seq})
     session.execute(text("UPDATE audit_chain_head SET seq = seq + 1"))
-    forged = AuditEvent(**{c: getattr(events[2], c) for c in AuditEvent.__table__.columns.keys()})
+    forged = AuditEvent(**{c.key: getattr(events[2], c.key) for c in AuditEvent.__table__.columns})
     forged.seq, forged.action = base + 4, "forged.event"
     forged.event_id = type(events[0].event_id)(int=events[0].event_id.int ^ 1)
     forged.prev_hash = events[2].hash
-    from travesia.audit.chain import event_hash
-
     forged.hash = event_hash(hashed_fields(forged), forged.prev_hash)
     session.expunge_all()
     session.add(forged)
@@ -149,9 +149,6 @@ def test_cli_verify_and_anchor(fresh_database_url, tmp_path):
     assert run("audit", "anchor", "--out", str(tmp_path / "anchor.json")).returncode == 0
     assert run("audit", "verify", "--anchor", str(tmp_path / "anchor.json")).returncode == 0
     # Tamper as the database owner would, then verification must fail and name event 1.
-    from sqlalchemy import create_engine
-    from sqlalchemy.engine import make_url
-
     engine = create_engine(fresh_database_url)
     with engine.begin() as conn:
         if make_url(fresh_database_url).get_backend_name() == "sqlite":
@@ -166,13 +163,15 @@ def test_cli_verify_and_anchor(fresh_database_url, tmp_path):
 
 
 def _cli(env_extra):
-    import os
-
     env = {**os.environ, **env_extra}
 
     def run(*args):
         return subprocess.run(
-            [sys.executable, "-m", "travesia.cli", *args], env=env, capture_output=True, text=True, timeout=120
+            [sys.executable, "-m", "travesia.cli", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
 
     return run

@@ -34,7 +34,7 @@ def test_datetimes_come_back_aware_in_utc(session):
 
 
 def test_naive_datetimes_are_refused(session):
-    session.add(Station(code="NAIVE", name="n", kind="reception", created_at=datetime(2026, 1, 1)))  # noqa: DTZ001
+    session.add(Station(code="NAIVE", name="n", kind="reception", created_at=datetime(2026, 1, 1)))
     with pytest.raises(Exception, match="naive datetime"):
         session.flush()
     session.rollback()

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Query
 
 from travesia.audit import service
 from travesia.audit.schemas import Anchor, AuditEventOut, AuditFilter, AuditPage, VerifyResult
-from travesia.auth.guards import Require
+from travesia.core.guards import Require
 from travesia.core.http import DbSession
 from travesia.core.permissions import Perm
 from travesia.core.principal import Principal

@@ -113,7 +113,10 @@ def verify_links(
             if link.seq > expected_seq:
                 code, detail = "missing", f"event(s) {expected_seq}..{link.seq - 1} missing"
             else:
-                code, detail = "out_of_order", f"sequence number {link.seq} out of order (expected {expected_seq})"
+                code, detail = (
+                    "out_of_order",
+                    f"sequence number {link.seq} out of order (expected {expected_seq})",
+                )
             return Verdict(False, checked, link.seq, link.hash, link.seq, event_id, detail, code)
         if link.prev_hash != expected_prev:
             return _broken(checked, link, event_id, "link_broken")

@@ -41,7 +41,9 @@ def verify(
 
 @app.command("anchor")
 @handles_errors
-def anchor(out: Path = typer.Option(None, "--out", help="Write the anchor here instead of printing it.")) -> None:
+def anchor(
+    out: Path = typer.Option(None, "--out", help="Write the anchor here instead of printing it."),
+) -> None:
     """Export the chain head (sequence number and hash) for the auditor to keep elsewhere."""
     with unit_of_work() as session:
         head = service.anchor(session)

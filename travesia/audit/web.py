@@ -9,7 +9,7 @@ from starlette.responses import Response
 from travesia.audit import service
 from travesia.audit.chain import PROBLEMS
 from travesia.audit.schemas import AuditFilter
-from travesia.auth.guards import Require
+from travesia.core.guards import Require
 from travesia.core.http import DbSession, verify_csrf
 from travesia.core.i18n import gettext_for
 from travesia.core.permissions import Perm

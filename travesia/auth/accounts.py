@@ -8,8 +8,8 @@ from sqlalchemy.orm import Session
 
 from travesia.audit import service as audit
 from travesia.auth import repository
-from travesia.auth.schemas import StationRef, UserCreate, UserOut, UserUpdate
 from travesia.auth import service as auth_service
+from travesia.auth.schemas import StationRef, UserCreate, UserOut, UserUpdate
 from travesia.auth.service import AuthContext, check_new_password
 from travesia.core.db import utcnow
 from travesia.core.errors import N_, Conflict, InvalidInput, NotFound

@@ -10,9 +10,10 @@ from pydantic import ValidationError
 from starlette.responses import RedirectResponse, Response
 
 from travesia.auth import accounts
-from travesia.auth.guards import Require, auth_context
+from travesia.auth.guards import auth_context
 from travesia.auth.schemas import UserCreate, UserUpdate
 from travesia.core.errors import DomainError
+from travesia.core.guards import Require
 from travesia.core.http import DbSession, verify_csrf
 from travesia.core.i18n import gettext_for
 from travesia.core.permissions import Perm
@@ -34,7 +35,12 @@ def users_page(request: Request, session: DbSession, principal: Reader) -> Respo
 
 
 def _new_user_form(request: Request, session: DbSession, values: dict, errors: dict | None = None) -> Response:
-    context = {"roles": list(Role), "stations": stations.list_stations(session), "values": values, "errors": errors}
+    context = {
+        "roles": list(Role),
+        "stations": stations.list_stations(session),
+        "values": values,
+        "errors": errors,
+    }
     return render(request, "admin/user_new.html", context, status_code=422 if errors else 200)
 
 
@@ -54,7 +60,12 @@ def create_user(
     roles: Annotated[list[str] | None, Form()] = None,
     stations_: Annotated[list[str] | None, Form(alias="stations")] = None,
 ) -> Response:
-    values = {"username": username, "display_name": display_name, "roles": roles or [], "stations": stations_ or []}
+    values = {
+        "username": username,
+        "display_name": display_name,
+        "roles": roles or [],
+        "stations": stations_ or [],
+    }
     try:
         data = UserCreate(password=password, **values)  # type: ignore[arg-type]
         user = accounts.create_user(session, auth_context(request), principal, data)

@@ -8,8 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 
 from travesia.auth import accounts, service
-from travesia.auth.guards import Require, auth_context
+from travesia.auth.guards import auth_context
 from travesia.auth.schemas import Me, TokenOut, UserCreate, UserOut, UserUpdate
+from travesia.core.guards import Require
 from travesia.core.http import DbSession
 from travesia.core.permissions import Perm
 from travesia.core.principal import Principal
@@ -72,6 +73,8 @@ def list_tokens(
 
 @router.delete("/tokens/{token_id}", response_model=TokenOut)
 def revoke_token(
-    token_id: uuid.UUID, session: DbSession, principal: Annotated[Principal, Depends(Require(Perm.ACCOUNT_SELF))]
+    token_id: uuid.UUID,
+    session: DbSession,
+    principal: Annotated[Principal, Depends(Require(Perm.ACCOUNT_SELF))],
 ) -> TokenOut:
     return TokenOut.model_validate(service.revoke_token(session, principal, token_id))

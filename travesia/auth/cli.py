@@ -31,7 +31,9 @@ app = typer.Typer(help="User accounts.", no_args_is_help=True)
 
 def auth_context(cfg: Settings) -> AuthContext:
     return AuthContext(
-        settings=cfg, hasher=Hasher(cfg.argon2_time_cost, cfg.argon2_memory_kib), keyring=Keyring(cfg.keyring_spec)
+        settings=cfg,
+        hasher=Hasher(cfg.argon2_time_cost, cfg.argon2_memory_kib),
+        keyring=Keyring(cfg.keyring_spec),
     )
 
 
@@ -87,7 +89,9 @@ def list_users(as_json: bool = typer.Option(False, "--json")) -> None:
 
 
 @app.command("totp-code")
-def totp_code(secret: str = typer.Argument(..., help="Base32 secret shown when the second factor was set up.")) -> None:
+def totp_code(
+    secret: str = typer.Argument(..., help="Base32 secret shown when the second factor was set up."),
+) -> None:
     """Print the current 6-digit code for a TOTP secret (for demos and for testing an authenticator)."""
     try:
         code = pyotp.TOTP(secret.strip().replace(" ", "")).now()

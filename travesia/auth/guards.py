@@ -1,8 +1,7 @@
-"""Route guards: every route declares exactly one, in its signature — ``Public()``, ``Require(Perm.X)`` or
-``SecondFactorStep()``. A test walks the route table and checks each route against the permission table.
+"""How callers are authenticated: pages with the session cookie, ``/api/`` routes with a bearer token; never the
+other way round, so the API needs no CSRF token and a page cannot be driven by a leaked API token.
 
-Pages authenticate with the session cookie, ``/api/`` routes with a bearer token; never the other way round,
-so the API needs no CSRF token and a page cannot be driven by a leaked API token.
+``authenticate`` is plugged into the application as ``app.state.authenticate`` for core's ``Require`` guard.
 """
 
 from __future__ import annotations
@@ -14,25 +13,10 @@ from sqlalchemy.orm import Session
 
 from travesia.auth import service
 from travesia.auth.service import STAGE_ENROL, STAGE_FULL, STAGE_SECOND_FACTOR, AuthContext
+from travesia.core.guards import Guard, NotAuthenticated
 from travesia.core.http import SESSION_COOKIE, DbSession, is_api
-from travesia.core.logging import get_logger
-from travesia.core.permissions import Perm, allows, roles_for
 from travesia.core.principal import Principal
 from travesia.models import User, WebSession
-
-log = get_logger("travesia.auth")
-
-
-class NotAuthenticated(Exception):
-    """401 for the API; for pages, a redirect to the login page or to the pending second-factor step."""
-
-    def __init__(self, redirect_to: str = "/login") -> None:
-        super().__init__(redirect_to)
-        self.redirect_to = redirect_to
-
-
-class PermissionDenied(Exception):
-    """403: authenticated, but no role of the caller holds the route's permission."""
 
 
 @dataclass
@@ -74,39 +58,6 @@ def authenticate(request: Request, session: Session) -> Principal:
     request.state.principal = principal
     request.state.web_session = web_session
     return principal
-
-
-class Guard:
-    """Base class, so the route-table test can find every route's guard among its dependencies."""
-
-    permission: Perm | None = None
-
-    def describe(self) -> str:
-        raise NotImplementedError
-
-
-class Public(Guard):
-    def __call__(self) -> None:
-        return None
-
-    def describe(self) -> str:
-        return "public"
-
-
-class Require(Guard):
-    def __init__(self, permission: Perm) -> None:
-        self.permission = permission
-
-    def __call__(self, request: Request, session: DbSession) -> Principal:
-        principal = authenticate(request, session)
-        if not allows(principal.roles, self.permission):  # type: ignore[arg-type]
-            log.warning("permission denied", extra={"user_id": str(principal.user_id), "perm": self.permission})
-            raise PermissionDenied()
-        return principal
-
-    def describe(self) -> str:
-        roles = ",".join(sorted(roles_for(self.permission)))  # type: ignore[arg-type]
-        return f"{self.permission} [{roles}]"
 
 
 class SecondFactorStep(Guard):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from itertools import pairwise
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -39,7 +40,7 @@ def password_problems(password: str, *, context_words: tuple[str, ...] = ()) -> 
     core = re.sub(r"[\W\d_]+$", "", re.sub(r"^[\W\d_]+", "", lowered))
     if lowered in blocklist() or (core and core in blocklist() and len(core) >= len(lowered) / 2):
         problems.append(N_("This password is too common or has appeared in data breaches."))
-    if len(set(lowered)) <= 3 or _is_sequence(lowered):
+    if len(set(lowered)) <= 3 or _is_sequence(lowered) or _is_repetition(lowered):
         problems.append(N_("Avoid repeated or sequential characters."))
     for word in context_words:
         word = word.lower().strip()
@@ -49,10 +50,17 @@ def password_problems(password: str, *, context_words: tuple[str, ...] = ()) -> 
     return problems
 
 
+def _is_repetition(text: str) -> bool:
+    """'passwordpassword', 'abcabcabcabc': one short chunk repeated adds no strength."""
+    return any(
+        len(text) % size == 0 and text == text[:size] * (len(text) // size) for size in range(1, len(text) // 2 + 1)
+    )
+
+
 def _is_sequence(text: str) -> bool:
     if len(text) < 4:
         return False
-    steps = {ord(b) - ord(a) for a, b in zip(text, text[1:], strict=False)}
+    steps = {ord(b) - ord(a) for a, b in pairwise(text)}
     return steps <= {1} or steps <= {-1}
 
 

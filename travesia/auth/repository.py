@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 from travesia.models import ApiToken, LoginFailure, Station, User, UserRole, UserStation, WebSession
 
 
-def _with_links():  # noqa: ANN202 - loader options
+def _with_links():
     return (selectinload(User.roles), selectinload(User.stations).selectinload(UserStation.station))
 
 

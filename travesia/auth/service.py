@@ -26,7 +26,7 @@ from travesia.models import ApiToken, User, WebSession
 STAGE_FULL = "full"
 STAGE_SECOND_FACTOR = "second_factor"
 STAGE_ENROL = "enrol_second_factor"
-TOKEN_PREFIX = "trv_"
+TOKEN_PREFIX = "trv_"  # noqa: S105 - a marker, not a secret
 TOTP_ISSUER = "Travesía"
 TOUCH_EVERY = timedelta(seconds=60)  # write last-seen at most once a minute per session
 
@@ -82,12 +82,9 @@ def _keys(ctx: AuthContext, username: str, address: str) -> tuple[str, str]:
 
 def _rate_limited(session: Session, ctx: AuthContext, account_key: str, address_key: str) -> bool:
     since = utcnow() - timedelta(minutes=ctx.settings.login_window_minutes)
-    by_account, by_address = repository.failures_since(
-        session, since, account_key=account_key, address_key=address_key
-    )
+    by_account, by_address = repository.failures_since(session, since, account_key=account_key, address_key=address_key)
     return (
-        by_account >= ctx.settings.login_max_failures_account
-        or by_address >= ctx.settings.login_max_failures_address
+        by_account >= ctx.settings.login_max_failures_account or by_address >= ctx.settings.login_max_failures_address
     )
 
 
@@ -274,7 +271,9 @@ def change_password(
 
 
 # -- API tokens --------------------------------------------------------------------------------------------------
-def create_token(session: Session, ctx: AuthContext, principal: Principal, name: str, days: int) -> tuple[ApiToken, str]:
+def create_token(
+    session: Session, ctx: AuthContext, principal: Principal, name: str, days: int
+) -> tuple[ApiToken, str]:
     if principal.user_id is None:
         raise Forbidden(N_("Only user accounts can hold API tokens."))
     if days > ctx.settings.token_max_days:

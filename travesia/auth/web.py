@@ -11,10 +11,11 @@ from pydantic import ValidationError
 from starlette.responses import RedirectResponse, Response
 
 from travesia.auth import accounts, service
-from travesia.auth.guards import PendingLogin, Public, Require, SecondFactorStep, auth_context
+from travesia.auth.guards import PendingLogin, SecondFactorStep, auth_context
 from travesia.auth.schemas import TokenCreate
 from travesia.auth.service import STAGE_ENROL, STAGE_FULL, STAGE_SECOND_FACTOR
 from travesia.core.errors import N_, DomainError
+from travesia.core.guards import Public, Require
 from travesia.core.http import SESSION_COOKIE, DbSession, client_address, settings_of, verify_csrf
 from travesia.core.i18n import gettext_for
 from travesia.core.permissions import Perm
@@ -36,7 +37,7 @@ def safe_next(target: str | None) -> str:
     return target
 
 
-def _t(request: Request):  # noqa: ANN202
+def _t(request: Request):
     return gettext_for(request.state.locale)
 
 
@@ -111,7 +112,9 @@ def second_factor_submit(
 
 @router.get("/login/second-factor/setup")
 def second_factor_setup_page(
-    request: Request, session: DbSession, pending: Annotated[PendingLogin, Depends(SecondFactorStep(STAGE_ENROL))]
+    request: Request,
+    session: DbSession,
+    pending: Annotated[PendingLogin, Depends(SecondFactorStep(STAGE_ENROL))],
 ) -> Response:
     return render(request, "auth/second_factor_setup.html", _enrolment(request, session, pending.user))
 

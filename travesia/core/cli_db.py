@@ -26,7 +26,9 @@ def upgrade(revision: str = typer.Argument("head")) -> None:
 
 @app.command("downgrade")
 @handles_errors
-def downgrade(revision: str = typer.Argument("-1", help="Target revision, '-1' for one step, 'base' for empty.")) -> None:
+def downgrade(
+    revision: str = typer.Argument("-1", help="Target revision, '-1' for one step, 'base' for empty."),
+) -> None:
     """Migrate the database down."""
     cfg = settings()
     migrations.downgrade(cfg.sqlalchemy_url, revision)

@@ -70,9 +70,7 @@ class Database:
         self.dialect = self.url.get_backend_name()
         if bind is not None:  # tests: everything joins one outer transaction that is rolled back
             self.engine = bind.engine
-            self._factory = sessionmaker(
-                bind=bind, expire_on_commit=False, join_transaction_mode="create_savepoint"
-            )
+            self._factory = sessionmaker(bind=bind, expire_on_commit=False, join_transaction_mode="create_savepoint")
             return
         if self.dialect == "sqlite":
             self.engine = _sqlite_engine(url, sqlite_synchronous)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 
-def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "mark for translation only"
+def N_(message: str) -> str:
     return message
 
 

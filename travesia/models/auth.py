@@ -27,9 +27,7 @@ class User(Base):
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = created_at()
 
-    roles: Mapped[list[UserRole]] = relationship(
-        lazy="raise", cascade="all, delete-orphan", order_by="UserRole.role"
-    )
+    roles: Mapped[list[UserRole]] = relationship(lazy="raise", cascade="all, delete-orphan", order_by="UserRole.role")
     stations: Mapped[list[UserStation]] = relationship(
         lazy="raise", cascade="all, delete-orphan", order_by="UserStation.position"
     )

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
-from travesia.auth.guards import Require
+from travesia.core.guards import Require
 from travesia.core.http import DbSession
 from travesia.core.permissions import Perm
 from travesia.core.principal import Principal
@@ -23,6 +23,8 @@ def list_stations(
 
 @router.post("", response_model=StationOut, status_code=201)
 def create_station(
-    data: StationCreate, session: DbSession, principal: Annotated[Principal, Depends(Require(Perm.STATIONS_MANAGE))]
+    data: StationCreate,
+    session: DbSession,
+    principal: Annotated[Principal, Depends(Require(Perm.STATIONS_MANAGE))],
 ) -> StationOut:
     return StationOut.model_validate(service.create_station(session, principal, data))

@@ -18,7 +18,9 @@ app = typer.Typer(help="Stations (reception centres, border posts, headquarters)
 def add(
     code: str = typer.Argument(..., help="Short code, e.g. ERM-LAJAS-BLANCAS"),
     name: str = typer.Option(..., "--name"),
-    kind: str = typer.Option("reception", "--kind", help="reception, border_post, airport, seaport, shelter, headquarters"),
+    kind: str = typer.Option(
+        "reception", "--kind", help="reception, border_post, airport, seaport, shelter, headquarters"
+    ),
     region: str = typer.Option(None, "--region"),
     capacity: int = typer.Option(None, "--capacity"),
     latitude: float = typer.Option(None, "--lat"),

@@ -3,8 +3,9 @@ from __future__ import annotations
 import uuid
 from typing import Literal
 
-from travesia.core.errors import N_
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from travesia.core.errors import N_
 
 StationKind = Literal["reception", "border_post", "airport", "seaport", "shelter", "headquarters"]
 

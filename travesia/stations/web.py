@@ -6,8 +6,8 @@ from fastapi import APIRouter, Depends, Form, Request
 from pydantic import ValidationError
 from starlette.responses import RedirectResponse, Response
 
-from travesia.auth.guards import Require
 from travesia.core.errors import DomainError
+from travesia.core.guards import Require
 from travesia.core.http import DbSession, verify_csrf
 from travesia.core.i18n import gettext_for
 from travesia.core.permissions import Perm
@@ -21,7 +21,12 @@ router = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
 
 
 def _page(request: Request, session: DbSession, values: dict, errors: dict | None = None) -> Response:
-    context = {"stations": service.list_stations(session), "values": values, "errors": errors, "kinds": KIND_LABELS}
+    context = {
+        "stations": service.list_stations(session),
+        "values": values,
+        "errors": errors,
+        "kinds": KIND_LABELS,
+    }
     return render(request, "stations/list.html", context, status_code=422 if errors else 200)
 
 
@@ -43,7 +48,13 @@ def create_station(
     region: Annotated[str, Form(max_length=200)] = "",
     capacity: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
-    values = {"code": code, "name": name, "kind": kind, "region": region or None, "capacity": capacity or None}
+    values = {
+        "code": code,
+        "name": name,
+        "kind": kind,
+        "region": region or None,
+        "capacity": capacity or None,
+    }
     try:
         service.create_station(session, principal, StationCreate(**values))  # type: ignore[arg-type]
     except (DomainError, ValidationError) as error:

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from travesia.auth.guards import Public, Require
+from travesia.core.guards import Public, Require
 from travesia.core.http import LANG_COOKIE, DbSession, settings_of
 from travesia.core.migrations import current_revision, head_revision
 from travesia.core.permissions import Perm, allows
@@ -68,6 +68,12 @@ def readyz(request: Request, _: PublicRoute) -> Response:
         return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
     head = head_revision()
     if current != head:
-        body = {"status": "unavailable", "database": "ok", "migrations": "pending", "current": current, "head": head}
+        body = {
+            "status": "unavailable",
+            "database": "ok",
+            "migrations": "pending",
+            "current": current,
+            "head": head,
+        }
         return JSONResponse(body, status_code=503)
     return JSONResponse({"status": "ok", "database": "ok", "migrations": head})
