@@ -4,8 +4,6 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-PG_TEST_DIR := $(CURDIR)/test-output/pg
-PG_TEST_PORT ?= 54330
 
 .PHONY: demo test test-sqlite test-postgres lint venv dev lock messages clean serve
 

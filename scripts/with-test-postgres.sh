@@ -4,11 +4,12 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 bin="${TRAVESIA_BIN:-$here/.venv/bin}"
-export TRAVESIA_DATA_DIR="${PG_TEST_DIR:-$here/test-output/pg}"
-export TRAVESIA_PG_PORT="${PG_TEST_PORT:-54330}"
-mkdir -p "$TRAVESIA_DATA_DIR"
-url="$("$bin/travesia" db postgres start | tail -n 1)"
-trap '"$bin/travesia" db postgres stop >/dev/null 2>&1 || true' EXIT
+pg_dir="${PG_TEST_DIR:-$here/test-output/pg}"
+# A free port unless one is given: a server left over from another checkout must not collide.
+pg_port="${PG_TEST_PORT:-$("$bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}"
+mkdir -p "$pg_dir"
+pg() { TRAVESIA_DATA_DIR="$pg_dir" TRAVESIA_PG_PORT="$pg_port" "$bin/travesia" db postgres "$@"; }
+url="$(pg start | tail -n 1)"
+trap 'pg stop >/dev/null 2>&1 || true' EXIT
 echo "PostgreSQL for tests: $url"
-unset TRAVESIA_DATA_DIR TRAVESIA_PG_PORT
 TRAVESIA_TEST_DATABASE_URL="$url" "$@"

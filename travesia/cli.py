@@ -39,9 +39,12 @@ def serve(
 
     cfg = settings()
     configure_logging(cfg.log_level)
-    application = create_app(cfg)
+    # Several workers need an import string (each process builds its own app from the same environment).
+    application = create_app(cfg) if cfg.workers == 1 else "travesia.app:create_app"
     uvicorn.run(
         application,
+        factory=cfg.workers > 1,
+        workers=cfg.workers,
         host=host or cfg.host,
         port=port or cfg.port,
         log_config=None,

