@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test test-sqlite test-postgres lint venv dev lock messages clean serve
+.PHONY: demo test test-sqlite test-postgres lint venv dev browser lock messages clean serve
 
 venv: $(VENV)/.runtime
 dev: $(VENV)/.dev
@@ -13,8 +13,7 @@ dev: $(VENV)/.dev
 $(VENV)/.runtime: requirements/runtime.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements/runtime.txt
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e . \
-	  || $(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $@
 
 $(VENV)/.dev: $(VENV)/.runtime requirements/dev.txt
@@ -35,7 +34,14 @@ lint: dev
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
-test: dev lint test-sqlite test-postgres
+# Browser tests drive Debian's chromium (never a browser downloaded by a test tool).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "browser tests need Debian's chromium: sudo apt-get install chromium" >&2; fi; }
+
+test: dev browser lint test-sqlite test-postgres
 
 test-sqlite: dev
 	$(BIN)/pytest -q

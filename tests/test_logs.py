@@ -2,14 +2,11 @@
 password, and grep everything it wrote."""
 
 import json
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
 
 import httpx
+
+from tests.live import cli_env, run_cli, serving
 
 USERNAME = "maria.quispe.huamani"
 DISPLAY = "María Quispe Huamaní"
@@ -17,71 +14,32 @@ PASSWORD = "orquídea del darién 1234"
 WRONG = "contraseña equivocada del río"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def run_cli(env, *args, stdin=None):
-    return subprocess.run(
-        [sys.executable, "-m", "travesia.cli", *args],
-        env=env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
 def csrf(page: str) -> str:
     return re.search(r'name="csrf_token" value="([0-9a-f]+)"', page).group(1)
 
 
 def test_server_logs_hold_no_personal_data(fresh_database_url, tmp_path):
-    port = free_port()
-    env = {**os.environ, "TRAVESIA_DATABASE_URL": fresh_database_url, "TRAVESIA_DATA_DIR": str(tmp_path),
-           "TRAVESIA_COOKIE_SECURE": "false", "TRAVESIA_PORT": str(port), "TRAVESIA_LOG_LEVEL": "DEBUG"}  # fmt: skip
+    env = cli_env(fresh_database_url, tmp_path, TRAVESIA_COOKIE_SECURE="false", TRAVESIA_LOG_LEVEL="DEBUG")
     assert run_cli(env, "db", "upgrade").returncode == 0
     assert run_cli(env, "stations", "add", "HQ", "--name", "Sede", "--kind", "headquarters").returncode == 0
     created = run_cli(env, "users", "create", USERNAME, "--role", "registration_officer", "--station", "HQ",
                       "--name", DISPLAY, "--password-stdin", stdin=PASSWORD + "\n")  # fmt: skip
     assert created.returncode == 0, created.stderr
     log_path = tmp_path / "server.log"
-    with log_path.open("w") as log_file:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "travesia.cli", "serve"], env=env, stderr=log_file, stdout=log_file
+    with serving(env, log_path) as base, httpx.Client(base_url=base, follow_redirects=False) as browser:
+        token = csrf(browser.get("/login").text)
+        bad = browser.post("/login", data={"username": USERNAME, "password": WRONG, "csrf_token": token})
+        assert bad.status_code == 401
+        good = browser.post(
+            "/login?next=/account", data={"username": USERNAME, "password": PASSWORD, "csrf_token": token}
         )
-        try:
-            base = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                assert time.monotonic() < deadline, "server did not start"
-                time.sleep(0.2)
-            with httpx.Client(base_url=base, follow_redirects=False) as browser:
-                token = csrf(browser.get("/login").text)
-                bad = browser.post("/login", data={"username": USERNAME, "password": WRONG, "csrf_token": token})
-                assert bad.status_code == 401
-                good = browser.post(
-                    "/login?next=/account",
-                    data={"username": USERNAME, "password": PASSWORD, "csrf_token": token},
-                )
-                assert good.status_code == 303
-                home = browser.get("/")
-                assert home.status_code == 200 and USERNAME in home.text  # the page may show it; logs may not
-                browser.get("/account?search=" + USERNAME)
-                assert browser.post("/logout", data={"csrf_token": csrf(home.text)}).status_code == 303
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+        assert good.status_code == 303
+        home = browser.get("/")
+        assert home.status_code == 200 and USERNAME in home.text  # the page may show it; the logs may not
+        browser.get("/account?search=" + USERNAME)
+        assert browser.post("/logout", data={"csrf_token": csrf(home.text)}).status_code == 303
     text = log_path.read_text()
-    lines = [line for line in text.splitlines() if line.strip()]
-    records = [json.loads(line) for line in lines]  # every line is JSON
+    records = [json.loads(line) for line in text.splitlines() if line.strip()]  # every line is JSON
     routes = {r.get("route") for r in records if r.get("message") == "request"}
     assert {"/login", "/", "/logout", "/account"} <= routes, routes
     lowered = text.lower()

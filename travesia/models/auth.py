@@ -58,7 +58,7 @@ class WebSession(Base):
 
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    stage: Mapped[str] = mapped_column(String(16))  # 'second_factor', 'enrol_second_factor', 'full'
+    stage: Mapped[str] = mapped_column(String(24))  # 'second_factor', 'enrol_second_factor', 'full'
     station_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("stations.id"))
     created_at: Mapped[datetime] = created_at()
     last_seen_at: Mapped[datetime]

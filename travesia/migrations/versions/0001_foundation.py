@@ -179,7 +179,7 @@ def upgrade() -> None:
         "web_sessions",
         sa.Column("token_hash", sa.String(length=64), nullable=False),
         sa.Column("user_id", sa.Uuid(), nullable=False),
-        sa.Column("stage", sa.String(length=16), nullable=False),
+        sa.Column("stage", sa.String(length=24), nullable=False),
         sa.Column("station_id", sa.Uuid(), nullable=True),
         sa.Column("created_at", travesia.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("last_seen_at", travesia.core.db.UTCDateTime(timezone=True), nullable=False),
