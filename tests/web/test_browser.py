@@ -46,7 +46,7 @@ def page():
                 "--disable-component-update",
                 "--disable-sync",
                 "--no-first-run",
-            ],  # fmt: skip
+            ],
         )
         context = browser.new_context(viewport={"width": 1200, "height": 800})
         yield context.new_page()
