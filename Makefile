@@ -55,8 +55,9 @@ lock:
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --no-header -o requirements/dev.txt
 
 messages: dev
+	mkdir -p test-output
 	$(BIN)/pybabel extract -F babel.cfg -k N_ -k _label -k _ --no-location --sort-output -o test-output/messages.pot .
-	$(BIN)/pybabel update -i test-output/messages.pot -d travesia/locales --no-location --width 110
+	$(BIN)/pybabel update -i test-output/messages.pot -d travesia/locales --width 110 --no-fuzzy-matching --ignore-obsolete
 
 clean:
 	rm -rf $(VENV) test-output .pytest_cache .ruff_cache

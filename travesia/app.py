@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from travesia import __version__
@@ -22,7 +24,7 @@ from travesia.core.errors import N_, DomainError
 from travesia.core.guards import NotAuthenticated, PermissionDenied
 from travesia.core.http import CsrfRefused, RequestContextMiddleware, is_api
 from travesia.core.i18n import gettext_for
-from travesia.core.logging import configure_logging
+from travesia.core.logging import configure_logging, get_logger
 from travesia.core.settings import Settings, load_settings
 from travesia.core.templating import render
 from travesia.stations import api as stations_api
@@ -30,6 +32,7 @@ from travesia.stations import web as stations_web
 from travesia.web import shell
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
+log = get_logger("travesia.app")
 
 
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
@@ -96,6 +99,25 @@ def _install_error_handlers(app: FastAPI) -> None:
             N_("The form expired or did not come from this site. Reload the page and try again.")
         )
         return render(request, "errors/error.html", {"status": 403, "message": message}, status_code=403)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if is_api(request) or exc.status_code not in (404, 405):
+            return await http_exception_handler(request, exc)
+        _ = gettext_for(request.state.locale)
+        message = (
+            _(N_("This page does not exist.")) if exc.status_code == 404 else _(N_("This action is not allowed here."))
+        )
+        return render(request, "errors/error.html", {"status": exc.status_code, "message": message}, exc.status_code)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        # The type only: an exception's message may hold the data that caused it.
+        log.error("unhandled error", extra={"request_id": request.state.request_id, "error": type(exc).__name__})
+        message = gettext_for(request.state.locale)(N_("Something went wrong. The error was recorded."))
+        if is_api(request):
+            return JSONResponse({"detail": message, "request_id": request.state.request_id}, status_code=500)
+        return render(request, "errors/error.html", {"status": 500, "message": message}, status_code=500)
 
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> Response:

@@ -1,5 +1,7 @@
 """User administration through the API: validation errors name the field, duplicates conflict, reads are audited."""
 
+import json
+
 from sqlalchemy import select
 
 from travesia.auth import service
@@ -76,3 +78,22 @@ def test_error_messages_follow_accept_language(client, make_user, session, auth_
     en = client.post("/api/v1/users", json=body, headers={**auth, "Accept-Language": "en"}).json()
     assert es["detail"][0]["msg"] == "Código de estación desconocido: NOWHERE"
     assert en["detail"][0]["msg"] == "Unknown station code: NOWHERE"
+
+
+def test_console_recovery_of_password_and_second_factor(fresh_database_url, tmp_path):
+    from tests.live import cli_env, run_cli
+
+    env = cli_env(fresh_database_url, tmp_path)
+    assert run_cli(env, "db", "upgrade").returncode == 0
+    assert run_cli(env, "demo", "setup").returncode == 0
+    weak = run_cli(env, "users", "set-password", "demo-admin", "--password-stdin", stdin="short\n")
+    assert weak.returncode == 1 and "password" in weak.stderr and "15" in weak.stderr
+    ok = run_cli(env, "users", "set-password", "demo-admin", "--password-stdin", stdin="a fresh long passphrase here\n")
+    assert ok.returncode == 0, ok.stderr
+    assert run_cli(env, "users", "reset-second-factor", "demo-admin").returncode == 0
+    missing = run_cli(env, "users", "reset-second-factor", "nobody")
+    assert missing.returncode == 1 and "No such user" in missing.stderr
+    listing = run_cli(env, "users", "list", "--json")
+    admin = next(u for u in json.loads(listing.stdout) if u["username"] == "demo-admin")
+    assert admin["second_factor"] is False
+    assert run_cli(env, "audit", "verify").returncode == 0

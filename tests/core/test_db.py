@@ -42,3 +42,16 @@ def test_naive_datetimes_are_refused(session):
 
 def test_utcnow_is_aware():
     assert utcnow().tzinfo is UTC
+
+
+def test_sql_errors_do_not_carry_values(session):
+    from sqlalchemy.exc import IntegrityError
+
+    session.add(Station(code="DUP-CODE", name="Estación Uno", kind="reception"))
+    session.flush()
+    nested = session.begin_nested()
+    session.add(Station(code="DUP-CODE", name="Nombre Secreto De Persona", kind="reception"))
+    with pytest.raises(IntegrityError) as error:
+        session.flush()
+    nested.rollback()
+    assert "Nombre Secreto" not in str(error.value)

@@ -68,3 +68,10 @@ def test_admin_creates_a_user_and_the_form_keeps_input_on_error(client, make_use
     assert good.status_code == 303
     detail = client.get(good.headers["location"])
     assert detail.status_code == 200 and "Pedro Gómez" in detail.text and "Analista" in detail.text
+
+
+def test_unknown_page_is_a_translated_404_and_the_api_stays_json(client):
+    page = client.get("/no-such-page")
+    assert page.status_code == 404 and "Esta página no existe" in page.text
+    api = client.get("/api/v1/no-such-thing")
+    assert api.status_code == 404 and api.json() == {"detail": "Not Found"}

@@ -104,3 +104,24 @@ def user_for_principal(session: Session, principal: Principal) -> User:
     if user is None:
         raise NotFound(N_("No such user."))
     return user
+
+
+def _by_name(session: Session, username: str) -> User:
+    user = repository.user_by_username(session, username)
+    if user is None:
+        raise NotFound(N_("No such user."), field="username")
+    return user
+
+
+def set_password(session: Session, ctx: AuthContext, principal: Principal, username: str, password: str) -> None:
+    """An operator sets a password (account recovery); every session of the user ends."""
+    user = _by_name(session, username)
+    check_new_password(password, username=user.username, display_name=user.display_name)
+    user.password_hash = ctx.hasher.hash(password)
+    user.password_changed_at = utcnow()
+    repository.revoke_user_sessions(session, user.id, utcnow())
+    audit.record(session, principal, "user.password_set", record_type="user", record_id=user.id)
+
+
+def reset_second_factor_by_name(session: Session, principal: Principal, username: str) -> None:
+    auth_service.reset_second_factor(session, principal, _by_name(session, username))

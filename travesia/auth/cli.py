@@ -99,3 +99,30 @@ def totp_code(
         fail("not a base32 TOTP secret")
         return
     console.print(f"{code}  (valid {30 - int(time.time()) % 30}s more)")
+
+
+@app.command("set-password")
+@handles_errors
+def set_password(
+    username: str = typer.Argument(...),
+    password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password from standard input."),
+) -> None:
+    """Set a user's password from the console (recovery); ends the user's sessions."""
+    password = (
+        read_secret_from_stdin()
+        if password_stdin
+        else typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+    )
+    cfg = settings()
+    with unit_of_work(cfg) as session:
+        accounts.set_password(session, auth_context(cfg), operator(), username, password)
+    console.print(f"password of [bold]{username}[/] changed; its sessions ended")
+
+
+@app.command("reset-second-factor")
+@handles_errors
+def reset_second_factor(username: str = typer.Argument(...)) -> None:
+    """Remove a user's second factor (lost phone); they set up a new one at next login."""
+    with unit_of_work() as session:
+        accounts.reset_second_factor_by_name(session, operator(), username)
+    console.print(f"second factor of [bold]{username}[/] removed; it will be set up again at next login")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pyotp
 from sqlalchemy.orm import Session
@@ -105,6 +105,7 @@ def login(session: Session, ctx: AuthContext, username: str, password: str, addr
     if ctx.hasher.needs_rehash(user.password_hash):
         user.password_hash = ctx.hasher.hash(password)
     repository.clear_account_failures(session, account_key)
+    repository.delete_expired_sessions(session, utcnow())
     if user.totp_enabled_at is not None:
         stage = STAGE_SECOND_FACTOR
     elif requires_second_factor(user):
@@ -320,7 +321,3 @@ def revoke_token(session: Session, principal: Principal, token_id: uuid.UUID) ->
         token.revoked_at = utcnow()
         audit.record(session, principal, "token.revoke", record_type="api_token", record_id=token.id)
     return token
-
-
-def is_expired(moment: datetime) -> bool:
-    return moment <= utcnow()

