@@ -1,14 +1,11 @@
 """The audit trail in the database: appended in the same transaction, append-only, tampering found and named."""
 
-import os
-import subprocess
-import sys
-
 import pytest
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
+from tests.live import cli_env, run_cli
 from travesia.audit import service as audit
 from travesia.audit.chain import event_hash, hashed_fields
 from travesia.core.errors import Conflict
@@ -140,8 +137,11 @@ def test_anchor_matches_the_head(session):
 
 
 def test_cli_verify_and_anchor(fresh_database_url, tmp_path):
-    env = {"TRAVESIA_DATABASE_URL": fresh_database_url, "TRAVESIA_DATA_DIR": str(tmp_path)}
-    run = _cli(env)
+    env = cli_env(fresh_database_url, tmp_path)
+
+    def run(*args):
+        return run_cli(env, *args)
+
     assert run("db", "upgrade").returncode == 0
     assert run("stations", "add", "HQ", "--name", "Sede", "--kind", "headquarters").returncode == 0
     ok = run("audit", "verify")
@@ -160,18 +160,3 @@ def test_cli_verify_and_anchor(fresh_database_url, tmp_path):
     broken = run("audit", "verify")
     assert broken.returncode == 1
     assert "BROKEN at event 1" in broken.stderr
-
-
-def _cli(env_extra):
-    env = {**os.environ, **env_extra}
-
-    def run(*args):
-        return subprocess.run(
-            [sys.executable, "-m", "travesia.cli", *args],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-
-    return run
