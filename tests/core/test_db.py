@@ -1,8 +1,10 @@
+import sqlite3
 from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import text
 
+from travesia.core import migrations
 from travesia.core.db import Database, new_id, utcnow
 from travesia.models import Station
 
@@ -55,3 +57,24 @@ def test_sql_errors_do_not_carry_values(session):
         session.flush()
     nested.rollback()
     assert "Nombre Secreto" not in str(error.value)
+
+
+def test_sqlite_readers_do_not_block_writers_but_writers_queue(tmp_path):
+    """Read-only sessions begin DEFERRED (a snapshot, no lock); writing sessions begin IMMEDIATE (the lock)."""
+    url = f"sqlite:///{tmp_path / 'locks.db'}"
+    migrations.upgrade(url)
+    db = Database(url)
+    other = Database(url)
+    with db.transaction(readonly=True) as reader:
+        reader.execute(text("SELECT count(*) FROM stations")).scalar_one()
+        with other.transaction() as writer:  # would wait 30 s and fail if the reader held the write lock
+            writer.add(Station(code="W1", name="w", kind="reception"))
+    other.dispose()
+    with db.transaction() as first:
+        first.add(Station(code="W2", name="w", kind="reception"))
+        first.flush()
+        raw = sqlite3.connect(tmp_path / "locks.db", timeout=0.1, isolation_level=None)
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            raw.execute("BEGIN IMMEDIATE")  # a second writer waits for the first
+        raw.close()
+    db.dispose()
