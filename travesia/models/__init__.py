@@ -3,6 +3,7 @@
 from travesia.models.audit import AuditChainHead, AuditEvent
 from travesia.models.auth import ApiToken, LoginFailure, User, UserRole, UserStation, WebSession
 from travesia.models.base import Base
+from travesia.models.enrolment import BiometricSample, Document, Encounter, Person, TravelGroup
 from travesia.models.stations import STATION_KINDS, Station
 
 __all__ = [
@@ -11,8 +12,13 @@ __all__ = [
     "AuditChainHead",
     "AuditEvent",
     "Base",
+    "BiometricSample",
+    "Document",
+    "Encounter",
     "LoginFailure",
+    "Person",
     "Station",
+    "TravelGroup",
     "User",
     "UserRole",
     "UserStation",

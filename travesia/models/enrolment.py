@@ -1,0 +1,118 @@
+"""Encounters (immutable registrations), the documents they carry, travelling groups, persons, biometric samples."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from travesia.models.base import Base, created_at, uuid_pk
+
+
+class Person(Base):
+    """The resolved identity behind one or more encounters (one per encounter until identity resolution links them)."""
+
+    __tablename__ = "persons"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    created_at: Mapped[datetime] = created_at()
+    merged_into_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("persons.id"))
+
+
+class TravelGroup(Base):
+    """A family or travelling group registered together; each member's relation is on their encounter."""
+
+    __tablename__ = "travel_groups"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    kind: Mapped[str] = mapped_column(String(16))  # family, travelling
+    station_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("stations.id"))
+    created_at: Mapped[datetime] = created_at()
+
+
+class Encounter(Base):
+    """One registration of one person at one station at one time, with the biographics as claimed then.
+
+    Immutable: a correction is a new encounter whose ``corrects_id`` names the old one. The id is supplied by the
+    client (a station may create it offline), which makes every submission idempotent; ``body_hash`` tells a retry
+    of the same submission from a different one under the same id.
+    """
+
+    __tablename__ = "encounters"
+    __table_args__ = (
+        Index("ix_encounters_station_time", "station_id", "occurred_at"),
+        Index("ix_encounters_name_key", "name_key"),
+        Index("ix_encounters_person", "person_id"),
+        Index("ix_encounters_group", "group_id"),
+        CheckConstraint("sex IN ('F', 'M', 'X')", name="sex_code"),
+        CheckConstraint("birth_precision IN ('day', 'month', 'year')", name="birth_precision"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    body_hash: Mapped[str] = mapped_column(String(64))
+    station_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("stations.id"))
+    officer_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("persons.id"))
+    group_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("travel_groups.id"))
+    relation: Mapped[str | None] = mapped_column(String(24))  # relation to the group's head
+    corrects_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("encounters.id"))
+    occurred_at: Mapped[datetime]
+    recorded_at: Mapped[datetime] = created_at()
+    source: Mapped[str] = mapped_column(String(16))  # web, api, import, sync
+    given_names: Mapped[str] = mapped_column(String(200))
+    surnames: Mapped[str] = mapped_column(String(200))
+    name_key: Mapped[str] = mapped_column(String(400))  # accent- and case-folded, for search
+    sex: Mapped[str] = mapped_column(String(1))
+    birth_year: Mapped[int] = mapped_column(Integer)
+    birth_month: Mapped[int | None] = mapped_column(Integer)
+    birth_day: Mapped[int | None] = mapped_column(Integer)
+    birth_precision: Mapped[str] = mapped_column(String(8))
+    birth_estimated: Mapped[bool] = mapped_column(Boolean, default=False)
+    nationality: Mapped[str | None] = mapped_column(String(3))  # ISO 3166-1 alpha-3 (as in the MRZ)
+    country_of_birth: Mapped[str | None] = mapped_column(String(3))
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    route_countries: Mapped[list[str]] = mapped_column(JSON, default=list)
+    phone: Mapped[str | None] = mapped_column(String(40))
+    email: Mapped[str | None] = mapped_column(String(200))
+    notes: Mapped[str | None] = mapped_column(Text)
+
+    documents: Mapped[list[Document]] = relationship(lazy="raise", order_by="Document.position")
+
+
+class Document(Base):
+    __tablename__ = "documents"
+    __table_args__ = (Index("ix_documents_number", "number", "issuing_state"),)
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    encounter_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("encounters.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(default=0)
+    doc_type: Mapped[str] = mapped_column(String(16))  # passport, id_card, visa, birth_certificate, other
+    number: Mapped[str] = mapped_column(String(40))
+    issuing_state: Mapped[str | None] = mapped_column(String(3))
+    expiry_date: Mapped[date | None]
+    mrz_text: Mapped[str | None] = mapped_column(String(200))
+    mrz_format: Mapped[str | None] = mapped_column(String(8))
+    mrz_mismatches: Mapped[list[str]] = mapped_column(JSON, default=list)  # typed fields that disagree with the MRZ
+
+
+class BiometricSample(Base):
+    """A captured image; its template and quality come with the biometrics work."""
+
+    __tablename__ = "biometric_samples"
+    __table_args__ = (
+        Index("ix_biometric_samples_encounter", "encounter_id"),
+        CheckConstraint("modality IN ('face', 'finger')", name="modality"),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    encounter_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("encounters.id", ondelete="CASCADE"))
+    modality: Mapped[str] = mapped_column(String(8))
+    finger_position: Mapped[int | None]  # ISO/IEC 19794-4: 1 right thumb .. 10 left little
+    image_format: Mapped[str] = mapped_column(String(8))  # jpeg, png, wsq
+    width: Mapped[int]
+    height: Mapped[int]
+    image: Mapped[bytes] = mapped_column(LargeBinary)  # EXIF stripped
+    capture_device: Mapped[str | None] = mapped_column(String(100))
+    captured_at: Mapped[datetime]
