@@ -27,6 +27,7 @@ from travesia.core.i18n import gettext_for
 from travesia.core.logging import configure_logging, get_logger
 from travesia.core.settings import Settings, load_settings
 from travesia.core.templating import render
+from travesia.enrolment import api as enrolment_api
 from travesia.stations import api as stations_api
 from travesia.stations import web as stations_web
 from travesia.web import shell
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         auth_api.router,
         stations_api.router,
         audit_api.router,
+        enrolment_api.router,
     ):
         app.include_router(router)
     _install_error_handlers(app)

@@ -23,20 +23,36 @@ SPECIMENS = {
     "MRVA": "V<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\nL8988901C4XXX4009078F96121096ZE184226B<<<<<<",
     "MRVB": "V<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<\nL8988901C4XXX4009078F9612109<<<<<<<<",
 }
-REFERENCE = {"TD1": TD1CodeChecker, "TD2": TD2CodeChecker, "TD3": TD3CodeChecker, "MRVA": MRVACodeChecker,
-             "MRVB": MRVBCodeChecker}  # fmt: skip
+REFERENCE = {
+    "TD1": TD1CodeChecker,
+    "TD2": TD2CodeChecker,
+    "TD3": TD3CodeChecker,
+    "MRVA": MRVACodeChecker,
+    "MRVB": MRVBCodeChecker,
+}
 
 # (format, line index, column of the check digit, field named in the error)
 CHECK_DIGITS = [
-    ("TD3", 1, 9, "document_number"), ("TD3", 1, 19, "birth_date"), ("TD3", 1, 27, "expiry_date"),
-    ("TD3", 1, 42, "personal_number"), ("TD3", 1, 43, "composite"),
-    ("TD1", 0, 14, "document_number"), ("TD1", 1, 6, "birth_date"), ("TD1", 1, 14, "expiry_date"),
+    ("TD3", 1, 9, "document_number"),
+    ("TD3", 1, 19, "birth_date"),
+    ("TD3", 1, 27, "expiry_date"),
+    ("TD3", 1, 42, "personal_number"),
+    ("TD3", 1, 43, "composite"),
+    ("TD1", 0, 14, "document_number"),
+    ("TD1", 1, 6, "birth_date"),
+    ("TD1", 1, 14, "expiry_date"),
     ("TD1", 1, 29, "composite"),
-    ("TD2", 1, 9, "document_number"), ("TD2", 1, 19, "birth_date"), ("TD2", 1, 27, "expiry_date"),
+    ("TD2", 1, 9, "document_number"),
+    ("TD2", 1, 19, "birth_date"),
+    ("TD2", 1, 27, "expiry_date"),
     ("TD2", 1, 35, "composite"),
-    ("MRVA", 1, 9, "document_number"), ("MRVA", 1, 19, "birth_date"), ("MRVA", 1, 27, "expiry_date"),
-    ("MRVB", 1, 9, "document_number"), ("MRVB", 1, 19, "birth_date"), ("MRVB", 1, 27, "expiry_date"),
-]  # fmt: skip
+    ("MRVA", 1, 9, "document_number"),
+    ("MRVA", 1, 19, "birth_date"),
+    ("MRVA", 1, 27, "expiry_date"),
+    ("MRVB", 1, 9, "document_number"),
+    ("MRVB", 1, 19, "birth_date"),
+    ("MRVB", 1, 27, "expiry_date"),
+]
 
 
 def corrupt(zone: str, line: int, column: int) -> str:
@@ -108,9 +124,16 @@ def test_check_digit_examples():
 
 @pytest.mark.parametrize(
     ("typed", "zone"),
-    [("Müller", "MUELLER"), ("Ñañez Gómez", "NANEZ<GOMEZ"), ("Дмитрий", "DMITRII"), ("Щукин", "SHCHUKIN"),
-     ("O'Brien", "OBRIEN"), ("Jean-Pierre", "JEAN<PIERRE"), ("Søren", "SOEREN")],
-)  # fmt: skip
+    [
+        ("Müller", "MUELLER"),
+        ("Ñañez Gómez", "NANEZ<GOMEZ"),
+        ("Дмитрий", "DMITRII"),
+        ("Щукин", "SHCHUKIN"),
+        ("O'Brien", "OBRIEN"),
+        ("Jean-Pierre", "JEAN<PIERRE"),
+        ("Søren", "SOEREN"),
+    ],
+)
 def test_icao_transliteration(typed, zone):
     assert transliterate(typed) == zone
 
@@ -131,7 +154,9 @@ def test_cli_prints_json_or_errors(tmp_path):
     assert json.loads(ok.stdout)["document_number"] == "D23145890"
     bad = subprocess.run(
         [sys.executable, "-m", "travesia.cli", "mrz", "check", "-"],
-        input=corrupt(SPECIMENS["TD3"], 1, 19), capture_output=True, text=True,
-    )  # fmt: skip
+        input=corrupt(SPECIMENS["TD3"], 1, 19),
+        capture_output=True,
+        text=True,
+    )
     assert bad.returncode == 1
     assert "line 2, birth_date: check digit" in bad.stderr

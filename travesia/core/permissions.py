@@ -19,6 +19,8 @@ class Perm(StrEnum):
     USERS_MANAGE = "users:manage"
     AUDIT_READ = "audit:read"
     AUDIT_VERIFY = "audit:verify"
+    ENCOUNTERS_CREATE = "encounters:create"
+    ENCOUNTERS_READ = "encounters:read"
 
 
 ALL_ROLES = frozenset(Role)
@@ -32,6 +34,11 @@ ROLE_PERMISSIONS: dict[Perm, frozenset[Role]] = {
     # The auditor watches the administrators too, so admin does not read the trail.
     Perm.AUDIT_READ: frozenset({Role.AUDITOR}),
     Perm.AUDIT_VERIFY: frozenset({Role.AUDITOR}),
+    Perm.ENCOUNTERS_CREATE: frozenset({Role.REGISTRATION_OFFICER, Role.SUPERVISOR}),
+    # Registration officers read their own stations' encounters only (scoped in enrolment.repository).
+    Perm.ENCOUNTERS_READ: frozenset(
+        {Role.REGISTRATION_OFFICER, Role.SUPERVISOR, Role.ANALYST, Role.PROTECTION_OFFICER, Role.PROGRAMME_OFFICER}
+    ),
 }
 
 

@@ -130,8 +130,13 @@ def _shape_problems(lines: list[str]) -> list[MrzProblem]:
     widths = {len(line) for line in lines}
     if len(widths) != 1 or (len(lines), len(lines[0])) not in SHAPES:
         shape = " + ".join(str(len(line)) for line in lines)
-        return [MrzProblem(0, "mrz", f"{len(lines)} lines of {shape} characters is not a TD1 (3×30), TD2 (2×36) "
-                                     "or TD3/MRV (2×44) zone")]  # fmt: skip
+        return [
+            MrzProblem(
+                0,
+                "mrz",
+                f"{len(lines)} lines of {shape} characters is not a TD1 (3×30), TD2 (2×36) or TD3/MRV (2×44) zone",
+            )
+        ]
     problems = []
     for number, line in enumerate(lines, 1):
         if not CHARSET.match(line):
@@ -204,14 +209,20 @@ def _td1(lines: list[str], kind: str, today: date) -> Mrz:
     _check(problems, 2, "composite", l1[5:30] + l2[0:7] + l2[8:15] + l2[18:29], l2[29])
     surnames, given = _names(l3)
     return Mrz(
-        format=kind, document_code=l1[0:2].strip(FILLER), issuing_state=l1[2:5].strip(FILLER),
-        document_number=_number(number), surnames=surnames, given_names=given,
-        nationality=l2[15:18].strip(FILLER), birth_raw=l2[0:6],
+        format=kind,
+        document_code=l1[0:2].strip(FILLER),
+        issuing_state=l1[2:5].strip(FILLER),
+        document_number=_number(number),
+        surnames=surnames,
+        given_names=given,
+        nationality=l2[15:18].strip(FILLER),
+        birth_raw=l2[0:6],
         birth_date=_date(problems, 2, "birth_date", l2[0:6], today=today, future=False),
         sex=_sex(problems, 2, l2[7]),
         expiry_date=_date(problems, 2, "expiry_date", l2[8:14], today=today, future=True),
-        optional_data=(optional1 + l2[18:29]).strip(FILLER), problems=problems,
-    )  # fmt: skip
+        optional_data=(optional1 + l2[18:29]).strip(FILLER),
+        problems=problems,
+    )
 
 
 def _td2(lines: list[str], kind: str, today: date) -> Mrz:
@@ -248,27 +259,82 @@ def _two_line(lines: list[str], kind: str, today: date, problems: list[MrzProble
     l1, l2 = lines
     surnames, given = _names(l1[5:])
     return Mrz(
-        format=kind, document_code=l1[0:2].strip(FILLER), issuing_state=l1[2:5].strip(FILLER),
-        document_number=_number(l2[0:9]), surnames=surnames, given_names=given,
-        nationality=l2[10:13].strip(FILLER), birth_raw=l2[13:19],
+        format=kind,
+        document_code=l1[0:2].strip(FILLER),
+        issuing_state=l1[2:5].strip(FILLER),
+        document_number=_number(l2[0:9]),
+        surnames=surnames,
+        given_names=given,
+        nationality=l2[10:13].strip(FILLER),
+        birth_raw=l2[13:19],
         birth_date=_date(problems, 2, "birth_date", l2[13:19], today=today, future=False),
         sex=_sex(problems, 2, l2[20]),
         expiry_date=_date(problems, 2, "expiry_date", l2[21:27], today=today, future=True),
-        optional_data=optional.strip(FILLER), problems=problems,
-    )  # fmt: skip
+        optional_data=optional.strip(FILLER),
+        problems=problems,
+    )
 
 
 # -- ICAO 9303 Part 3 transliteration ----------------------------------------------------------------------------
 LATIN = {
-    "Ä": "AE", "Å": "AA", "Æ": "AE", "Ö": "OE", "Ø": "OE", "Ü": "UE", "ß": "SS", "Þ": "TH", "Ĳ": "IJ", "Œ": "OE",
-    "Ð": "D", "Đ": "D", "Ł": "L", "Ħ": "H", "Ŋ": "N", "Ŧ": "T", "ı": "I",
-}  # fmt: skip
+    "Ä": "AE",
+    "Å": "AA",
+    "Æ": "AE",
+    "Ö": "OE",
+    "Ø": "OE",
+    "Ü": "UE",
+    "ß": "SS",
+    "Þ": "TH",
+    "Ĳ": "IJ",
+    "Œ": "OE",
+    "Ð": "D",
+    "Đ": "D",
+    "Ł": "L",
+    "Ħ": "H",
+    "Ŋ": "N",
+    "Ŧ": "T",
+    "ı": "I",
+}
 CYRILLIC = {
-    "А": "A", "Б": "B", "В": "V", "Г": "G", "Ґ": "G", "Д": "D", "Е": "E", "Ё": "E", "Є": "IE", "Ж": "ZH", "З": "Z",
-    "И": "I", "І": "I", "Ї": "I", "Й": "I", "К": "K", "Л": "L", "М": "M", "Н": "N", "О": "O", "П": "P", "Р": "R",
-    "С": "S", "Т": "T", "У": "U", "Ў": "U", "Ф": "F", "Х": "KH", "Ц": "TS", "Ч": "CH", "Ш": "SH", "Щ": "SHCH",
-    "Ъ": "IE", "Ы": "Y", "Ь": "", "Э": "E", "Ю": "IU", "Я": "IA",
-}  # fmt: skip
+    "А": "A",
+    "Б": "B",
+    "В": "V",
+    "Г": "G",
+    "Ґ": "G",
+    "Д": "D",
+    "Е": "E",
+    "Ё": "E",
+    "Є": "IE",
+    "Ж": "ZH",
+    "З": "Z",
+    "И": "I",
+    "І": "I",
+    "Ї": "I",
+    "Й": "I",
+    "К": "K",
+    "Л": "L",
+    "М": "M",
+    "Н": "N",
+    "О": "O",
+    "П": "P",
+    "Р": "R",
+    "С": "S",
+    "Т": "T",
+    "У": "U",
+    "Ў": "U",
+    "Ф": "F",
+    "Х": "KH",
+    "Ц": "TS",
+    "Ч": "CH",
+    "Ш": "SH",
+    "Щ": "SHCH",
+    "Ъ": "IE",
+    "Ы": "Y",
+    "Ь": "",
+    "Э": "E",
+    "Ю": "IU",
+    "Я": "IA",
+}
 
 
 def transliterate(name: str) -> str:

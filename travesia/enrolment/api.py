@@ -1,0 +1,195 @@
+"""JSON API of enrolment: register (JSON, or multipart with images), read, search."""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+from starlette.datastructures import UploadFile
+from starlette.responses import JSONResponse
+
+from travesia.core.errors import N_, InvalidInput
+from travesia.core.guards import Require
+from travesia.core.http import DbSession
+from travesia.core.permissions import Perm
+from travesia.core.principal import Principal
+from travesia.enrolment import service
+from travesia.enrolment.images import ImageProblem, clean_image
+from travesia.enrolment.schemas import EncounterIn, EncounterOut, EncounterPage, GroupOut, PersonOut
+from travesia.stations import repository as stations
+
+router = APIRouter(prefix="/api/v1", tags=["enrolment"])
+
+Creator = Annotated[Principal, Depends(Require(Perm.ENCOUNTERS_CREATE))]
+Reader = Annotated[Principal, Depends(Require(Perm.ENCOUNTERS_READ))]
+MAX_UPLOAD = 40 * 1024 * 1024
+
+MULTIPART_DOC = {
+    "requestBody": {
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/EncounterIn"}},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["data"],
+                    "properties": {
+                        "data": {"type": "string", "description": "EncounterIn as JSON"},
+                        "photo": {"type": "string", "format": "binary"},
+                        **{f"fingerprint_{n}": {"type": "string", "format": "binary"} for n in range(1, 11)},
+                    },
+                }
+            },
+        },
+        "required": True,
+    }
+}
+
+
+async def _captured(request: Request, principal: Principal) -> service.Captured:
+    if int(request.headers.get("content-length") or 0) > MAX_UPLOAD:
+        raise InvalidInput(N_("The upload is too large."), field="body")
+    content_type = request.headers.get("content-type", "")
+    photo, fingers = None, {}
+    if content_type.startswith("multipart/form-data"):
+        form = await request.form(max_files=11, max_fields=5, max_part_size=10 * 1024 * 1024)
+        raw_data = form.get("data")
+        if not isinstance(raw_data, str):
+            raise RequestValidationError([{"type": "missing", "loc": ("body", "data"), "msg": "Field required"}])
+        payload = _json(raw_data)
+        for key, value in form.multi_items():
+            if key == "data":
+                continue
+            if not isinstance(value, UploadFile):
+                raise InvalidInput(N_("Unexpected form field %(name)s."), field=key, name=key)
+            image = _image(key, await value.read())
+            if key == "photo":
+                photo = image
+            elif key.startswith("fingerprint_") and key[12:].isdigit() and 1 <= int(key[12:]) <= 10:
+                fingers[int(key[12:])] = image
+            else:
+                raise InvalidInput(N_("Unexpected form field %(name)s."), field=key, name=key)
+    else:
+        payload = _json((await request.body()).decode("utf-8", errors="replace"))
+    try:
+        data = EncounterIn.model_validate(payload)
+    except ValidationError as error:
+        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in error.errors()]) from None
+    return service.Captured(data=data, principal=principal, source="api", photo=photo, fingerprints=fingers)
+
+
+def _json(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise RequestValidationError(
+            [{"type": "json_invalid", "loc": ("body", error.pos), "msg": f"JSON decode error: {error.msg}"}]
+        ) from None
+
+
+def _image(field: str, raw: bytes) -> Any:
+    try:
+        return clean_image(raw)
+    except ImageProblem as problem:
+        raise InvalidInput(str(problem), field=field) from None
+
+
+@router.post(
+    "/encounters",
+    response_model=EncounterOut,
+    status_code=201,
+    openapi_extra=MULTIPART_DOC,
+    responses={
+        200: {"description": "A retry of an identical earlier submission"},
+        409: {"description": "Another, different body was already stored under this id"},
+    },
+)
+async def create_encounter(request: Request, session: DbSession, principal: Creator) -> Any:
+    captured = await _captured(request, principal)
+    stored = service.enrol(session, captured)
+    out = service.to_out(session, stored.encounter, replayed=stored.replayed)
+    body = out.model_dump(mode="json") | {"warnings": stored.warnings}
+    return JSONResponse(body, status_code=200 if stored.replayed else 201)
+
+
+@router.get("/encounters/{encounter_id}", response_model=EncounterOut)
+def get_encounter(
+    encounter_id: uuid.UUID,
+    session: DbSession,
+    principal: Reader,
+    purpose: Annotated[str | None, Query(max_length=200)] = None,
+) -> EncounterOut:
+    return service.get_encounter(session, principal, encounter_id, purpose)
+
+
+def _cursor(value: str | None) -> tuple[datetime, uuid.UUID] | None:
+    if not value:
+        return None
+    try:
+        at, _, last = base64.urlsafe_b64decode(value.encode()).decode().partition("|")
+        return datetime.fromisoformat(at), uuid.UUID(last)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidInput(N_("The page cursor is not valid."), field="cursor") from None
+
+
+@router.get("/encounters", response_model=EncounterPage)
+def search_encounters(
+    session: DbSession,
+    principal: Reader,
+    name: Annotated[str | None, Query(max_length=200)] = None,
+    document: Annotated[str | None, Query(max_length=40)] = None,
+    station: Annotated[str | None, Query(max_length=32)] = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    purpose: Annotated[str | None, Query(max_length=200)] = None,
+) -> EncounterPage:
+    station_id = None
+    if station:
+        found = stations.by_code(session, station)
+        if found is None:
+            raise InvalidInput(N_("Unknown station code: %(code)s"), field="station", code=station)
+        station_id = found.id
+    items = service.search(
+        session,
+        principal,
+        name=name,
+        limit=limit,
+        purpose=purpose,
+        document=document.upper() if document else None,
+        station_id=station_id,
+        since=since,
+        until=until,
+        after=_cursor(cursor),
+    )
+    next_cursor = None
+    if len(items) == limit:
+        last = items[-1]
+        next_cursor = base64.urlsafe_b64encode(f"{last.occurred_at.isoformat()}|{last.id}".encode()).decode()
+    return EncounterPage(items=items, next_cursor=next_cursor)
+
+
+@router.get("/persons/{person_id}", response_model=PersonOut)
+def get_person(
+    person_id: uuid.UUID,
+    session: DbSession,
+    principal: Reader,
+    purpose: Annotated[str | None, Query(max_length=200)] = None,
+) -> PersonOut:
+    return PersonOut(id=person_id, encounters=service.get_person(session, principal, person_id, purpose))
+
+
+@router.get("/groups/{group_id}", response_model=GroupOut)
+def get_group(
+    group_id: uuid.UUID,
+    session: DbSession,
+    principal: Reader,
+    purpose: Annotated[str | None, Query(max_length=200)] = None,
+) -> GroupOut:
+    return service.get_group(session, principal, group_id, purpose)

@@ -1,0 +1,101 @@
+"""The only SQL of enrolment. Reads are scoped here: a registration officer sees only their stations' encounters."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import Select, and_, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from travesia.core.principal import Principal, Role
+from travesia.models import BiometricSample, Document, Encounter, Person, Station, TravelGroup
+
+STATION_BOUND_ROLES = frozenset({Role.REGISTRATION_OFFICER})
+
+
+def station_scope(principal: Principal) -> frozenset[uuid.UUID] | None:
+    """None = every station; otherwise the stations whose encounters this caller may read."""
+    if principal.via in ("cli", "system") or not principal.roles <= STATION_BOUND_ROLES:
+        return None
+    return principal.station_ids
+
+
+def _scoped(stmt: Select, principal: Principal) -> Select:
+    scope = station_scope(principal)
+    return stmt if scope is None else stmt.where(Encounter.station_id.in_(scope))
+
+
+def existing_hashes(session: Session, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
+    rows = session.execute(select(Encounter.id, Encounter.body_hash).where(Encounter.id.in_(list(ids))))
+    return {row.id: row.body_hash for row in rows}
+
+
+def encounter(session: Session, encounter_id: uuid.UUID, principal: Principal | None = None) -> Encounter | None:
+    stmt = select(Encounter).where(Encounter.id == encounter_id).options(selectinload(Encounter.documents))
+    if principal is not None:
+        stmt = _scoped(stmt, principal)
+    return session.execute(stmt).scalar_one_or_none()
+
+
+def group(session: Session, group_id: uuid.UUID) -> TravelGroup | None:
+    return session.get(TravelGroup, group_id)
+
+
+def group_members(session: Session, group_id: uuid.UUID) -> list[Encounter]:
+    stmt = select(Encounter).where(Encounter.group_id == group_id).order_by(Encounter.recorded_at)
+    return list(session.execute(stmt).scalars())
+
+
+def person(session: Session, person_id: uuid.UUID) -> Person | None:
+    return session.get(Person, person_id)
+
+
+def person_encounters(session: Session, person_id: uuid.UUID, principal: Principal) -> list[Encounter]:
+    stmt = select(Encounter).where(Encounter.person_id == person_id).order_by(Encounter.occurred_at)
+    return list(session.execute(_scoped(stmt, principal)).scalars())
+
+
+def station_codes(session: Session, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
+    rows = session.execute(select(Station.id, Station.code).where(Station.id.in_(set(ids))))
+    return {row.id: row.code for row in rows}
+
+
+def add(session: Session, *rows: object) -> None:
+    session.add_all(rows)
+
+
+def search(
+    session: Session,
+    principal: Principal,
+    *,
+    name_tokens: Sequence[str] = (),
+    document: str | None = None,
+    station_id: uuid.UUID | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    after: tuple[datetime, uuid.UUID] | None = None,
+    limit: int = 50,
+) -> list[Encounter]:
+    """Newest first, keyset-paginated on (occurred_at, id) so deep pages stay fast."""
+    stmt = select(Encounter).order_by(Encounter.occurred_at.desc(), Encounter.id.desc()).limit(limit)
+    for token in name_tokens:
+        stmt = stmt.where(Encounter.name_key.contains(token, autoescape=True))
+    if document:
+        stmt = stmt.where(Encounter.id.in_(select(Document.encounter_id).where(Document.number == document)))
+    if station_id:
+        stmt = stmt.where(Encounter.station_id == station_id)
+    if since:
+        stmt = stmt.where(Encounter.occurred_at >= since)
+    if until:
+        stmt = stmt.where(Encounter.occurred_at < until)
+    if after:
+        at, last_id = after
+        stmt = stmt.where(or_(Encounter.occurred_at < at, and_(Encounter.occurred_at == at, Encounter.id < last_id)))
+    return list(session.execute(_scoped(stmt, principal)).scalars())
+
+
+def samples_of(session: Session, encounter_id: uuid.UUID) -> list[BiometricSample]:
+    stmt = select(BiometricSample).where(BiometricSample.encounter_id == encounter_id)
+    return list(session.execute(stmt).scalars())

@@ -1,0 +1,150 @@
+"""Pure rules of enrolment: search keys, ages, a minor's status in a group, documents checked against their MRZ."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+
+from anyascii import anyascii
+
+from travesia.audit.chain import canonical_json
+from travesia.enrolment.mrz import MrzFormatError, name_matches, parse
+
+ADULT_AGE = 18
+CARERS = frozenset({"parent", "guardian", "head", "spouse", "partner", "grandparent", "sibling", "other_relative"})
+
+
+def fold(text: str) -> str:
+    """Case- and accent-insensitive form of a name for search: 'Núñez' and 'NUNEZ' meet; other scripts are
+    romanised (anyascii) so a search typed in Latin letters can find them."""
+    plain = unicodedata.normalize("NFKD", text)
+    plain = "".join(c for c in plain if not unicodedata.combining(c))
+    return re.sub(r"\s+", " ", anyascii(plain).lower()).strip()
+
+
+def name_key(given_names: str, surnames: str) -> str:
+    return fold(f"{given_names} {surnames}")
+
+
+def body_hash(payload: dict[str, object], images: Iterable[bytes] = ()) -> str:
+    """What a submission was, to tell a retry (same hash) from a different body under the same id (409)."""
+    digest = hashlib.sha256(canonical_json(payload).encode())
+    for image in images:
+        digest.update(hashlib.sha256(image).digest())
+    return digest.hexdigest()
+
+
+def birth_text(year: int, month: int | None, day: int | None) -> str:
+    if day and month:
+        return f"{year:04d}-{month:02d}-{day:02d}"
+    return f"{year:04d}-{month:02d}" if month else f"{year:04d}"
+
+
+def age_on(year: int, month: int | None, day: int | None, on: date) -> int:
+    """Completed years; an unknown month or day counts as mid-year / mid-month (the usual convention)."""
+    born = date(year, month or 7, day or (15 if month else 1))
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+@dataclass(frozen=True)
+class Member:
+    age: int
+    relation: str | None
+
+
+def child_status(child: Member, others: Iterable[Member]) -> str | None:
+    """For a minor: 'accompanied' (an adult carer travels with them), 'separated' (adults, but none a parent,
+    guardian or relative), 'unaccompanied' (no adult). None for adults."""
+    if child.age >= ADULT_AGE:
+        return None
+    adults = [m for m in others if m.age >= ADULT_AGE]
+    if not adults:
+        return "unaccompanied"
+    # Relations are to the group's head: a child of the head travels with a carer if the head is an adult;
+    # anyone else is accompanied if an adult relative (not a mere companion) travels with them.
+    if child.relation == "child" and any(m.relation == "head" for m in adults):
+        return "accompanied"
+    if any(m.relation in CARERS for m in adults) and child.relation not in (None, "companion"):
+        return "accompanied"
+    return "separated"
+
+
+@dataclass
+class CheckedDocument:
+    doc_type: str
+    number: str
+    issuing_state: str | None
+    expiry_date: date | None
+    mrz_text: str | None
+    mrz_format: str | None
+    mismatches: list[str] = field(default_factory=list)
+
+
+class DocumentProblem(ValueError):
+    def __init__(self, index: int, field_name: str, message: str) -> None:
+        super().__init__(message)
+        self.field = f"documents.{index}.{field_name}"
+        self.message = message
+
+
+def check_document(
+    index: int,
+    doc: object,
+    *,
+    given_names: str,
+    surnames: str,
+    sex: str,
+    birth: tuple[int, int | None, int | None],
+    nationality: str | None,
+) -> CheckedDocument:
+    """Fill a document from its zone, and list the typed fields that disagree with the zone (flags, not errors:
+    an officer may have typed the truth). A zone with a bad check digit is an error naming line and field."""
+    number = (getattr(doc, "number", None) or "").upper().replace(" ", "")
+    mrz_text = getattr(doc, "mrz", None)
+    checked = CheckedDocument(
+        doc_type=getattr(doc, "doc_type", None) or "other",
+        number=number,
+        issuing_state=getattr(doc, "issuing_state", None),
+        expiry_date=getattr(doc, "expiry_date", None),
+        mrz_text=None,
+        mrz_format=None,
+    )
+    if not mrz_text:
+        return checked
+    try:
+        zone = parse(mrz_text)
+    except MrzFormatError as error:
+        raise DocumentProblem(index, "mrz", str(error)) from None
+    if not zone.valid:
+        raise DocumentProblem(index, "mrz", "; ".join(str(p) for p in zone.problems))
+    checked.mrz_text = "\n".join(line for line in mrz_text.strip().upper().split())
+    checked.mrz_format = zone.format
+    checked.doc_type = getattr(doc, "doc_type", None) or zone.document_type
+    checked.number = checked.number or zone.document_number
+    checked.issuing_state = checked.issuing_state or zone.issuing_state or None
+    checked.expiry_date = checked.expiry_date or zone.expiry_date
+    mismatches = checked.mismatches
+    if number and number != zone.document_number:
+        mismatches.append("number")
+    if getattr(doc, "issuing_state", None) and doc.issuing_state != zone.issuing_state:  # type: ignore[attr-defined]
+        mismatches.append("issuing_state")
+    if not name_matches(surnames, zone.surnames):
+        mismatches.append("surnames")
+    if given_names and zone.given_names and not name_matches(given_names, zone.given_names):
+        mismatches.append("given_names")
+    if zone.sex != "X" and sex != zone.sex:
+        mismatches.append("sex")
+    if nationality and zone.nationality and nationality != zone.nationality:
+        mismatches.append("nationality")
+    year, month, day = birth
+    if zone.birth_date and (
+        year != zone.birth_date.year
+        or (month and month != zone.birth_date.month)
+        or (day and day != zone.birth_date.day)
+    ):
+        mismatches.append("birth_date")
+    return checked

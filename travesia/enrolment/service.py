@@ -1,0 +1,357 @@
+"""Enrolment use cases. The enrolment itself is a list of plain steps — capture → validate → store — each taking the
+previous step's output, so the page, the API, bulk import and re-processing share one path; later steps
+(biometric extraction, screening, identity resolution) are appended to ``STEPS`` or enqueued after ``store``."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from travesia.audit import service as audit
+from travesia.core.db import utcnow
+from travesia.core.errors import N_, Conflict, Forbidden, InvalidInput, NotFound
+from travesia.core.principal import Principal
+from travesia.enrolment import repository, rules
+from travesia.enrolment.images import CleanImage
+from travesia.enrolment.schemas import (
+    DocumentOut,
+    EncounterIn,
+    EncounterOut,
+    EncounterSummary,
+    GroupMember,
+    GroupOut,
+)
+from travesia.models import BiometricSample, Document, Encounter, Person, Station, TravelGroup
+from travesia.stations import repository as stations
+
+
+@dataclass
+class Captured:
+    """What arrived: the validated schema, who sent it, by which path, and its images (already cleaned)."""
+
+    data: EncounterIn
+    principal: Principal
+    source: str  # web, api, import, sync
+    photo: CleanImage | None = None
+    fingerprints: dict[int, CleanImage] = field(default_factory=dict)
+
+
+@dataclass
+class Validated:
+    captured: Captured
+    station: Station
+    documents: list[rules.CheckedDocument]
+    body_hash: str
+    birth: tuple[int, int | None, int | None, str]
+
+
+@dataclass
+class Stored:
+    encounter: Encounter
+    replayed: bool
+    station_code: str
+    warnings: list[str] = field(default_factory=list)
+
+
+def validate(session: Session, captured: Captured) -> Validated:
+    data, principal = captured.data, captured.principal
+    code = data.station or principal.station_code
+    if not code:
+        raise InvalidInput(N_("Choose the station where the person is registered."), field="station")
+    station = stations.by_code(session, code)
+    if station is None or not station.active:
+        raise InvalidInput(N_("Unknown station code: %(code)s"), field="station", code=code)
+    if principal.via not in ("cli", "system") and station.id not in principal.station_ids:
+        raise Forbidden(N_("You are not assigned to that station."), field="station")
+    year, month, day, precision = data.birth_parts()
+    documents = []
+    for index, doc in enumerate(data.documents):
+        try:
+            documents.append(
+                rules.check_document(
+                    index,
+                    doc,
+                    given_names=data.given_names,
+                    surnames=data.surnames,
+                    sex=data.sex,
+                    birth=(year, month, day),
+                    nationality=data.nationality,
+                )
+            )
+        except rules.DocumentProblem as problem:
+            raise InvalidInput(problem.message, field=problem.field) from None
+    images = [img.data for img in ([captured.photo] if captured.photo else [])]
+    images += [captured.fingerprints[k].data for k in sorted(captured.fingerprints)]
+    digest = rules.body_hash(data.model_dump(mode="json"), images)
+    return Validated(captured, station, documents, digest, (year, month, day, precision))
+
+
+def store(session: Session, validated: Validated) -> Stored:
+    """Write the encounter with its documents, group link and images, and its audit event, in the caller's
+    transaction. A retry of the same submission returns the stored encounter; a different body under the same
+    id is a conflict."""
+    data, principal = validated.captured.data, validated.captured.principal
+    existing = repository.existing_hashes(session, [data.id])
+    if data.id in existing:
+        if existing[data.id] != validated.body_hash:
+            raise Conflict(N_("Another, different registration already has this id."), field="id")
+        stored = repository.encounter(session, data.id)
+        assert stored is not None
+        return Stored(stored, replayed=True, station_code=validated.station.code)
+    person_id = _person_for(session, data)
+    group_id = _group_for(session, data, validated.station)
+    year, month, day, precision = validated.birth
+    encounter = Encounter(
+        id=data.id,
+        body_hash=validated.body_hash,
+        station_id=validated.station.id,
+        officer_id=principal.user_id,
+        person_id=person_id,
+        group_id=group_id,
+        relation=data.group.relation if data.group else None,
+        corrects_id=data.corrects,
+        occurred_at=data.occurred_at or utcnow(),
+        recorded_at=utcnow(),
+        source=validated.captured.source,
+        given_names=data.given_names,
+        surnames=data.surnames,
+        name_key=rules.name_key(data.given_names, data.surnames),
+        sex=data.sex,
+        birth_year=year,
+        birth_month=month,
+        birth_day=day,
+        birth_precision=precision,
+        birth_estimated=data.birth_estimated,
+        nationality=data.nationality,
+        country_of_birth=data.country_of_birth,
+        languages=data.languages,
+        route_countries=data.route_countries,
+        phone=data.phone,
+        email=data.email,
+        notes=data.notes,
+    )
+    rows: list[object] = []
+    for position, doc in enumerate(validated.documents):
+        rows.append(
+            Document(
+                encounter_id=data.id,
+                position=position,
+                doc_type=doc.doc_type,
+                number=doc.number,
+                issuing_state=doc.issuing_state,
+                expiry_date=doc.expiry_date,
+                mrz_text=doc.mrz_text,
+                mrz_format=doc.mrz_format,
+                mrz_mismatches=doc.mismatches,
+            )
+        )
+    rows.extend(_samples(validated.captured, data.id))
+    try:
+        with session.begin_nested():
+            repository.add(session, encounter)
+            session.flush()  # the parent row first: documents and samples reference it
+            repository.add(session, *rows)
+            session.flush()
+    except IntegrityError:
+        # The same id committed by a concurrent request between our check and our insert (PostgreSQL).
+        if data.id in repository.existing_hashes(session, [data.id]):
+            return store(session, validated)
+        raise
+    audit.record(
+        session,
+        principal,
+        "encounter.create",
+        record_type="encounter",
+        record_id=data.id,
+        details={
+            "source": validated.captured.source,
+            "station": validated.station.code,
+            "documents": len(validated.documents),
+            "images": len(rows) - len(validated.documents),
+        },
+    )
+    warnings = [f"documents.{i}.{name}" for i, doc in enumerate(validated.documents) for name in doc.mismatches]
+    session.expire(encounter, ["documents"])
+    stored = repository.encounter(session, data.id)  # with its documents loaded
+    assert stored is not None
+    return Stored(stored, replayed=False, station_code=validated.station.code, warnings=warnings)
+
+
+def _person_for(session: Session, data: EncounterIn) -> uuid.UUID:
+    if data.corrects is not None:
+        corrected = repository.encounter(session, data.corrects)
+        if corrected is None:
+            raise InvalidInput(N_("The registration to correct does not exist."), field="corrects")
+        return corrected.person_id
+    person = Person()
+    repository.add(session, person)
+    session.flush()
+    return person.id
+
+
+def _group_for(session: Session, data: EncounterIn, station: Station) -> uuid.UUID | None:
+    if data.group is None:
+        return None
+    group = repository.group(session, data.group.id)
+    if group is None:
+        group = TravelGroup(id=data.group.id, kind=data.group.kind, station_id=station.id)
+        repository.add(session, group)
+        session.flush()
+    return group.id
+
+
+def _samples(captured: Captured, encounter_id: uuid.UUID) -> list[BiometricSample]:
+    now = utcnow()
+    samples = []
+    if captured.photo:
+        samples.append(_sample(encounter_id, "face", None, captured.photo, now))
+    for position, image in sorted(captured.fingerprints.items()):
+        samples.append(_sample(encounter_id, "finger", position, image, now))
+    return samples
+
+
+def _sample(encounter_id: uuid.UUID, modality: str, position: int | None, image: CleanImage, at: datetime) -> object:
+    return BiometricSample(
+        encounter_id=encounter_id,
+        modality=modality,
+        finger_position=position,
+        image_format=image.format,
+        width=image.width,
+        height=image.height,
+        image=image.data,
+        captured_at=at,
+    )
+
+
+Step = Callable[[Session, object], object]
+STEPS: list[Step] = [validate, store]  # type: ignore[list-item]
+
+
+def enrol(session: Session, captured: Captured) -> Stored:
+    """Run the enrolment steps in order; each takes the previous step's output."""
+    result: object = captured
+    for step in STEPS:
+        result = step(session, result)
+    return result  # type: ignore[return-value]
+
+
+# -- reading ----------------------------------------------------------------------------------------------------
+def get_encounter(session: Session, principal: Principal, encounter_id: uuid.UUID, purpose: str | None) -> EncounterOut:
+    encounter = repository.encounter(session, encounter_id, principal)
+    if encounter is None:
+        raise NotFound(N_("No such registration."), field="encounter_id")
+    audit.record(session, principal, "encounter.read", record_type="encounter", record_id=encounter.id, purpose=purpose)
+    return to_out(session, encounter)
+
+
+def to_out(session: Session, encounter: Encounter, *, replayed: bool = False) -> EncounterOut:
+    codes = repository.station_codes(session, [encounter.station_id])
+    return EncounterOut(
+        id=encounter.id,
+        person_id=encounter.person_id,
+        group_id=encounter.group_id,
+        relation=encounter.relation,
+        station=codes[encounter.station_id],
+        occurred_at=encounter.occurred_at,
+        recorded_at=encounter.recorded_at,
+        given_names=encounter.given_names,
+        surnames=encounter.surnames,
+        sex=encounter.sex,
+        birth_date=rules.birth_text(encounter.birth_year, encounter.birth_month, encounter.birth_day),
+        birth_estimated=encounter.birth_estimated,
+        nationality=encounter.nationality,
+        country_of_birth=encounter.country_of_birth,
+        languages=encounter.languages,
+        route_countries=encounter.route_countries,
+        documents=[DocumentOut.model_validate(d) for d in encounter.documents],
+        child_status=_child_status(session, encounter),
+        corrects=encounter.corrects_id,
+        replayed=replayed,
+    )
+
+
+def _member(encounter: Encounter, on: date) -> rules.Member:
+    return rules.Member(
+        rules.age_on(encounter.birth_year, encounter.birth_month, encounter.birth_day, on), encounter.relation
+    )
+
+
+def _child_status(session: Session, encounter: Encounter) -> str | None:
+    on = encounter.occurred_at.date()
+    others = []
+    if encounter.group_id:
+        others = [_member(e, on) for e in repository.group_members(session, encounter.group_id) if e.id != encounter.id]
+    return rules.child_status(_member(encounter, on), others)
+
+
+def summary(encounter: Encounter, codes: dict[uuid.UUID, str]) -> EncounterSummary:
+    return EncounterSummary(
+        id=encounter.id,
+        person_id=encounter.person_id,
+        station=codes[encounter.station_id],
+        occurred_at=encounter.occurred_at,
+        given_names=encounter.given_names,
+        surnames=encounter.surnames,
+        sex=encounter.sex,
+        birth_date=rules.birth_text(encounter.birth_year, encounter.birth_month, encounter.birth_day),
+        nationality=encounter.nationality,
+    )
+
+
+def search(
+    session: Session, principal: Principal, *, name: str | None, limit: int, purpose: str | None, **filters: object
+) -> list[EncounterSummary]:
+    tokens = [t for t in rules.fold(name or "").split() if t]
+    rows = repository.search(session, principal, name_tokens=tokens, limit=limit, **filters)  # type: ignore[arg-type]
+    codes = repository.station_codes(session, [r.station_id for r in rows])
+    # The search terms may be a name: the event records what was looked at, not what was typed.
+    audit.record(
+        session,
+        principal,
+        "encounter.search",
+        purpose=purpose,
+        details={"results": [str(r.id) for r in rows][:100], "count": len(rows)},
+    )
+    return [summary(r, codes) for r in rows]
+
+
+def get_person(
+    session: Session, principal: Principal, person_id: uuid.UUID, purpose: str | None
+) -> list[EncounterSummary]:
+    encounters = repository.person_encounters(session, person_id, principal)
+    if not encounters:
+        raise NotFound(N_("No such person."), field="person_id")
+    audit.record(session, principal, "person.read", record_type="person", record_id=person_id, purpose=purpose)
+    codes = repository.station_codes(session, [e.station_id for e in encounters])
+    return [summary(e, codes) for e in encounters]
+
+
+def get_group(session: Session, principal: Principal, group_id: uuid.UUID, purpose: str | None) -> GroupOut:
+    group = repository.group(session, group_id)
+    members = repository.group_members(session, group_id) if group else []
+    scope = repository.station_scope(principal)
+    if group is None or (scope is not None and group.station_id not in scope):
+        raise NotFound(N_("No such group."), field="group_id")
+    audit.record(session, principal, "group.read", record_type="group", record_id=group_id, purpose=purpose)
+    out = []
+    for encounter in members:
+        on = encounter.occurred_at.date()
+        status = rules.child_status(_member(encounter, on), [_member(e, on) for e in members if e.id != encounter.id])
+        out.append(
+            GroupMember(
+                encounter_id=encounter.id,
+                person_id=encounter.person_id,
+                relation=encounter.relation,
+                given_names=encounter.given_names,
+                surnames=encounter.surnames,
+                sex=encounter.sex,
+                birth_date=rules.birth_text(encounter.birth_year, encounter.birth_month, encounter.birth_day),
+                child_status=status,
+            )
+        )
+    return GroupOut(id=group.id, kind=group.kind, members=out)
