@@ -11,7 +11,7 @@ from travesia.core.cli_db import app as db_app
 from travesia.core.console import console, handles_errors, settings
 from travesia.core.settings import settings_table
 from travesia.demo import app as demo_app
-from travesia.enrolment.cli import mrz_app
+from travesia.enrolment.cli import import_app, mrz_app
 from travesia.stations.cli import app as stations_app
 
 app = typer.Typer(
@@ -25,6 +25,7 @@ app.add_typer(stations_app, name="stations")
 app.add_typer(audit_app, name="audit")
 app.add_typer(demo_app, name="demo")
 app.add_typer(mrz_app, name="mrz")
+app.add_typer(import_app, name="import")
 
 
 @app.command()

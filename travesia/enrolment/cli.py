@@ -1,14 +1,19 @@
-"""`travesia mrz check FILE|-`."""
+"""`travesia mrz check FILE|-` and `travesia import encounters FILE`."""
 
 from __future__ import annotations
 
+import csv
 import json
 import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import typer
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
-from travesia.core.console import console, err_console
+from travesia.core.console import console, database, err_console, fail, handles_errors, operator
+from travesia.enrolment import bulk
 from travesia.enrolment.mrz import MrzFormatError, parse
 
 mrz_app = typer.Typer(help="Machine-readable zones (ICAO 9303).", no_args_is_help=True)
@@ -33,3 +38,76 @@ def check(source: str = typer.Argument(..., help="A file holding the zone, or - 
             err_console.print(f"[bold red]error:[/] {problem}", highlight=False)
         raise typer.Exit(1)
     console.print_json(json.dumps(zone.as_dict()))
+
+
+import_app = typer.Typer(help="Bulk import.", no_args_is_help=True)
+
+
+@import_app.command("encounters")
+@handles_errors
+def import_encounters(
+    source: Path = typer.Argument(..., exists=True, dir_okay=False, help="A .csv or .jsonl file."),
+    report_path: Path = typer.Option(None, "--report", help="Rejected rows (CSV); default: FILE.rejects.csv"),
+    batch_size: int = typer.Option(2000, "--batch", min=1, max=50_000, help="Rows per transaction."),
+    quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
+) -> None:
+    """Import encounters: streamed, idempotent by id, each row whole or not at all; rejected rows reported."""
+    report_path = report_path or source.with_suffix(source.suffix + ".rejects.csv")
+    principal = operator()
+    db = database()
+    report = bulk.Report()
+    counters: list[bulk.ByteCounter] = []
+    stations: dict = {}
+    size = source.stat().st_size
+    started = time.perf_counter()
+    with (
+        open(report_path, "w", encoding="utf-8", newline="") as rejects_file,
+        Progress(
+            TextColumn("[bold]import"),
+            BarColumn(),
+            TaskProgressColumn(),
+            TextColumn("{task.fields[rows]} rows"),
+            TimeRemainingColumn(),
+            console=err_console,
+            disable=quiet,
+            transient=True,
+        ) as progress,
+    ):
+        writer = csv.writer(rejects_file)
+        writer.writerow(["line", "field", "reason"])
+        task = progress.add_task("import", total=size, rows=0)
+        rows = bulk.read_rows(source, counters)
+        try:
+            for batch in _batches(rows, batch_size):
+                with db.transaction() as session:
+                    prepared = bulk.prepare_batch(session, principal, batch, report, stations)
+                    bulk.store_batch(session, principal, prepared, report)
+                for reject in sorted(report.rejects, key=lambda r: r.line):
+                    writer.writerow([reject.line, reject.field, reject.reason])
+                report.rejects.clear()
+                progress.update(task, completed=counters[0].count if counters else 0, rows=report.read)
+        except bulk.FileProblem as problem:
+            fail(f"{source}: {problem} — nothing more was imported")
+        finally:
+            db.dispose()
+    rejected = report.rejected
+    elapsed = time.perf_counter() - started
+    digest = counters[0].sha.hexdigest() if counters else ""
+    console.print(
+        f"{source.name}: read {report.read}, stored {report.stored}, already present {report.unchanged}, "
+        f"rejected {rejected} ({report.read / max(elapsed, 1e-9):,.0f} rows/s); sha256 {digest[:16]}…"
+    )
+    if rejected:
+        console.print(f"rejected rows with line, field and reason: {report_path}")
+        raise typer.Exit(3)
+
+
+def _batches(rows: Iterator[bulk.RowIn], size: int) -> Iterator[list[bulk.RowIn]]:
+    batch: list[bulk.RowIn] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

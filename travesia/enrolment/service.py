@@ -58,12 +58,17 @@ class Stored:
     warnings: list[str] = field(default_factory=list)
 
 
-def validate(session: Session, captured: Captured) -> Validated:
+def validate(session: Session, captured: Captured, station_cache: dict[str, Station | None] | None = None) -> Validated:
     data, principal = captured.data, captured.principal
     code = data.station or principal.station_code
     if not code:
         raise InvalidInput(N_("Choose the station where the person is registered."), field="station")
-    station = stations.by_code(session, code)
+    if station_cache is None:
+        station = stations.by_code(session, code)
+    else:
+        if code not in station_cache:
+            station_cache[code] = stations.by_code(session, code)
+        station = station_cache[code]
     if station is None or not station.active:
         raise InvalidInput(N_("Unknown station code: %(code)s"), field="station", code=code)
     if principal.via not in ("cli", "system") and station.id not in principal.station_ids:
