@@ -13,6 +13,7 @@ from travesia.core.settings import settings_table
 from travesia.demo import app as demo_app
 from travesia.enrolment.cli import import_app, mrz_app
 from travesia.stations.cli import app as stations_app
+from travesia.synth.cli import synth
 
 app = typer.Typer(
     help="Travesía: registration, screening and protection for people in transit.",
@@ -26,6 +27,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(demo_app, name="demo")
 app.add_typer(mrz_app, name="mrz")
 app.add_typer(import_app, name="import")
+app.command("synth")(synth)
 
 
 @app.command()

@@ -16,12 +16,14 @@ from travesia.auth import service as auth_service
 from travesia.auth.cli import auth_context
 from travesia.auth.schemas import UserCreate
 from travesia.auth.service import AuthContext
-from travesia.core.console import console, handles_errors, operator, settings, unit_of_work
+from travesia.core.console import console, database, handles_errors, operator, settings, unit_of_work
 from travesia.core.db import utcnow
 from travesia.core.principal import ROLES_REQUIRING_TOTP, Principal, Role
+from travesia.enrolment import bulk
 from travesia.stations import repository as station_repo
 from travesia.stations import service as stations
 from travesia.stations.schemas import StationCreate
+from travesia.synth import population
 
 DEMO_PASSWORD = "selva-cruce-2026-darien"  # noqa: S105 - demo only: printed by `make demo`, never for real data
 
@@ -97,14 +99,30 @@ app = typer.Typer(help="Demo data.", no_args_is_help=True)
 
 @app.command("setup")
 @handles_errors
-def setup() -> None:
-    """Create the Darién stations and one demo account per role (idempotent); print how to sign in."""
+def setup(
+    people: int = typer.Option(3000, "--people", min=0, help="Synthetic people to register (0: none)."),
+    seed: int = typer.Option(2026, "--seed"),
+) -> None:
+    """Create the Darién stations, one demo account per role and a synthetic population (idempotent: a second
+    run adds nothing); print how to sign in."""
     cfg = settings()
     ctx = auth_context(cfg)
     with unit_of_work(cfg) as session:
         created = ensure_stations(session, operator())
         users = ensure_users(session, ctx, operator())
     console.print(f"stations: {len(STATIONS)} ({created} new)")
+    if people:
+        folder = cfg.data_dir / "demo-population"
+        persons, encounters = population.write(folder, people, seed)
+        db = database(cfg)
+        try:
+            report, _ = bulk.run_import(db, operator(), folder / "encounters.jsonl")
+        finally:
+            db.dispose()
+        console.print(
+            f"synthetic population (seed {seed}): {persons} people, {encounters} encounters; "
+            f"{report.stored} new, {report.unchanged} already there, {report.rejected} rejected"
+        )
     table = Table("user", "role", "TOTP secret (second factor)", title=f"Demo accounts — password: {DEMO_PASSWORD}")
     for username, role, secret in users:
         table.add_row(username, role, secret or "-")

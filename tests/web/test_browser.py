@@ -23,7 +23,7 @@ pytestmark = pytest.mark.skipif(CHROMIUM is None and not os.environ.get("CI"), r
 def demo_server(fresh_database_url, tmp_path):
     env = cli_env(fresh_database_url, tmp_path)
     assert run_cli(env, "db", "upgrade").returncode == 0
-    demo = run_cli(env, "demo", "setup")
+    demo = run_cli(env, "demo", "setup", "--people", "200")
     assert demo.returncode == 0, demo.stderr
     password = re.search(r"password: (\S+)", demo.stdout).group(1)
     admin_secret = re.search(r"demo-admin\s+│\s+admin\s+│\s+([A-Z2-7]{32})", demo.stdout).group(1)

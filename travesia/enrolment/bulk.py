@@ -11,7 +11,7 @@ import csv
 import hashlib
 import json
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from travesia.audit import service as audit
-from travesia.core.db import new_id, utcnow
+from travesia.core.db import Database, new_id, utcnow
 from travesia.core.errors import DomainError
 from travesia.core.i18n import gettext_for
 from travesia.core.principal import Principal
@@ -371,3 +371,37 @@ class _RowRefused(DBAPIError):
 
     def __init__(self) -> None:
         super().__init__("correction of an unknown encounter", None, ValueError("unknown corrected encounter"))
+
+
+def run_import(
+    db: Database,
+    principal: Principal,
+    source: Path,
+    *,
+    batch_size: int = 2000,
+    on_reject: Callable[[Reject], None] = lambda _: None,
+    on_progress: Callable[[int, int], None] = lambda _bytes, _rows: None,
+) -> tuple[Report, str]:
+    """Import a file batch by batch, one transaction per batch (this is the job wrapper that commits).
+    Returns the report and the file's SHA-256."""
+    report = Report()
+    counters: list[ByteCounter] = []
+    station_cache: dict[str, Station | None] = {}
+    batch: list[RowIn] = []
+
+    def flush() -> None:
+        with db.transaction() as session:
+            store_batch(session, principal, prepare_batch(session, principal, batch, report, station_cache), report)
+        for item in sorted(report.rejects, key=lambda r: r.line):
+            on_reject(item)
+        report.rejects.clear()
+        batch.clear()
+        on_progress(counters[0].count if counters else 0, report.read)
+
+    for row in read_rows(source, counters):
+        batch.append(row)
+        if len(batch) >= batch_size:
+            flush()
+    if batch:
+        flush()
+    return report, counters[0].sha.hexdigest() if counters else ""

@@ -6,7 +6,6 @@ import csv
 import json
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import typer
@@ -53,61 +52,41 @@ def import_encounters(
 ) -> None:
     """Import encounters: streamed, idempotent by id, each row whole or not at all; rejected rows reported."""
     report_path = report_path or source.with_suffix(source.suffix + ".rejects.csv")
-    principal = operator()
     db = database()
-    report = bulk.Report()
-    counters: list[bulk.ByteCounter] = []
-    stations: dict = {}
-    size = source.stat().st_size
     started = time.perf_counter()
+    columns = (
+        TextColumn("[bold]import"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.fields[rows]} rows"),
+        TimeRemainingColumn(),
+    )
     with (
         open(report_path, "w", encoding="utf-8", newline="") as rejects_file,
-        Progress(
-            TextColumn("[bold]import"),
-            BarColumn(),
-            TaskProgressColumn(),
-            TextColumn("{task.fields[rows]} rows"),
-            TimeRemainingColumn(),
-            console=err_console,
-            disable=quiet,
-            transient=True,
-        ) as progress,
+        Progress(*columns, console=err_console, disable=quiet, transient=True) as progress,
     ):
         writer = csv.writer(rejects_file)
         writer.writerow(["line", "field", "reason"])
-        task = progress.add_task("import", total=size, rows=0)
-        rows = bulk.read_rows(source, counters)
+        task = progress.add_task("import", total=source.stat().st_size, rows=0)
         try:
-            for batch in _batches(rows, batch_size):
-                with db.transaction() as session:
-                    prepared = bulk.prepare_batch(session, principal, batch, report, stations)
-                    bulk.store_batch(session, principal, prepared, report)
-                for reject in sorted(report.rejects, key=lambda r: r.line):
-                    writer.writerow([reject.line, reject.field, reject.reason])
-                report.rejects.clear()
-                progress.update(task, completed=counters[0].count if counters else 0, rows=report.read)
+            report, digest = bulk.run_import(
+                db,
+                operator(),
+                source,
+                batch_size=batch_size,
+                on_reject=lambda r: writer.writerow([r.line, r.field, r.reason]),
+                on_progress=lambda done, rows: progress.update(task, completed=done, rows=rows),
+            )
         except bulk.FileProblem as problem:
-            fail(f"{source}: {problem} — nothing more was imported")
+            fail(f"{source}: {problem} — rows before it were imported, none after")
+            return
         finally:
             db.dispose()
-    rejected = report.rejected
     elapsed = time.perf_counter() - started
-    digest = counters[0].sha.hexdigest() if counters else ""
     console.print(
         f"{source.name}: read {report.read}, stored {report.stored}, already present {report.unchanged}, "
-        f"rejected {rejected} ({report.read / max(elapsed, 1e-9):,.0f} rows/s); sha256 {digest[:16]}…"
+        f"rejected {report.rejected} ({report.read / max(elapsed, 1e-9):,.0f} rows/s); sha256 {digest[:16]}…"
     )
-    if rejected:
+    if report.rejected:
         console.print(f"rejected rows with line, field and reason: {report_path}")
         raise typer.Exit(3)
-
-
-def _batches(rows: Iterator[bulk.RowIn], size: int) -> Iterator[list[bulk.RowIn]]:
-    batch: list[bulk.RowIn] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch

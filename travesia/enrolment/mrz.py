@@ -366,3 +366,28 @@ def name_matches(typed: str, in_zone: str) -> bool:
     mine = transliterate(typed)
     theirs = in_zone.replace(" ", FILLER)
     return bool(theirs) and (mine == theirs or (len(theirs) >= 4 and mine.startswith(theirs)))
+
+
+def compose_td3(
+    *,
+    surnames: str,
+    given_names: str,
+    number: str,
+    issuing_state: str,
+    nationality: str,
+    birth: date,
+    sex: str,
+    expiry: date,
+) -> str:
+    """Write a passport's zone (TD3) with its check digits: for synthetic data and tests."""
+    name = (transliterate(surnames) + FILLER * 2 + transliterate(given_names))[:39].ljust(39, FILLER)
+    line1 = f"P{FILLER}{issuing_state:<3}".replace(" ", FILLER) + name
+    doc = number.upper()[:9].ljust(9, FILLER)
+    born, ends = birth.strftime("%y%m%d"), expiry.strftime("%y%m%d")
+    personal = FILLER * 14
+    line2 = (
+        f"{doc}{check_digit(doc)}{nationality:<3}".replace(" ", FILLER)
+        + f"{born}{check_digit(born)}{sex if sex in 'FM' else FILLER}{ends}{check_digit(ends)}{personal}{FILLER}"
+    )
+    composite = line2[0:10] + line2[13:20] + line2[21:43]
+    return f"{line1}\n{line2}{check_digit(composite)}"
