@@ -28,6 +28,7 @@ from travesia.core.logging import configure_logging, get_logger
 from travesia.core.settings import Settings, load_settings
 from travesia.core.templating import render
 from travesia.enrolment import api as enrolment_api
+from travesia.enrolment import web as enrolment_web
 from travesia.stations import api as stations_api
 from travesia.stations import web as stations_web
 from travesia.web import shell
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         admin_web.router,
         stations_web.router,
         audit_web.router,
+        enrolment_web.router,
         auth_api.router,
         stations_api.router,
         audit_api.router,

@@ -92,3 +92,45 @@ def test_admin_passes_the_second_factor(demo_server, page):
     page.click("nav >> text=Usuarios")
     assert page.locator("table tbody tr").count() == 9
     page.screenshot(path=str(SHOTS / "admin-users.png"))
+
+
+TD3 = "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\nL898902C36UTO7408122F1204159ZE184226B<<<<<10"
+
+
+def test_officer_enrols_a_family_of_three(demo_server, page, tmp_path):
+    from PIL import Image
+
+    base, password, _ = demo_server
+    photo = tmp_path / "face.jpg"
+    Image.new("RGB", (300, 400), (150, 120, 100)).save(photo)
+    page.goto(f"{base}/login")
+    page.fill("#username", "demo-registro")
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/")
+    page.click("nav >> text=Registrar")
+    page.select_option("#group_kind", "family")
+    page.fill("#m0_given_names", "Anna Maria")
+    page.fill("#m0_surnames", "Eriksson")
+    page.select_option("#m0_sex", "F")
+    page.fill("#m0_birth_date", "1974-08-12")
+    page.fill("#m0_nationality", "UTO")
+    page.fill("#m0_mrz", TD3)
+    page.locator("#m0_mrz_feedback").get_by_text("TD3").wait_for()  # instant check of the zone
+    page.set_input_files("#m0_photo", str(photo))
+    for index, (given, born, sex) in enumerate([("Lars", "2016", "M"), ("Greta", "2019-04-02", "F")], start=1):
+        page.click("button:has-text('Añadir un miembro')")
+        page.wait_for_selector(f"#m{index}_surnames")
+        page.select_option(f"#m{index}_relation", "child")
+        page.fill(f"#m{index}_given_names", given)
+        page.fill(f"#m{index}_surnames", "Eriksson")
+        page.select_option(f"#m{index}_sex", sex)
+        page.fill(f"#m{index}_birth_date", born)
+    page.screenshot(path=str(SHOTS / "enrol-family-form.png"), full_page=True)
+    page.click("button:has-text('Guardar el registro')")
+    page.wait_for_url(re.compile(r".*/enrol/receipt/.*"))
+    assert page.locator("h1").inner_text() == "Registro guardado"
+    rows = page.locator("table tbody tr")
+    assert rows.count() == 3
+    assert "acompañado" in rows.nth(1).inner_text() and "acompañado" in rows.nth(2).inner_text()
+    page.screenshot(path=str(SHOTS / "enrol-family-receipt.png"), full_page=True)

@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from travesia.core.errors import N_
 from travesia.enrolment.codes import country_code, languages
 
 Country = Annotated[str, AfterValidator(country_code)]
@@ -29,6 +30,25 @@ Relation = Literal[
     "companion",
 ]
 GroupKind = Literal["family", "travelling"]
+
+RELATION_LABELS = {
+    "head": N_("First person (head)"),
+    "spouse": N_("Spouse or partner"),
+    "partner": N_("Spouse or partner"),
+    "child": N_("Child"),
+    "parent": N_("Parent"),
+    "sibling": N_("Sibling"),
+    "grandparent": N_("Grandparent"),
+    "grandchild": N_("Grandchild"),
+    "other_relative": N_("Other relative"),
+    "guardian": N_("Guardian"),
+    "companion": N_("Companion"),
+}
+CHILD_STATUS_LABELS = {
+    "accompanied": N_("accompanied"),
+    "separated": N_("separated child"),
+    "unaccompanied": N_("unaccompanied child"),
+}
 BIRTH_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 CLOCK_SKEW = timedelta(hours=24)  # a station's clock may be wrong; a registration far in the future is a typo
 

@@ -23,6 +23,7 @@ PublicRoute = Annotated[None, Depends(Public())]
 # (path, label msgid, permission) — a link shows only to roles that hold its permission.
 NAV = [
     ("/", "Home", Perm.ACCOUNT_SELF),
+    ("/enrol", "Register", Perm.ENCOUNTERS_CREATE),
     ("/stations", "Stations", Perm.STATIONS_READ),
     ("/admin/users", "Users", Perm.USERS_READ),
     ("/audit", "Audit trail", Perm.AUDIT_READ),
