@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -82,6 +83,10 @@ class Database:
                 max_overflow=10,
             )
         self._factory = sessionmaker(bind=self.engine, expire_on_commit=False)
+        # SQLite has one writer at a time. Writers of this process queue here instead of in SQLite's busy
+        # handler, which sleeps in steps of up to 100 ms (measured: p50 60 ms at 74 enrolments/s before this).
+        # A semaphore, not a lock: FastAPI may finish a request's transaction on another thread than it began.
+        self._write_gate = threading.Semaphore(1) if self.dialect == "sqlite" else None
 
     @property
     def is_sqlite(self) -> bool:
@@ -96,6 +101,9 @@ class Database:
     @contextmanager
     def transaction(self, *, readonly: bool = False) -> Iterator[Session]:
         """A unit of work: commit on success, roll back on any error."""
+        gate = None if readonly else getattr(self, "_write_gate", None)
+        if gate is not None:
+            gate.acquire()
         session = self.session(readonly=readonly)
         try:
             yield session
@@ -108,6 +116,8 @@ class Database:
             raise
         finally:
             session.close()
+            if gate is not None:
+                gate.release()
 
     def ping(self) -> None:
         with self.engine.connect() as conn:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -51,7 +52,16 @@ MULTIPART_DOC = {
 }
 
 
-async def _captured(request: Request, principal: Principal) -> service.Captured:
+@dataclass
+class Submission:
+    payload: Any
+    photo: Any = None
+    fingerprints: dict[int, Any] = field(default_factory=dict)
+
+
+async def read_submission(request: Request) -> Submission:
+    """Read the body (JSON, or multipart with images) on the event loop; the database work then runs in the
+    thread pool, so a slow upload never holds a database transaction."""
     if int(request.headers.get("content-length") or 0) > MAX_UPLOAD:
         raise InvalidInput(N_("The upload is too large."), field="body")
     content_type = request.headers.get("content-type", "")
@@ -76,11 +86,17 @@ async def _captured(request: Request, principal: Principal) -> service.Captured:
                 raise InvalidInput(N_("Unexpected form field %(name)s."), field=key, name=key)
     else:
         payload = _json((await request.body()).decode("utf-8", errors="replace"))
+    return Submission(payload, photo, fingers)
+
+
+def _captured(submission: Submission, principal: Principal) -> service.Captured:
     try:
-        data = EncounterIn.model_validate(payload)
+        data = EncounterIn.model_validate(submission.payload)
     except ValidationError as error:
         raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in error.errors()]) from None
-    return service.Captured(data=data, principal=principal, source="api", photo=photo, fingerprints=fingers)
+    return service.Captured(
+        data=data, principal=principal, source="api", photo=submission.photo, fingerprints=submission.fingerprints
+    )
 
 
 def _json(text: str) -> Any:
@@ -109,8 +125,12 @@ def _image(field: str, raw: bytes) -> Any:
         409: {"description": "Another, different body was already stored under this id"},
     },
 )
-async def create_encounter(request: Request, session: DbSession, principal: Creator) -> Any:
-    captured = await _captured(request, principal)
+def create_encounter(
+    principal: Creator,  # first: the guard refuses before the body is read
+    submission: Annotated[Submission, Depends(read_submission)],
+    session: DbSession,
+) -> Any:
+    captured = _captured(submission, principal)
     stored = service.enrol(session, captured)
     out = service.to_out(session, stored.encounter, replayed=stored.replayed)
     body = out.model_dump(mode="json") | {"warnings": stored.warnings}

@@ -363,7 +363,9 @@ def _insert(session: Session, batch: list[Prepared]) -> None:
         (Document, documents),
     ):
         if rows:
-            session.execute(insert(model), rows)
+            # Core, not the ORM's bulk insert: the ORM splits rows by which values are None (measured: 4,054
+            # statements for 20,000 rows); Core sends each table as one executemany.
+            session.connection().execute(insert(model.__table__), rows)
 
 
 class _RowRefused(DBAPIError):

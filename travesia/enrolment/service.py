@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from travesia.audit import service as audit
 from travesia.core.db import utcnow
@@ -157,7 +159,9 @@ def store(session: Session, validated: Validated) -> Stored:
         )
     rows.extend(_samples(validated.captured, data.id))
     try:
-        with session.begin_nested():
+        # SQLite writers are serialised (BEGIN IMMEDIATE), so no concurrent insert of the same id can happen there;
+        # on PostgreSQL a savepoint lets us answer a concurrent duplicate as a replay instead of an error.
+        with session.begin_nested() if session.get_bind().dialect.name != "sqlite" else nullcontext():
             repository.add(session, encounter)
             session.flush()  # the parent row first: documents and samples reference it
             repository.add(session, *rows)
@@ -181,10 +185,8 @@ def store(session: Session, validated: Validated) -> Stored:
         },
     )
     warnings = [f"documents.{i}.{name}" for i, doc in enumerate(validated.documents) for name in doc.mismatches]
-    session.expire(encounter, ["documents"])
-    stored = repository.encounter(session, data.id)  # with its documents loaded
-    assert stored is not None
-    return Stored(stored, replayed=False, station_code=validated.station.code, warnings=warnings)
+    set_committed_value(encounter, "documents", [row for row in rows if isinstance(row, Document)])
+    return Stored(encounter, replayed=False, station_code=validated.station.code, warnings=warnings)
 
 
 def _person_for(session: Session, data: EncounterIn) -> uuid.UUID:

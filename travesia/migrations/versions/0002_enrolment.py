@@ -74,7 +74,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("encounters", schema=None) as batch_op:
         batch_op.create_index("ix_encounters_group", ["group_id"], unique=False)
-        batch_op.create_index("ix_encounters_name_key", ["name_key"], unique=False)
         batch_op.create_index("ix_encounters_person", ["person_id"], unique=False)
         batch_op.create_index("ix_encounters_station_time", ["station_id", "occurred_at"], unique=False)
 
@@ -135,7 +134,6 @@ def downgrade() -> None:
     with op.batch_alter_table("encounters", schema=None) as batch_op:
         batch_op.drop_index("ix_encounters_station_time")
         batch_op.drop_index("ix_encounters_person")
-        batch_op.drop_index("ix_encounters_name_key")
         batch_op.drop_index("ix_encounters_group")
 
     op.drop_table("encounters")
