@@ -6,13 +6,18 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from travesia.models import ApiToken, LoginFailure, Station, User, UserRole, UserStation, WebSession
 
 
 def _with_links():
     return (selectinload(User.roles), selectinload(User.stations).selectinload(UserStation.station))
+
+
+def _joined_links():
+    # One round trip for the hot path (every authenticated request) instead of three.
+    return (joinedload(User.roles), joinedload(User.stations).joinedload(UserStation.station))
 
 
 def user_by_username(session: Session, username: str) -> User | None:
@@ -22,7 +27,8 @@ def user_by_username(session: Session, username: str) -> User | None:
 
 
 def user_by_id(session: Session, user_id: uuid.UUID) -> User | None:
-    return session.execute(select(User).where(User.id == user_id).options(*_with_links())).scalar_one_or_none()
+    stmt = select(User).where(User.id == user_id).options(*_joined_links())
+    return session.execute(stmt).unique().scalar_one_or_none()
 
 
 def list_users(session: Session, *, limit: int = 500, offset: int = 0) -> list[User]:

@@ -132,7 +132,7 @@ def create_encounter(
 ) -> Any:
     captured = _captured(submission, principal)
     stored = service.enrol(session, captured)
-    out = service.to_out(session, stored.encounter, replayed=stored.replayed)
+    out = service.to_out(session, stored.encounter, replayed=stored.replayed, station_code=stored.station_code)
     body = out.model_dump(mode="json") | {"warnings": stored.warnings}
     return JSONResponse(body, status_code=200 if stored.replayed else 201)
 

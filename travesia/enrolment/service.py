@@ -256,8 +256,13 @@ def get_encounter(session: Session, principal: Principal, encounter_id: uuid.UUI
     return to_out(session, encounter)
 
 
-def to_out(session: Session, encounter: Encounter, *, replayed: bool = False) -> EncounterOut:
-    codes = repository.station_codes(session, [encounter.station_id])
+def to_out(
+    session: Session, encounter: Encounter, *, replayed: bool = False, station_code: str | None = None
+) -> EncounterOut:
+    if station_code:
+        codes = {encounter.station_id: station_code}
+    else:
+        codes = repository.station_codes(session, [encounter.station_id])
     return EncounterOut(
         id=encounter.id,
         person_id=encounter.person_id,

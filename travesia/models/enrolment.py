@@ -15,6 +15,7 @@ class Person(Base):
     """The resolved identity behind one or more encounters (one per encounter until identity resolution links them)."""
 
     __tablename__ = "persons"
+    __table_args__ = (Index("ix_persons_merged_into", "merged_into_id"),)
 
     id: Mapped[uuid.UUID] = uuid_pk()
     created_at: Mapped[datetime] = created_at()
@@ -45,6 +46,7 @@ class Encounter(Base):
         Index("ix_encounters_station_time", "station_id", "occurred_at"),
         Index("ix_encounters_person", "person_id"),
         Index("ix_encounters_group", "group_id"),
+        Index("ix_encounters_corrects", "corrects_id"),
         CheckConstraint("sex IN ('F', 'M', 'X')", name="sex_code"),
         CheckConstraint("birth_precision IN ('day', 'month', 'year')", name="birth_precision"),
     )
@@ -84,7 +86,10 @@ class Encounter(Base):
 
 class Document(Base):
     __tablename__ = "documents"
-    __table_args__ = (Index("ix_documents_number", "number", "issuing_state"),)
+    __table_args__ = (
+        Index("ix_documents_number", "number", "issuing_state"),
+        Index("ix_documents_encounter", "encounter_id"),
+    )
 
     id: Mapped[uuid.UUID] = uuid_pk()
     encounter_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("encounters.id", ondelete="CASCADE"))

@@ -25,6 +25,9 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["merged_into_id"], ["persons.id"], name=op.f("fk_persons_merged_into_id_persons")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_persons")),
     )
+    with op.batch_alter_table("persons", schema=None) as batch_op:
+        batch_op.create_index("ix_persons_merged_into", ["merged_into_id"], unique=False)
+
     op.create_table(
         "travel_groups",
         sa.Column("id", sa.Uuid(), nullable=False),
@@ -73,6 +76,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_encounters")),
     )
     with op.batch_alter_table("encounters", schema=None) as batch_op:
+        batch_op.create_index("ix_encounters_corrects", ["corrects_id"], unique=False)
         batch_op.create_index("ix_encounters_group", ["group_id"], unique=False)
         batch_op.create_index("ix_encounters_person", ["person_id"], unique=False)
         batch_op.create_index("ix_encounters_station_time", ["station_id", "occurred_at"], unique=False)
@@ -119,12 +123,14 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_documents")),
     )
     with op.batch_alter_table("documents", schema=None) as batch_op:
+        batch_op.create_index("ix_documents_encounter", ["encounter_id"], unique=False)
         batch_op.create_index("ix_documents_number", ["number", "issuing_state"], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table("documents", schema=None) as batch_op:
         batch_op.drop_index("ix_documents_number")
+        batch_op.drop_index("ix_documents_encounter")
 
     op.drop_table("documents")
     with op.batch_alter_table("biometric_samples", schema=None) as batch_op:
@@ -135,7 +141,11 @@ def downgrade() -> None:
         batch_op.drop_index("ix_encounters_station_time")
         batch_op.drop_index("ix_encounters_person")
         batch_op.drop_index("ix_encounters_group")
+        batch_op.drop_index("ix_encounters_corrects")
 
     op.drop_table("encounters")
     op.drop_table("travel_groups")
+    with op.batch_alter_table("persons", schema=None) as batch_op:
+        batch_op.drop_index("ix_persons_merged_into")
+
     op.drop_table("persons")
