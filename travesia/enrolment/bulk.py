@@ -26,7 +26,7 @@ from travesia.core.db import Database, new_id, utcnow
 from travesia.core.errors import DomainError
 from travesia.core.i18n import gettext_for
 from travesia.core.principal import Principal
-from travesia.enrolment import repository, rules, service
+from travesia.enrolment import repository, service
 from travesia.enrolment.schemas import EncounterIn
 from travesia.models import Document, Encounter, Person, Station, TravelGroup
 
@@ -309,53 +309,9 @@ def _insert(session: Session, batch: list[Prepared]) -> None:
                 "station_id": v.station.id,
                 "created_at": now,
             }
-        year, month, day, precision = v.birth
-        encounters.append(
-            {
-                "id": data.id,
-                "body_hash": v.body_hash,
-                "station_id": v.station.id,
-                "officer_id": v.captured.principal.user_id,
-                "person_id": person_id,
-                "group_id": data.group.id if data.group else None,
-                "relation": data.group.relation if data.group else None,
-                "corrects_id": data.corrects,
-                "occurred_at": data.occurred_at or now,
-                "recorded_at": now,
-                "source": "import",
-                "given_names": data.given_names,
-                "surnames": data.surnames,
-                "name_key": rules.name_key(data.given_names, data.surnames),
-                "sex": data.sex,
-                "birth_year": year,
-                "birth_month": month,
-                "birth_day": day,
-                "birth_precision": precision,
-                "birth_estimated": data.birth_estimated,
-                "nationality": data.nationality,
-                "country_of_birth": data.country_of_birth,
-                "languages": data.languages,
-                "route_countries": data.route_countries,
-                "phone": data.phone,
-                "email": data.email,
-                "notes": data.notes,
-            }
-        )
-        for position, doc in enumerate(v.documents):
-            documents.append(
-                {
-                    "id": new_id(),
-                    "encounter_id": data.id,
-                    "position": position,
-                    "doc_type": doc.doc_type,
-                    "number": doc.number,
-                    "issuing_state": doc.issuing_state,
-                    "expiry_date": doc.expiry_date,
-                    "mrz_text": doc.mrz_text,
-                    "mrz_format": doc.mrz_format,
-                    "mrz_mismatches": doc.mismatches,
-                }
-            )
+        group_id = data.group.id if data.group else None
+        encounters.append(service.encounter_values(v, person_id=person_id, group_id=group_id, now=now))
+        documents.extend(service.document_values(v))
     for model, rows in (
         (Person, persons),
         (TravelGroup, list(groups.values())),

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from travesia.audit import service as audit
-from travesia.core.db import utcnow
+from travesia.core.db import new_id, utcnow
 from travesia.core.errors import N_, Conflict, Forbidden, InvalidInput, NotFound
 from travesia.core.principal import Principal
 from travesia.enrolment import repository, rules
@@ -112,51 +112,9 @@ def store(session: Session, validated: Validated) -> Stored:
         return Stored(stored, replayed=True, station_code=validated.station.code)
     person_id = _person_for(session, data)
     group_id = _group_for(session, data, validated.station)
-    year, month, day, precision = validated.birth
-    encounter = Encounter(
-        id=data.id,
-        body_hash=validated.body_hash,
-        station_id=validated.station.id,
-        officer_id=principal.user_id,
-        person_id=person_id,
-        group_id=group_id,
-        relation=data.group.relation if data.group else None,
-        corrects_id=data.corrects,
-        occurred_at=data.occurred_at or utcnow(),
-        recorded_at=utcnow(),
-        source=validated.captured.source,
-        given_names=data.given_names,
-        surnames=data.surnames,
-        name_key=rules.name_key(data.given_names, data.surnames),
-        sex=data.sex,
-        birth_year=year,
-        birth_month=month,
-        birth_day=day,
-        birth_precision=precision,
-        birth_estimated=data.birth_estimated,
-        nationality=data.nationality,
-        country_of_birth=data.country_of_birth,
-        languages=data.languages,
-        route_countries=data.route_countries,
-        phone=data.phone,
-        email=data.email,
-        notes=data.notes,
-    )
-    rows: list[object] = []
-    for position, doc in enumerate(validated.documents):
-        rows.append(
-            Document(
-                encounter_id=data.id,
-                position=position,
-                doc_type=doc.doc_type,
-                number=doc.number,
-                issuing_state=doc.issuing_state,
-                expiry_date=doc.expiry_date,
-                mrz_text=doc.mrz_text,
-                mrz_format=doc.mrz_format,
-                mrz_mismatches=doc.mismatches,
-            )
-        )
+    now = utcnow()
+    encounter = Encounter(**encounter_values(validated, person_id=person_id, group_id=group_id, now=now))
+    rows: list[object] = [Document(**values) for values in document_values(validated)]
     rows.extend(_samples(validated.captured, data.id))
     try:
         # SQLite writers are serialised (BEGIN IMMEDIATE), so no concurrent insert of the same id can happen there;
@@ -187,6 +145,61 @@ def store(session: Session, validated: Validated) -> Stored:
     warnings = [f"documents.{i}.{name}" for i, doc in enumerate(validated.documents) for name in doc.mismatches]
     set_committed_value(encounter, "documents", [row for row in rows if isinstance(row, Document)])
     return Stored(encounter, replayed=False, station_code=validated.station.code, warnings=warnings)
+
+
+def encounter_values(
+    validated: Validated, *, person_id: uuid.UUID, group_id: uuid.UUID | None, now: datetime
+) -> dict[str, object]:
+    """The encounter's columns: one mapping for the ORM path (API, page) and the executemany path (bulk import)."""
+    data = validated.captured.data
+    year, month, day, precision = validated.birth
+    return {
+        "id": data.id,
+        "body_hash": validated.body_hash,
+        "station_id": validated.station.id,
+        "officer_id": validated.captured.principal.user_id,
+        "person_id": person_id,
+        "group_id": group_id,
+        "relation": data.group.relation if data.group else None,
+        "corrects_id": data.corrects,
+        "occurred_at": data.occurred_at or now,
+        "recorded_at": now,
+        "source": validated.captured.source,
+        "given_names": data.given_names,
+        "surnames": data.surnames,
+        "name_key": rules.name_key(data.given_names, data.surnames),
+        "sex": data.sex,
+        "birth_year": year,
+        "birth_month": month,
+        "birth_day": day,
+        "birth_precision": precision,
+        "birth_estimated": data.birth_estimated,
+        "nationality": data.nationality,
+        "country_of_birth": data.country_of_birth,
+        "languages": data.languages,
+        "route_countries": data.route_countries,
+        "phone": data.phone,
+        "email": data.email,
+        "notes": data.notes,
+    }
+
+
+def document_values(validated: Validated) -> list[dict[str, object]]:
+    return [
+        {
+            "id": new_id(),
+            "encounter_id": validated.captured.data.id,
+            "position": position,
+            "doc_type": doc.doc_type,
+            "number": doc.number,
+            "issuing_state": doc.issuing_state,
+            "expiry_date": doc.expiry_date,
+            "mrz_text": doc.mrz_text,
+            "mrz_format": doc.mrz_format,
+            "mrz_mismatches": doc.mismatches,
+        }
+        for position, doc in enumerate(validated.documents)
+    ]
 
 
 def _person_for(session: Session, data: EncounterIn) -> uuid.UUID:
