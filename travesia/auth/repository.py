@@ -36,10 +36,6 @@ def list_users(session: Session, *, limit: int = 500, offset: int = 0) -> list[U
     return list(session.execute(stmt).scalars())
 
 
-def count_users(session: Session) -> int:
-    return int(session.execute(select(func.count()).select_from(User)).scalar_one())
-
-
 def add_user(session: Session, user: User, roles: list[str], stations: list[Station]) -> User:
     session.add(user)
     session.flush()

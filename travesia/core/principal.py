@@ -36,9 +36,6 @@ class Principal:
     via: str = "session"
     credential_id: str | None = None  # session digest or token id, for revocation from the account page
 
-    def has_role(self, *roles: Role) -> bool:
-        return any(role in self.roles for role in roles)
-
 
 def cli_principal(os_user: str) -> Principal:
     """Operators at the console act with full power: they already hold the database and its keys."""

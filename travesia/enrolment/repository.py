@@ -10,7 +10,7 @@ from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from travesia.core.principal import Principal, Role
-from travesia.models import BiometricSample, Document, Encounter, Person, Station, TravelGroup
+from travesia.models import Document, Encounter, Person, Station, TravelGroup
 
 STATION_BOUND_ROLES = frozenset({Role.REGISTRATION_OFFICER})
 
@@ -94,8 +94,3 @@ def search(
         at, last_id = after
         stmt = stmt.where(or_(Encounter.occurred_at < at, and_(Encounter.occurred_at == at, Encounter.id < last_id)))
     return list(session.execute(_scoped(stmt, principal)).scalars())
-
-
-def samples_of(session: Session, encounter_id: uuid.UUID) -> list[BiometricSample]:
-    stmt = select(BiometricSample).where(BiometricSample.encounter_id == encounter_id)
-    return list(session.execute(stmt).scalars())

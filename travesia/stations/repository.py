@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable
 
 from sqlalchemy import select
@@ -19,10 +18,6 @@ def by_codes(session: Session, codes: Iterable[str]) -> dict[str, Station]:
     wanted = [c.strip().upper() for c in codes]
     rows = session.execute(select(Station).where(Station.code.in_(wanted))).scalars()
     return {row.code: row for row in rows}
-
-
-def by_id(session: Session, station_id: uuid.UUID) -> Station | None:
-    return session.get(Station, station_id)
 
 
 def list_all(session: Session) -> list[Station]:
