@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -18,6 +20,8 @@ from travesia.auth import api as auth_api
 from travesia.auth import web as auth_web
 from travesia.auth.guards import authenticate
 from travesia.auth.passwords import Hasher
+from travesia.biometrics import api as biometrics_api
+from travesia.biometrics import service as biometrics
 from travesia.core.crypto import Keyring
 from travesia.core.db import Database
 from travesia.core.errors import N_, DomainError
@@ -40,7 +44,21 @@ log = get_logger("travesia.app")
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
     settings = settings or load_settings()
     configure_logging(settings.log_level)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        worker = None
+        if settings.biometric_worker:
+            biometrics.load(app.state.biometrics)
+            worker = biometrics.Worker(app.state.db, app.state.biometrics)
+            app.state.after_enrolment = worker.wake.set
+            worker.start()
+        yield
+        if worker is not None:
+            worker.stop()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Travesía",
         version=__version__,
         description="Registration, screening, protection and programmes for migration authorities.",
@@ -56,6 +74,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         hasher=Hasher(settings.argon2_time_cost, settings.argon2_memory_kib),
         keyring=Keyring(settings.keyring_spec),
     )
+    app.state.biometrics = biometrics.Biometrics.from_settings(settings)
+    # Called after an enrolment with images has committed; the worker (when it runs) takes it from there.
+    app.state.after_enrolment = lambda: None
     app.state.nav = shell.nav_for
     app.state.authenticate = authenticate
     app.add_middleware(RequestContextMiddleware, settings=settings)
@@ -71,6 +92,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         stations_api.router,
         audit_api.router,
         enrolment_api.router,
+        biometrics_api.router,
     ):
         app.include_router(router)
     _install_error_handlers(app)

@@ -7,6 +7,7 @@ import typer
 from travesia import __version__
 from travesia.audit.cli import app as audit_app
 from travesia.auth.cli import app as users_app
+from travesia.biometrics.cli import app as biometrics_app
 from travesia.core.cli_db import app as db_app
 from travesia.core.console import console, handles_errors, settings
 from travesia.core.settings import settings_table
@@ -27,6 +28,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(demo_app, name="demo")
 app.add_typer(mrz_app, name="mrz")
 app.add_typer(import_app, name="import")
+app.add_typer(biometrics_app, name="biometrics")
 app.command("synth")(synth)
 
 

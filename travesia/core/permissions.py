@@ -21,6 +21,7 @@ class Perm(StrEnum):
     AUDIT_VERIFY = "audit:verify"
     ENCOUNTERS_CREATE = "encounters:create"
     ENCOUNTERS_READ = "encounters:read"
+    BIOMETRICS_SEARCH = "biometrics:search"  # 1:N search with an image of someone not (yet) enrolled
 
 
 ALL_ROLES = frozenset(Role)
@@ -39,6 +40,8 @@ ROLE_PERMISSIONS: dict[Perm, frozenset[Role]] = {
     Perm.ENCOUNTERS_READ: frozenset(
         {Role.REGISTRATION_OFFICER, Role.SUPERVISOR, Role.ANALYST, Role.PROTECTION_OFFICER, Role.PROGRAMME_OFFICER}
     ),
+    # Searching by face or fingerprint is investigation: the analyst and the supervisor, not every officer.
+    Perm.BIOMETRICS_SEARCH: frozenset({Role.ANALYST, Role.SUPERVISOR}),
 }
 
 

@@ -58,6 +58,12 @@ class Settings(BaseSettings):
         "FULL", description="SQLite durability: FULL survives power loss, NORMAL only process crashes."
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level.")
+    face_threshold: float = Field(
+        0.5, gt=0, lt=2, description="Face match: largest descriptor distance called a match (see docs/biometrics.md)."
+    )
+    finger_threshold: int = Field(40, ge=1, le=1000, description="Fingerprint match: smallest Bozorth3 score.")
+    biometric_attempts: int = Field(5, ge=1, le=50, description="Tries of the biometric step before it is failed.")
+    biometric_worker: bool = Field(True, description="`travesia serve` runs the biometric step in the background.")
     pg_port: int = Field(54329, ge=1024, le=65535, description="Port of the local PostgreSQL of `db postgres`.")
 
     @field_validator("database_url")

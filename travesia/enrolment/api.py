@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Any
@@ -12,6 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
+from starlette.background import BackgroundTask
 from starlette.datastructures import UploadFile
 from starlette.responses import JSONResponse
 
@@ -21,7 +23,7 @@ from travesia.core.http import DbSession
 from travesia.core.permissions import Perm
 from travesia.core.principal import Principal
 from travesia.enrolment import service
-from travesia.enrolment.images import ImageProblem, clean_image
+from travesia.enrolment.images import CleanImage, ImageProblem, clean_fingerprint, clean_image
 from travesia.enrolment.schemas import EncounterIn, EncounterOut, EncounterPage, GroupOut, PersonOut
 from travesia.stations import repository as stations
 
@@ -77,11 +79,10 @@ async def read_submission(request: Request) -> Submission:
                 continue
             if not isinstance(value, UploadFile):
                 raise InvalidInput(N_("Unexpected form field %(name)s."), field=key, name=key)
-            image = _image(key, await value.read())
             if key == "photo":
-                photo = image
+                photo = _image(key, await value.read(), clean_image)
             elif key.startswith("fingerprint_") and key[12:].isdigit() and 1 <= int(key[12:]) <= 10:
-                fingers[int(key[12:])] = image
+                fingers[int(key[12:])] = _image(key, await value.read(), clean_fingerprint)
             else:
                 raise InvalidInput(N_("Unexpected form field %(name)s."), field=key, name=key)
     else:
@@ -108,9 +109,9 @@ def _json(text: str) -> Any:
         ) from None
 
 
-def _image(field: str, raw: bytes) -> Any:
+def _image(field: str, raw: bytes, clean: Callable[[bytes], CleanImage]) -> CleanImage:
     try:
-        return clean_image(raw)
+        return clean(raw)
     except ImageProblem as problem:
         raise InvalidInput(str(problem), field=field) from None
 
@@ -129,12 +130,15 @@ def create_encounter(
     principal: Creator,  # first: the guard refuses before the body is read
     submission: Annotated[Submission, Depends(read_submission)],
     session: DbSession,
+    request: Request,
 ) -> Any:
     captured = _captured(submission, principal)
     stored = service.enrol(session, captured)
     out = service.to_out(session, stored.encounter, replayed=stored.replayed, station_code=stored.station_code)
     body = out.model_dump(mode="json") | {"warnings": stored.warnings}
-    return JSONResponse(body, status_code=200 if stored.replayed else 201)
+    # After the response, hence after the commit: the biometric step must find the encounter stored.
+    later = BackgroundTask(request.app.state.after_enrolment) if service.has_images(captured) else None
+    return JSONResponse(body, status_code=200 if stored.replayed else 201, background=later)
 
 
 @router.get("/encounters/{encounter_id}", response_model=EncounterOut)

@@ -27,6 +27,42 @@ class CleanImage:
     data: bytes
 
 
+FINGERPRINT_FORMATS = {"WSQ": "wsq", "PNG": "png", "TIFF": "png", "BMP": "png", "JPEG": "jpeg"}
+
+
+def clean_fingerprint(raw: bytes) -> CleanImage:
+    """A fingerprint image: WSQ (the FBI's scanner format) is kept byte for byte once it decodes, since
+    re-compressing would lose ridge detail and WSQ carries no EXIF; lossless formats become an 8-bit grey PNG."""
+    import wsq  # noqa: F401  registers the WSQ codec with Pillow
+
+    if not raw:
+        raise ImageProblem("the file is empty")
+    if len(raw) > MAX_BYTES:
+        raise ImageProblem(f"the file is larger than {MAX_BYTES // (1024 * 1024)} MB")
+    try:
+        with Image.open(io.BytesIO(raw)) as image:
+            kind = image.format or ""
+            if kind not in FINGERPRINT_FORMATS:
+                raise ImageProblem(f"{kind or 'this'} images are not accepted; use WSQ, PNG, TIFF or JPEG")
+            if image.width * image.height > MAX_PIXELS:
+                raise ImageProblem("the image has too many pixels")
+            grey = image.convert("L")
+    except ImageProblem:
+        raise
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise ImageProblem("the file is not a readable image") from exc
+    if min(grey.width, grey.height) < MIN_SIDE:
+        raise ImageProblem(f"the image is smaller than {MIN_SIDE}×{MIN_SIDE} pixels")
+    if kind == "WSQ":
+        return CleanImage(format="wsq", width=grey.width, height=grey.height, data=raw)
+    out = io.BytesIO()
+    if kind == "JPEG":
+        grey.save(out, format="JPEG", quality=95)
+    else:
+        grey.save(out, format="PNG")
+    return CleanImage(format=FINGERPRINT_FORMATS[kind], width=grey.width, height=grey.height, data=out.getvalue())
+
+
 def clean_image(raw: bytes) -> CleanImage:
     if not raw:
         raise ImageProblem("the file is empty")

@@ -43,6 +43,10 @@ class Captured:
     fingerprints: dict[int, CleanImage] = field(default_factory=dict)
 
 
+def has_images(captured: Captured) -> bool:
+    return captured.photo is not None or bool(captured.fingerprints)
+
+
 @dataclass
 class Validated:
     captured: Captured

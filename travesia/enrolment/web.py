@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import ValidationError
+from starlette.background import BackgroundTask
 from starlette.datastructures import FormData, UploadFile
 from starlette.responses import RedirectResponse, Response
 
@@ -154,7 +155,8 @@ async def enrol_submit(request: Request, session: DbSession, principal: Creator)
     if errors:
         return _page(request, values, errors, status=422)
     stored = [service.enrol(session, item) for item in captured]
-    return RedirectResponse(f"/enrol/receipt/{stored[0].encounter.id}", status_code=303)
+    later = BackgroundTask(request.app.state.after_enrolment) if any(map(service.has_images, captured)) else None
+    return RedirectResponse(f"/enrol/receipt/{stored[0].encounter.id}", status_code=303, background=later)
 
 
 @router.get("/receipt/{encounter_id}")

@@ -3,6 +3,7 @@
 from travesia.models.audit import AuditChainHead, AuditEvent
 from travesia.models.auth import ApiToken, LoginFailure, User, UserRole, UserStation, WebSession
 from travesia.models.base import Base
+from travesia.models.biometrics import BiometricCandidate, BiometricIndexState, BiometricTemplate
 from travesia.models.enrolment import BiometricSample, Document, Encounter, Person, TravelGroup
 from travesia.models.stations import STATION_KINDS, Station
 
@@ -12,7 +13,10 @@ __all__ = [
     "AuditChainHead",
     "AuditEvent",
     "Base",
+    "BiometricCandidate",
+    "BiometricIndexState",
     "BiometricSample",
+    "BiometricTemplate",
     "Document",
     "Encounter",
     "LoginFailure",

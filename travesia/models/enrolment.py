@@ -109,6 +109,7 @@ class BiometricSample(Base):
     __tablename__ = "biometric_samples"
     __table_args__ = (
         Index("ix_biometric_samples_encounter", "encounter_id"),
+        Index("ix_biometric_samples_status", "status", "next_attempt_at"),
         CheckConstraint("modality IN ('face', 'finger')", name="modality"),
     )
 
@@ -122,3 +123,10 @@ class BiometricSample(Base):
     image: Mapped[bytes] = mapped_column(LargeBinary)  # EXIF stripped
     capture_device: Mapped[str | None] = mapped_column(String(100))
     captured_at: Mapped[datetime]
+    # The biometric step's progress, kept on the sample so that the work is recorded in the enrolment's own
+    # transaction and can never be lost: pending → done | rejected (quality) | failed (retries exhausted).
+    status: Mapped[str] = mapped_column(String(12), default="pending", server_default="pending")
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    next_attempt_at: Mapped[datetime | None]
+    quality: Mapped[int | None]
+    problems: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")

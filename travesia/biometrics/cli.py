@@ -1,0 +1,154 @@
+"""`travesia biometrics ...`: compare two images, search one, run the pending step, re-extract, rotate the key."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from travesia.biometrics import service
+from travesia.core.console import console, database, fail, handles_errors, operator, settings
+
+app = typer.Typer(help="Face and fingerprint templates, 1:N search, re-extraction, key rotation.", no_args_is_help=True)
+MODALITY = typer.Option("face", "--modality", "-m", help="face or finger.")
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        fail(f"{path}: {error.strerror}")
+        raise  # unreachable: fail exits
+
+
+def _modality(value: str) -> str:
+    if value not in ("face", "finger"):
+        fail("--modality must be face or finger", code=2)
+    return value
+
+
+@app.command()
+@handles_errors
+def compare(a: Path, b: Path, modality: str = MODALITY) -> None:
+    """Score two images: the score, the decision at the configured threshold, and the quality of each."""
+    bio = service.Biometrics.from_settings(settings())
+    result = service.compare_images(bio, _modality(modality), _read(a), _read(b))
+    console.print_json(
+        json.dumps(
+            {
+                "modality": result.modality,
+                "score": round(result.score, 4),
+                "threshold": result.threshold,
+                "decision": "match" if result.match else "no match",
+                "quality": {"a": result.quality[0], "b": result.quality[1]},
+                "quality_reasons": {"a": result.reasons[0], "b": result.reasons[1]},
+            }
+        )
+    )
+
+
+@app.command()
+@handles_errors
+def search(
+    image: Path,
+    modality: str = MODALITY,
+    top: int = typer.Option(10, min=1, max=100, help="How many candidates."),
+    position: int = typer.Option(0, min=0, max=10, help="Finger position (ISO/IEC 19794-4), 0 = any."),
+) -> None:
+    """The best candidates for an image among everyone enrolled (and watchlist entries with images)."""
+    cfg = settings()
+    bio = service.Biometrics.from_settings(cfg)
+    service.load(bio)
+    db = database(cfg)
+    try:
+        with db.transaction() as session:
+            found = service.search_image(session, bio, operator(), _modality(modality), _read(image), top, position)
+        service.maybe_save(bio)
+    finally:
+        db.dispose()
+    rows = [
+        {
+            "rank": rank,
+            "kind": c.subject_kind,
+            "id": str(c.subject_id),
+            "person": str(c.person_id) if c.person_id else None,
+            "score": round(c.score, 4),
+            "decision": "match" if c.match else "no match",
+        }
+        for rank, c in enumerate(found, 1)
+    ]
+    console.print_json(json.dumps(rows))
+
+
+@app.command()
+@handles_errors
+def process(limit: int = typer.Option(1000, min=1, help="Encounters to process at most.")) -> None:
+    """Run the biometric step for encounters waiting for it (normally the server's background worker does)."""
+    cfg = settings()
+    bio = service.Biometrics.from_settings(cfg)
+    service.load(bio)
+    db = database(cfg)
+    try:
+        total = {"processed": 0, "failed": 0}
+        while total["processed"] + total["failed"] < limit:
+            counts = service.run_pending(db, bio, limit=min(50, limit))
+            if not counts["processed"] and not counts["failed"]:
+                break
+            for key in total:
+                total[key] += counts[key]
+        service.save(bio)
+    finally:
+        db.dispose()
+    console.print(f"processed {total['processed']}, failed {total['failed']} (retried later)")
+
+
+@app.command()
+@handles_errors
+def reextract() -> None:
+    """Rebuild every template made by an older algorithm or version from its stored image."""
+    cfg = settings()
+    bio = service.Biometrics.from_settings(cfg)
+    db = database(cfg)
+    try:
+        with db.transaction() as session:
+            count = service.reextract(session, bio, operator())
+            service.sync(session, bio)
+        service.save(bio)
+    finally:
+        db.dispose()
+    console.print(f"re-extracted {count} template(s)")
+
+
+@app.command("rotate-key")
+@handles_errors
+def rotate_key() -> None:
+    """Re-encrypt every template (and the index files) under the active data key, the first of
+    TRAVESIA_DATA_KEYS; afterwards the old key can be removed."""
+    cfg = settings()
+    bio = service.Biometrics.from_settings(cfg)
+    db = database(cfg)
+    try:
+        with db.transaction() as session:
+            count = service.rotate_key(session, bio, operator())
+            service.sync(session, bio)
+        service.save(bio)
+    finally:
+        db.dispose()
+    console.print(f"re-encrypted {count} template(s) under key {bio.keyring.active_id}")
+
+
+@app.command("rebuild-index")
+@handles_errors
+def rebuild_index() -> None:
+    """Rebuild the in-process indexes from the database and write them beside it."""
+    cfg = settings()
+    bio = service.Biometrics.from_settings(cfg)
+    db = database(cfg)
+    try:
+        with db.transaction() as session:
+            service.sync(session, bio)
+        service.save(bio)
+    finally:
+        db.dispose()
+    console.print(f"face index: {len(bio.face_index)} template(s); finger index: {len(bio.finger_index)}")

@@ -1,0 +1,478 @@
+"""Biometric use cases: the pipeline step after an encounter is stored (extract → quality → 1:N → candidates),
+its retries, the indexes' upkeep, comparison and search, re-extraction and key rotation.
+
+The step runs after the enrolment has committed, in its own transactions: a failure here is retried later and can
+never lose or change the enrolment. Nothing here decides anything about a person: candidates are evidence."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy.orm import Session
+
+from travesia.audit import service as audit
+from travesia.biometrics import face, finger, fingercode, fusion, repository
+from travesia.biometrics.index import Entry, FaceIndex, FingerIndex, Hit
+from travesia.core.crypto import DecryptionError, Keyring
+from travesia.core.db import Database, utcnow
+from travesia.core.errors import N_, InvalidInput, NotFound
+from travesia.core.logging import get_logger
+from travesia.core.principal import Principal, cli_principal
+from travesia.models import BiometricCandidate, BiometricSample, BiometricTemplate
+
+log = get_logger("travesia.biometrics")
+ALGORITHMS = {"face": (face.ALGORITHM, face.VERSION), "finger": (finger.ALGORITHM, finger.VERSION)}
+LEASE = timedelta(minutes=5)
+CANDIDATES = 10
+SAVE_EVERY = 1000  # templates added since the index file was last written
+SYSTEM = cli_principal("biometric-step")
+
+
+@dataclass
+class Biometrics:
+    """Per process: the keyring and the two in-memory indexes, persisted (encrypted) in ``folder``."""
+
+    keyring: Keyring
+    folder: Path
+    face_threshold: float = 0.5
+    finger_threshold: int = 40
+    attempts: int = 5
+    face_index: FaceIndex = field(default_factory=FaceIndex)
+    finger_index: FingerIndex = field(default_factory=FingerIndex)
+    unsaved: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @classmethod
+    def from_settings(cls, settings: object) -> Biometrics:
+        return cls(
+            keyring=Keyring(settings.keyring_spec),  # type: ignore[attr-defined]
+            folder=Path(settings.data_dir) / "index",  # type: ignore[attr-defined]
+            face_threshold=settings.face_threshold,  # type: ignore[attr-defined]
+            finger_threshold=settings.finger_threshold,  # type: ignore[attr-defined]
+            attempts=settings.biometric_attempts,  # type: ignore[attr-defined]
+        )
+
+    def indexes(self) -> tuple[FaceIndex | FingerIndex, ...]:
+        return (self.face_index, self.finger_index)
+
+
+# -- templates at rest ------------------------------------------------------------------------------------------
+def _context(kind: str, subject_id: uuid.UUID, modality: str, position: int | None) -> bytes:
+    """Binds a ciphertext to its row's subject: a template copied onto another person does not decrypt."""
+    return f"template:{kind}:{subject_id}:{modality}:{position or 0}".encode()
+
+
+def seal(bio: Biometrics, row: BiometricTemplate, plaintext: bytes) -> None:
+    row.ciphertext = bio.keyring.encrypt(
+        plaintext, context=_context(row.subject_kind, row.subject_id, row.modality, row.finger_position)
+    )
+    row.key_id = bio.keyring.active_id
+
+
+def unseal(bio: Biometrics, row: BiometricTemplate) -> bytes:
+    return bio.keyring.decrypt(
+        row.ciphertext, context=_context(row.subject_kind, row.subject_id, row.modality, row.finger_position)
+    )
+
+
+def face_vector(plaintext: bytes) -> np.ndarray:
+    return np.frombuffer(plaintext, dtype=np.float32)
+
+
+def _index_entry(bio: Biometrics, row: BiometricTemplate) -> Entry:
+    plaintext = unseal(bio, row)
+    if row.modality == "face":
+        vector = face_vector(plaintext)
+    else:
+        vector = fingercode.code(finger.as_array(finger.read_iso(plaintext)))
+    return Entry(row.id, row.subject_kind, row.subject_id, row.finger_position or 0, vector)
+
+
+# -- the pipeline step ------------------------------------------------------------------------------------------
+@dataclass
+class Extracted:
+    sample: BiometricSample
+    template: bytes | None
+    quality: int
+    reasons: list[str]
+    vector: np.ndarray | None = None  # face descriptor or finger code, for the search
+
+
+def extract(sample: BiometricSample) -> Extracted:
+    """Template and quality of one sample; an unusable image is a result (rejected, with reasons), not an error."""
+    if sample.modality == "face":
+        result = face.analyse(sample.image)
+        if not result.acceptable or result.template is None:
+            return Extracted(sample, None, result.quality, result.reasons)
+        return Extracted(sample, result.template.tobytes(), result.quality, result.reasons, result.template)
+    try:
+        print_ = finger.analyse(sample.image)
+    except finger.FingerProblem as problem:
+        return Extracted(sample, None, 0, [problem.reason])
+    vector = fingercode.code(finger.as_array(print_.minutiae))
+    quality = print_.nfiq2 if print_.nfiq2 is not None else 0
+    template = print_.template if print_.acceptable else None
+    return Extracted(sample, template, quality, print_.reasons, vector if template else None)
+
+
+def process_encounter(session: Session, bio: Biometrics, encounter_id: uuid.UUID) -> list[BiometricCandidate]:
+    """Extract every pending sample of an encounter, search both indexes with what was usable, store the scored
+    candidates and the templates, in the caller's transaction."""
+    samples = repository.pending_samples(session, encounter_id)
+    extracted = [extract(sample) for sample in samples]
+    sync(session, bio)
+    found = _search(session, bio, extracted, exclude=encounter_id)
+    for item in extracted:
+        item.sample.status = "done" if item.template else "rejected"
+        item.sample.quality = item.quality
+        item.sample.problems = item.reasons
+        item.sample.next_attempt_at = None
+        if item.template:
+            row = BiometricTemplate(
+                subject_kind="encounter",
+                subject_id=encounter_id,
+                sample_id=item.sample.id,
+                modality=item.sample.modality,
+                finger_position=item.sample.finger_position,
+                algorithm=ALGORITHMS[item.sample.modality][0],
+                version=ALGORITHMS[item.sample.modality][1],
+                quality=item.quality,
+                quality_reasons=item.reasons,
+            )
+            seal(bio, row, item.template)
+            repository.add(session, row)
+    rows = [
+        BiometricCandidate(
+            encounter_id=encounter_id,
+            modality=modality,
+            candidate_kind=kind,
+            candidate_id=subject,
+            score=score,
+            rank=rank,
+        )
+        for modality, ranked in found.items()
+        for rank, ((kind, subject), score) in enumerate(ranked, 1)
+    ]
+    repository.add(session, *rows)
+    session.flush()
+    audit.record(
+        session,
+        SYSTEM,
+        "biometrics.process",
+        record_type="encounter",
+        record_id=encounter_id,
+        details={
+            "samples": len(extracted),
+            "rejected": sum(1 for e in extracted if not e.template),
+            "candidates": {m: len(r) for m, r in found.items()},
+        },
+    )
+    return rows
+
+
+Ranked = list[tuple[tuple[str, uuid.UUID], float]]
+
+
+def _search(
+    session: Session, bio: Biometrics, extracted: list[Extracted], exclude: uuid.UUID | None
+) -> dict[str, Ranked]:
+    faces = [e for e in extracted if e.vector is not None and e.sample.modality == "face"]
+    fingers = {
+        e.sample.finger_position or 0: (e.template, e.vector)
+        for e in extracted
+        if e.vector is not None and e.sample.modality == "finger" and e.template
+    }
+    face_scores: dict[tuple[str, uuid.UUID], float] = {}
+    if faces:
+        for hit in bio.face_index.search(faces[0].vector, k=CANDIDATES + 5):  # type: ignore[arg-type]
+            key = (hit.subject_kind, hit.subject_id)
+            if hit.subject_id != exclude and key not in face_scores:
+                face_scores[key] = hit.score
+    finger_scores = search_fingers(session, bio, fingers, exclude=exclude)
+    found: dict[str, Ranked] = {}
+    if face_scores:
+        found["face"] = sorted(face_scores.items(), key=lambda kv: kv[1])[:CANDIDATES]
+    if finger_scores:
+        found["finger"] = sorted(finger_scores.items(), key=lambda kv: -kv[1])[:CANDIDATES]
+    if face_scores or finger_scores:
+        fused = {
+            key: fusion.fused(face_scores.get(key), finger_scores.get(key), bio.face_threshold, bio.finger_threshold)
+            for key in set(face_scores) | set(finger_scores)
+        }
+        found["fused"] = sorted(fused.items(), key=lambda kv: -kv[1])[:CANDIDATES]
+    return found
+
+
+def search_fingers(
+    session: Session,
+    bio: Biometrics,
+    fingers: dict[int, tuple[bytes | None, np.ndarray]],
+    *,
+    exclude: uuid.UUID | None = None,
+) -> dict[tuple[str, uuid.UUID], float]:
+    """Narrow with the fixed-length codes (per finger position), then score every surviving subject's fingers
+    with Bozorth3 and fuse them per subject (sum rule)."""
+    shortlist: set[int] = set()
+    for position, (_, code) in fingers.items():
+        shortlist.update(h.template_id for h in bio.finger_index.search(code, position))
+    rows = repository.templates(session, shortlist)
+    per_subject: dict[tuple[str, uuid.UUID], list[int]] = defaultdict(list)
+    for row in rows.values():
+        if row.subject_id == exclude:
+            continue
+        probe = fingers.get(row.finger_position or 0) or (fingers.get(0) if len(fingers) == 1 else None)
+        if probe is None or probe[0] is None:
+            continue
+        per_subject[(row.subject_kind, row.subject_id)].append(finger.compare(probe[0], unseal(bio, row)))
+    return {key: finger.fuse(scores) for key, scores in per_subject.items()}
+
+
+# -- running the step, with retries ----------------------------------------------------------------------------
+def run_pending(db: Database, bio: Biometrics, limit: int = 50) -> dict[str, int]:
+    """Process due encounters one by one, each in its own transaction; a failure is recorded for a later retry
+    (exponential back-off) and the others go on."""
+    counts = {"processed": 0, "failed": 0}
+    with db.transaction() as session:
+        due = repository.due_encounters(session, utcnow(), limit)
+    for encounter_id in due:
+        now = utcnow()
+        with db.transaction() as session:
+            if not repository.claim(session, encounter_id, now, now + LEASE):
+                continue  # another worker took it
+        try:
+            with db.transaction() as session:
+                process_encounter(session, bio, encounter_id)
+            counts["processed"] += 1
+        except Exception as exc:  # any failure of the step is retried; the enrolment stays
+            counts["failed"] += 1
+            log.warning("biometric step failed", extra={"encounter": str(encounter_id), "error": type(exc).__name__})
+            with db.transaction() as session:
+                attempts = max((s.attempts for s in repository.pending_samples(session, encounter_id)), default=1)
+                retry_at = utcnow() + timedelta(seconds=min(30 * 2 ** (attempts - 1), 3600))
+                repository.set_retry(session, encounter_id, retry_at, bio.attempts)
+    maybe_save(bio)
+    return counts
+
+
+class Worker:
+    """The server's background thread for the biometric step: woken after each enrolment with images, and
+    every few seconds for retries."""
+
+    def __init__(self, db: Database, bio: Biometrics, interval: float = 5.0) -> None:
+        self.db, self.bio, self.interval = db, bio, interval
+        self.wake = threading.Event()
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._loop, name="biometric-step", daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.wake.set()
+        self.thread.join(timeout=30)
+        save(self.bio)
+
+    def _loop(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                while run_pending(self.db, self.bio)["processed"]:
+                    pass
+            except Exception as exc:  # the loop must survive a database outage
+                log.warning("biometric worker error", extra={"error": type(exc).__name__})
+            self.wake.wait(self.interval)
+            self.wake.clear()
+
+
+# -- the indexes ------------------------------------------------------------------------------------------------
+def _file(bio: Biometrics, modality: str) -> Path:
+    return bio.folder / f"{modality}.index"
+
+
+def load(bio: Biometrics) -> None:
+    """Read the persisted indexes (sealed with the data keys: they hold descriptors) if any; ``sync`` then tops
+    them up or rebuilds them."""
+    for index in bio.indexes():
+        path = _file(bio, index.modality)
+        try:
+            blob = bio.keyring.decrypt(path.read_bytes(), context=f"index:{index.modality}".encode())
+        except (OSError, DecryptionError):
+            continue  # missing, or sealed with a key we no longer hold: rebuilt from the database
+        index.restore(blob)
+
+
+def save(bio: Biometrics) -> None:
+    bio.folder.mkdir(parents=True, exist_ok=True)
+    for index in bio.indexes():
+        sealed = bio.keyring.encrypt(index.dump(), context=f"index:{index.modality}".encode())
+        path = _file(bio, index.modality)
+        partial = path.with_suffix(".partial")
+        partial.write_bytes(sealed)
+        partial.replace(path)  # a crash leaves the old file or the new one, never half of one
+    bio.unsaved = 0
+
+
+def maybe_save(bio: Biometrics) -> None:
+    if bio.unsaved >= SAVE_EVERY:
+        save(bio)
+
+
+def sync(session: Session, bio: Biometrics) -> None:
+    """Bring both indexes up to the database: rebuild if the generation moved (templates retired), else add the
+    templates newer than the index's mark."""
+    with bio.lock:
+        for index in bio.indexes():
+            generation = repository.generation(session, index.modality)
+            if generation != index.generation:
+                rebuild(session, bio, index, generation)
+                continue
+            for rows in repository.live_templates(session, index.modality, after_id=index.mark):
+                index.add([_index_entry(bio, row) for row in rows])
+                bio.unsaved += len(rows)
+
+
+def rebuild(session: Session, bio: Biometrics, index: FaceIndex | FingerIndex, generation: int) -> None:
+    fresh = type(index)(index.shortlist)
+    entries = [_index_entry(bio, row) for rows in repository.live_templates(session, index.modality) for row in rows]
+    if entries:
+        fresh.set_center(np.stack([e.vector for e in entries]))
+        fresh.add(entries)
+    fresh.generation = generation
+    if index.modality == "face":
+        bio.face_index = fresh  # type: ignore[assignment]
+    else:
+        bio.finger_index = fresh  # type: ignore[assignment]
+    bio.unsaved = SAVE_EVERY  # write it out at the next chance
+
+
+# -- officers' and auditors' tools ------------------------------------------------------------------------------
+@dataclass
+class Comparison:
+    modality: str
+    score: float
+    threshold: float
+    match: bool
+    quality: tuple[int, int]
+    reasons: tuple[list[str], list[str]]
+
+
+def compare_images(bio: Biometrics, modality: str, raw_a: bytes, raw_b: bytes) -> Comparison:
+    if modality == "face":
+        a, b = face.analyse(raw_a), face.analyse(raw_b)
+        for name, result in (("a", a), ("b", b)):
+            if result.template is None:
+                raise InvalidInput(N_("No usable face in image %(name)s."), field=name, name=name)
+        score = face.distance(a.template, b.template)  # type: ignore[arg-type]
+        return Comparison(
+            "face",
+            score,
+            bio.face_threshold,
+            score <= bio.face_threshold,
+            (a.quality, b.quality),
+            (a.reasons, b.reasons),
+        )
+    try:
+        fa, fb = finger.analyse(raw_a), finger.analyse(raw_b)
+    except finger.FingerProblem as problem:
+        raise InvalidInput(N_("Unusable fingerprint image: %(why)s"), field="image", why=str(problem)) from None
+    score = finger.compare(fa.template, fb.template)
+    return Comparison(
+        "finger",
+        score,
+        bio.finger_threshold,
+        score >= bio.finger_threshold,
+        (fa.nfiq2 or 0, fb.nfiq2 or 0),
+        (fa.reasons, fb.reasons),
+    )
+
+
+@dataclass
+class Candidate:
+    subject_kind: str
+    subject_id: uuid.UUID
+    person_id: uuid.UUID | None
+    score: float
+    match: bool
+
+
+def search_image(
+    session: Session, bio: Biometrics, principal: Principal, modality: str, raw: bytes, k: int = 10, position: int = 0
+) -> list[Candidate]:
+    sync(session, bio)
+    if modality == "face":
+        result = face.analyse(raw)
+        if result.template is None:
+            raise InvalidInput(N_("No usable face in the image."), field="image")
+        hits: list[Hit] = bio.face_index.search(result.template, k=k)
+        scored = [((h.subject_kind, h.subject_id), h.score, h.score <= bio.face_threshold) for h in hits]
+    else:
+        try:
+            print_ = finger.analyse(raw)
+        except finger.FingerProblem as problem:
+            raise InvalidInput(N_("Unusable fingerprint image: %(why)s"), field="image", why=str(problem)) from None
+        code = fingercode.code(finger.as_array(print_.minutiae))
+        found = search_fingers(session, bio, {position: (print_.template, code)})
+        best = sorted(found.items(), key=lambda kv: -kv[1])[:k]
+        scored = [(key, score, score >= bio.finger_threshold) for key, score in best]
+    persons = repository.persons_of(session, [key[1] for key, _, _ in scored if key[0] == "encounter"])
+    audit.record(session, principal, "biometrics.search", details={"modality": modality, "results": len(scored)})
+    return [Candidate(key[0], key[1], persons.get(key[1]), score, match) for key, score, match in scored]
+
+
+def reextract(session: Session, bio: Biometrics, principal: Principal) -> int:
+    """Rebuild templates made by an older algorithm or version from their stored samples; the old rows are
+    retired (kept, not changed), and the indexes are told to rebuild."""
+    outdated = repository.outdated_templates(session, ALGORITHMS)
+    touched = set()
+    for old in outdated:
+        sample = repository.sample(session, old.sample_id) if old.sample_id else None
+        if sample is None:
+            continue
+        fresh = extract(sample)
+        old.retired_at = utcnow()
+        touched.add(old.modality)
+        if fresh.template is None:
+            continue
+        row = BiometricTemplate(
+            subject_kind=old.subject_kind,
+            subject_id=old.subject_id,
+            sample_id=old.sample_id,
+            modality=old.modality,
+            finger_position=old.finger_position,
+            algorithm=ALGORITHMS[old.modality][0],
+            version=ALGORITHMS[old.modality][1],
+            quality=fresh.quality,
+            quality_reasons=fresh.reasons,
+        )
+        seal(bio, row, fresh.template)
+        repository.add(session, row)
+    for modality in touched:
+        repository.bump_generation(session, modality)
+    audit.record(session, principal, "biometrics.reextract", details={"templates": len(outdated)})
+    return len(outdated)
+
+
+def rotate_key(session: Session, bio: Biometrics, principal: Principal, batch: int = 1000) -> int:
+    """Re-encrypt every template under the active key (the first in TRAVESIA_DATA_KEYS); old keys can be dropped
+    from the keyring once this reports nothing left."""
+    done = 0
+    while rows := repository.templates_not_under(session, bio.keyring.active_id, batch):
+        for row in rows:
+            seal(bio, row, unseal(bio, row))
+        session.flush()
+        done += len(rows)
+    audit.record(session, principal, "biometrics.rotate_key", details={"templates": done, "key": bio.keyring.active_id})
+    return done
+
+
+def candidates_for(session: Session, encounter_id: uuid.UUID) -> list[BiometricCandidate]:
+    rows = list(repository.candidates(session, encounter_id))
+    if not rows and not repository.samples_of(session, encounter_id):
+        raise NotFound(N_("No biometric samples for this registration."), field="encounter_id")
+    return rows
