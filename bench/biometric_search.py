@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from travesia.biometrics import face, finger, fingercode
+from travesia.biometrics import finger, fingercode
 from travesia.biometrics.index import Entry, FaceIndex, FingerIndex
 from travesia.synth import fingerprints
 
@@ -42,7 +42,6 @@ def bench_face(n: int, probes: int, shortlist: int) -> None:
     people = synthetic_faces(n, rng)
     index = FaceIndex(shortlist=shortlist)
     started = time.perf_counter()
-    index.set_center(people[:10000])
     batch = 50000
     for start in range(0, n, batch):
         chunk = people[start : start + batch]
@@ -91,9 +90,9 @@ def bench_finger(n: int) -> None:
     extract_ms = (time.perf_counter() - started) / len(rows) * 1000
     rng = np.random.default_rng(2)
     index = FingerIndex()
-    distractors = [fingercode.code(synthetic_minutiae(rng)) for _ in range(n)]
+    points = [synthetic_minutiae(rng) for _ in range(n)]
+    distractors = [fingercode.code(p) for p in points]
     started = time.perf_counter()
-    index.set_center(np.stack(distractors[:20000]))
     index.add([Entry(i + 1, "encounter", uuid.UUID(int=i + 1), 1, v) for i, v in enumerate(distractors)])
     enrolled = {fid: prints[(fid, 1)] for fid, imp in prints if imp == 1}
     templates = {}
@@ -113,7 +112,7 @@ def bench_finger(n: int) -> None:
         for hit in hits:
             template = templates.get(hit.template_id)
             if template is None:  # a synthetic distractor: score its minutiae as an ISO record would be
-                template = synthetic_template.setdefault(hit.template_id, _iso(distractors_points(hit.template_id)))
+                template = synthetic_template.setdefault(hit.template_id, _iso(points[hit.template_id - 1]))
             scores[hit.template_id] = finger.compare(result.template, template)
         times.append(time.perf_counter() - t)
         in_shortlist += any(h.template_id == mate_of[fid] for h in hits)
@@ -124,18 +123,6 @@ def bench_finger(n: int) -> None:
         f"p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  | mate in shortlist of {index.shortlist}: {in_shortlist / len(probes):.2%}  "
         f"mate first after Bozorth3: {first / len(probes):.2%}  (extraction {extract_ms:.0f} ms/finger, {len(probes)} probes)"
     )
-
-
-_points_rng: dict[int, np.ndarray] = {}
-
-
-def distractors_points(template_id: int) -> np.ndarray:
-    # Regenerating the distractor's points exactly: same generator, same order as in bench_finger.
-    if not _points_rng:
-        rng = np.random.default_rng(2)
-        for i in range(BENCH_N):
-            _points_rng[i + 1] = synthetic_minutiae(rng)
-    return _points_rng[template_id]
 
 
 def _iso(points: np.ndarray) -> bytes:
@@ -150,11 +137,7 @@ def _iso(points: np.ndarray) -> bytes:
     return header + bytes([0, 0, 0, len(points)]) + body
 
 
-BENCH_N = 0
-
-
 def main() -> None:
-    global BENCH_N
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--face", type=int, nargs="*", default=[100_000, 1_000_000])
     parser.add_argument("--finger", type=int, nargs="*", default=[100_000])
@@ -165,9 +148,8 @@ def main() -> None:
     print(
         f"# python bench/biometric_search.py --face {' '.join(map(str, args.face))} --finger {' '.join(map(str, args.finger))}"
     )
-    t = time.perf_counter()
-    face.analyse(fingerprints.impression(1, 0))  # load the models outside the timings
     single = fingerprints.impression(1, 1)
+    finger.analyse(single)  # loads NBIS and the NFIQ 2 model outside the timing
     t = time.perf_counter()
     for _ in range(5):
         finger.analyse(single)
@@ -175,8 +157,6 @@ def main() -> None:
     for n in args.face:
         bench_face(n, args.probes, args.shortlist)
     for n in args.finger:
-        BENCH_N = n
-        _points_rng.clear()
         bench_finger(n)
 
 

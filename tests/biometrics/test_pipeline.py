@@ -180,11 +180,41 @@ def test_reextract_retires_old_templates_and_rotation_reencrypts(client, officer
 
 def test_candidates_are_evidence_only(client, officer, session, db, bio, face_png, face_again):
     enrol(client, officer, face_png)
-    second = enrol(client, officer, face_again)
+    enrol(client, officer, face_again)
     service.run_pending(db, bio)
     session.expire_all()
     assert session.execute(select(BiometricCandidate)).first() is not None
     # Nothing else changed: each encounter keeps its own person until a human (or identity resolution) decides.
     persons = session.execute(select(Encounter.person_id)).scalars().all()
     assert len(set(persons)) == len(persons)
-    assert second
+
+
+def test_live_quality_and_search_through_the_api(
+    client, officer, session, db, bio, make_user, auth_ctx, face_png, face_again, two_faces
+):
+    from travesia.auth import service as auth_service
+    from travesia.core.principal import Role
+
+    live = client.post("/api/v1/biometrics/face-quality", files={"image": ("a.png", two_faces)}, headers=officer)
+    assert (
+        live.status_code == 200 and live.json()["acceptable"] is False and live.json()["reasons"] == ["several_faces"]
+    )
+    good = client.post("/api/v1/biometrics/face-quality", files={"image": ("a.png", face_png)}, headers=officer)
+    assert good.json()["acceptable"] is True
+
+    enrolled = enrol(client, officer, face_png)
+    service.run_pending(db, bio)
+    client.app.state.biometrics = bio
+    user = make_user("analista", Role.ANALYST)
+    principal = auth_service.principal_for(user, station_id=None, via="token", credential_id=None)
+    _, token = auth_service.create_token(session, auth_ctx, principal, "search", 1)
+    session.commit()
+    analyst = {"Authorization": f"Bearer {token}"}
+    assert (
+        client.post("/api/v1/biometrics/search", files={"image": ("q.png", face_again)}, headers=officer).status_code
+        == 403
+    )
+    found = client.post("/api/v1/biometrics/search", files={"image": ("q.png", face_again)}, headers=analyst)
+    assert found.status_code == 200, found.text
+    assert found.json()[0]["id"] == str(enrolled) and found.json()[0]["match"] is True
+    assert session.execute(select(AuditEvent).where(AuditEvent.action == "biometrics.search")).first()

@@ -27,11 +27,10 @@ def test_a_file_that_is_not_an_image_is_refused():
     assert problem.value.reason == "unreadable"
 
 
-def test_same_face_is_close_and_a_stranger_is_not(face_png, face_again, bio):
+def test_two_captures_of_one_face_match_at_the_threshold(face_png, face_again, bio):
+    # Strangers are measured on real faces (bench/biometric_accuracy.py), not here: no second public-domain face.
     a, b = face.analyse(face_png), face.analyse(face_again)
     assert face.distance(a.template, b.template) < bio.face_threshold
-    rng_vector = a.template[::-1].copy()  # same norm, another face's geometry
-    assert face.distance(a.template, rng_vector) > bio.face_threshold
 
 
 def test_fingerprints_match_their_own_finger_only(finger_of):

@@ -81,7 +81,7 @@ async def face_quality(_: Creator, image: Annotated[UploadFile, File()]) -> Any:
     except face.FaceProblem as problem:
         raise InvalidInput(N_("Unusable image: %(why)s"), field="image", why=str(problem)) from None
     return FaceQualityOut(
-        acceptable=result.quality >= face.MIN_QUALITY and not (face.HARD_REASONS & set(result.reasons)),
+        acceptable=result.good_enough,
         quality=result.quality,
         reasons=result.reasons,
         box=result.box,
@@ -125,9 +125,8 @@ def encounter_biometrics(session: DbSession, principal: Reader, encounter_id: uu
 
 
 @router.post("/biometrics/search", response_model=list[SearchHitOut])
-def search(
+async def search(
     request: Request,
-    session: DbSession,
     principal: Searcher,
     image: Annotated[UploadFile, File()],
     modality: Annotated[str, Query(pattern="^(face|finger)$")] = "face",
@@ -136,11 +135,16 @@ def search(
 ) -> Any:
     """1:N search with an image: the best candidates among everyone enrolled, with the decision at the configured
     threshold. Audited."""
-    raw = image.file.read(MAX_IMAGE + 1)
-    if len(raw) > MAX_IMAGE:
-        raise InvalidInput(N_("The upload is too large."), field="image")
-    found = service.search_image(session, request.app.state.biometrics, principal, modality, raw, top, position)
+    raw = await _bytes(image)
+    # The models run before the unit of work opens: on SQLite a writer holds the one write lock.
+    probe = await run_in_threadpool(service.probe_of, modality, raw, position)
+    found = await run_in_threadpool(_search, request, principal, probe, top)
     return [
         SearchHitOut(kind=c.subject_kind, id=c.subject_id, person_id=c.person_id, score=c.score, match=c.match)
         for c in found
     ]
+
+
+def _search(request: Request, principal: Principal, probe: service.Probe, top: int) -> list[service.Candidate]:
+    with request.app.state.db.transaction() as session:
+        return service.search_probe(session, request.app.state.biometrics, principal, probe, top)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
 
 from travesia.biometrics import service
 from travesia.core.console import console, database, fail, handles_errors, operator, settings
+from travesia.core.db import Database
 
 app = typer.Typer(help="Face and fingerprint templates, 1:N search, re-extraction, key rotation.", no_args_is_help=True)
 MODALITY = typer.Option("face", "--modality", "-m", help="face or finger.")
@@ -26,6 +29,24 @@ def _modality(value: str) -> str:
     if value not in ("face", "finger"):
         fail("--modality must be face or finger", code=2)
     return value
+
+
+@contextmanager
+def _biometrics(*, load: bool = True) -> Iterator[tuple[Database, service.Biometrics]]:
+    """The database and this process's indexes (read from their file unless a rebuild is wanted); the indexes
+    are brought up to date with the database and written back at the end."""
+    cfg = settings()
+    bio = service.Biometrics.from_settings(cfg)
+    if load:
+        service.load(bio)
+    db = database(cfg)
+    try:
+        yield db, bio
+        with db.transaction(readonly=True) as session:
+            service.sync(session, bio)
+        service.save(bio)
+    finally:
+        db.dispose()
 
 
 @app.command()
@@ -57,16 +78,9 @@ def search(
     position: int = typer.Option(0, min=0, max=10, help="Finger position (ISO/IEC 19794-4), 0 = any."),
 ) -> None:
     """The best candidates for an image among everyone enrolled (and watchlist entries with images)."""
-    cfg = settings()
-    bio = service.Biometrics.from_settings(cfg)
-    service.load(bio)
-    db = database(cfg)
-    try:
-        with db.transaction() as session:
-            found = service.search_image(session, bio, operator(), _modality(modality), _read(image), top, position)
-        service.maybe_save(bio)
-    finally:
-        db.dispose()
+    probe = service.probe_of(_modality(modality), _read(image), position)
+    with _biometrics() as (db, bio), db.transaction() as session:
+        found = service.search_probe(session, bio, operator(), probe, top)
     rows = [
         {
             "rank": rank,
@@ -85,21 +99,14 @@ def search(
 @handles_errors
 def process(limit: int = typer.Option(1000, min=1, help="Encounters to process at most.")) -> None:
     """Run the biometric step for encounters waiting for it (normally the server's background worker does)."""
-    cfg = settings()
-    bio = service.Biometrics.from_settings(cfg)
-    service.load(bio)
-    db = database(cfg)
-    try:
-        total = {"processed": 0, "failed": 0}
+    total = {"processed": 0, "failed": 0}
+    with _biometrics() as (db, bio):
         while total["processed"] + total["failed"] < limit:
             counts = service.run_pending(db, bio, limit=min(50, limit))
             if not counts["processed"] and not counts["failed"]:
                 break
             for key in total:
                 total[key] += counts[key]
-        service.save(bio)
-    finally:
-        db.dispose()
     console.print(f"processed {total['processed']}, failed {total['failed']} (retried later)")
 
 
@@ -107,16 +114,8 @@ def process(limit: int = typer.Option(1000, min=1, help="Encounters to process a
 @handles_errors
 def reextract() -> None:
     """Rebuild every template made by an older algorithm or version from its stored image."""
-    cfg = settings()
-    bio = service.Biometrics.from_settings(cfg)
-    db = database(cfg)
-    try:
-        with db.transaction() as session:
-            count = service.reextract(session, bio, operator())
-            service.sync(session, bio)
-        service.save(bio)
-    finally:
-        db.dispose()
+    with _biometrics(load=False) as (db, bio), db.transaction() as session:
+        count = service.reextract(session, bio, operator())
     console.print(f"re-extracted {count} template(s)")
 
 
@@ -125,16 +124,8 @@ def reextract() -> None:
 def rotate_key() -> None:
     """Re-encrypt every template (and the index files) under the active data key, the first of
     TRAVESIA_DATA_KEYS; afterwards the old key can be removed."""
-    cfg = settings()
-    bio = service.Biometrics.from_settings(cfg)
-    db = database(cfg)
-    try:
-        with db.transaction() as session:
-            count = service.rotate_key(session, bio, operator())
-            service.sync(session, bio)
-        service.save(bio)
-    finally:
-        db.dispose()
+    with _biometrics(load=False) as (db, bio), db.transaction() as session:
+        count = service.rotate_key(session, bio, operator())
     console.print(f"re-encrypted {count} template(s) under key {bio.keyring.active_id}")
 
 
@@ -142,13 +133,6 @@ def rotate_key() -> None:
 @handles_errors
 def rebuild_index() -> None:
     """Rebuild the in-process indexes from the database and write them beside it."""
-    cfg = settings()
-    bio = service.Biometrics.from_settings(cfg)
-    db = database(cfg)
-    try:
-        with db.transaction() as session:
-            service.sync(session, bio)
-        service.save(bio)
-    finally:
-        db.dispose()
+    with _biometrics(load=False) as (_, bio):
+        pass  # nothing loaded from the file: leaving the block rebuilds both indexes from the database
     console.print(f"face index: {len(bio.face_index)} template(s); finger index: {len(bio.finger_index)}")

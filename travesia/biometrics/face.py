@@ -23,7 +23,7 @@ DIMENSIONS = 128
 MAX_DETECT_SIDE = 1024  # larger photos are scaled down before detection (time grows with pixels)
 MIN_EYE_DISTANCE = 30  # pixels between eye centres; ISO/IEC 19794-5 asks 60+ for a token image, 90+ full frontal
 GOOD_EYE_DISTANCE = 50
-MAX_YAW = 0.25  # nose offset from the eyes' midpoint, in inter-eye distances (about 20° of yaw)
+MAX_YAW = 0.25  # nose offset from the eyes' midpoint along the eye line, in inter-eye distances
 MAX_ROLL_DEGREES = 15.0
 # Variance of the Laplacian of the aligned 150×150 face. Measured on LFW: 5th percentile 16, median 39; the same
 # photos blurred (Gaussian, radius 3): 99th percentile 5.5.
@@ -53,8 +53,13 @@ class FaceResult:
     box: tuple[int, int, int, int] | None = None  # left, top, right, bottom in the original image
 
     @property
+    def good_enough(self) -> bool:
+        """The capture passes (what the camera's live check asks, before any template is made)."""
+        return self.quality >= MIN_QUALITY and not (HARD_REASONS & set(self.reasons))
+
+    @property
     def acceptable(self) -> bool:
-        return self.template is not None and self.quality >= MIN_QUALITY and not (HARD_REASONS & set(self.reasons))
+        return self.template is not None and self.good_enough
 
 
 def _model(name: str) -> object:

@@ -17,7 +17,7 @@ from PIL import Image, UnidentifiedImageError
 
 ALGORITHM = "nbis-mindtct-bozorth3"
 VERSION = "nbis-py-0.1.3"
-MIN_MINUTIAE = 12  # below this Bozorth3 scores are unreliable (NIST's guidance for the matcher)
+MIN_MINUTIAE = 12  # our floor: with fewer, Bozorth3 has too few minutia pairs for a meaningful score
 MIN_NFIQ2 = 20  # NFIQ 2 runs 0–100; under 20 is its lowest utility band
 MAX_SIDE = 2000
 MIN_SIDE = 150

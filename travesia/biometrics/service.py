@@ -21,7 +21,7 @@ from travesia.biometrics import face, finger, fingercode, fusion, repository
 from travesia.biometrics.index import Entry, FaceIndex, FingerIndex, Hit
 from travesia.core.crypto import DecryptionError, Keyring
 from travesia.core.db import Database, utcnow
-from travesia.core.errors import N_, InvalidInput, NotFound
+from travesia.core.errors import N_, InvalidInput
 from travesia.core.logging import get_logger
 from travesia.core.principal import Principal, cli_principal
 from travesia.models import BiometricCandidate, BiometricSample, BiometricTemplate
@@ -95,25 +95,39 @@ def _index_entry(bio: Biometrics, row: BiometricTemplate) -> Entry:
 
 
 # -- the pipeline step ------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Capture:
+    """What extraction needs of a sample, read out of its (short) read transaction."""
+
+    id: uuid.UUID
+    modality: str
+    finger_position: int | None
+    image: bytes
+
+    @classmethod
+    def of(cls, sample: BiometricSample) -> Capture:
+        return cls(sample.id, sample.modality, sample.finger_position, sample.image)
+
+
 @dataclass
 class Extracted:
-    sample: BiometricSample
+    sample: Capture
     template: bytes | None
     quality: int
     reasons: list[str]
     vector: np.ndarray | None = None  # face descriptor or finger code, for the search
 
 
-def extract(sample: BiometricSample) -> Extracted:
+def extract(sample: Capture) -> Extracted:
     """Template and quality of one sample; an unusable image is a result (rejected, with reasons), not an error."""
-    if sample.modality == "face":
-        result = face.analyse(sample.image)
-        if not result.acceptable or result.template is None:
-            return Extracted(sample, None, result.quality, result.reasons)
-        return Extracted(sample, result.template.tobytes(), result.quality, result.reasons, result.template)
     try:
+        if sample.modality == "face":
+            result = face.analyse(sample.image)
+            if not result.acceptable or result.template is None:
+                return Extracted(sample, None, result.quality, result.reasons)
+            return Extracted(sample, result.template.tobytes(), result.quality, result.reasons, result.template)
         print_ = finger.analyse(sample.image)
-    except finger.FingerProblem as problem:
+    except (face.FaceProblem, finger.FingerProblem) as problem:
         return Extracted(sample, None, 0, [problem.reason])
     vector = fingercode.code(finger.as_array(print_.minutiae))
     quality = print_.nfiq2 if print_.nfiq2 is not None else 0
@@ -121,32 +135,33 @@ def extract(sample: BiometricSample) -> Extracted:
     return Extracted(sample, template, quality, print_.reasons, vector if template else None)
 
 
-def process_encounter(session: Session, bio: Biometrics, encounter_id: uuid.UUID) -> list[BiometricCandidate]:
+def process_encounter(db: Database, bio: Biometrics, encounter_id: uuid.UUID) -> list[BiometricCandidate]:
     """Extract every pending sample of an encounter, search both indexes with what was usable, store the scored
-    candidates and the templates, in the caller's transaction."""
-    samples = repository.pending_samples(session, encounter_id)
+    candidates and the templates. The slow parts (decoding, the models, bringing the indexes up to date) run
+    outside the write transaction: on SQLite a writer holds the database's one write lock, and enrolments must not
+    wait for a face model."""
+    with db.transaction(readonly=True) as session:
+        samples = [Capture.of(sample) for sample in repository.pending_samples(session, encounter_id)]
+        sync(session, bio)
     extracted = [extract(sample) for sample in samples]
-    sync(session, bio)
+    with db.transaction() as session:
+        return record(session, bio, encounter_id, extracted)
+
+
+def record(
+    session: Session, bio: Biometrics, encounter_id: uuid.UUID, extracted: list[Extracted]
+) -> list[BiometricCandidate]:
+    """The write half of the step, in the caller's transaction: candidates, templates, samples' outcome, audit."""
     found = _search(session, bio, extracted, exclude=encounter_id)
     for item in extracted:
-        item.sample.status = "done" if item.template else "rejected"
-        item.sample.quality = item.quality
-        item.sample.problems = item.reasons
-        item.sample.next_attempt_at = None
+        sample = repository.sample(session, item.sample.id)
+        assert sample is not None  # samples are deleted only with their encounter
+        sample.status = "done" if item.template else "rejected"
+        sample.quality = item.quality
+        sample.problems = item.reasons
+        sample.next_attempt_at = None
         if item.template:
-            row = BiometricTemplate(
-                subject_kind="encounter",
-                subject_id=encounter_id,
-                sample_id=item.sample.id,
-                modality=item.sample.modality,
-                finger_position=item.sample.finger_position,
-                algorithm=ALGORITHMS[item.sample.modality][0],
-                version=ALGORITHMS[item.sample.modality][1],
-                quality=item.quality,
-                quality_reasons=item.reasons,
-            )
-            seal(bio, row, item.template)
-            repository.add(session, row)
+            repository.add(session, _template_row(bio, "encounter", encounter_id, sample, item))
     rows = [
         BiometricCandidate(
             encounter_id=encounter_id,
@@ -174,6 +189,25 @@ def process_encounter(session: Session, bio: Biometrics, encounter_id: uuid.UUID
         },
     )
     return rows
+
+
+def _template_row(
+    bio: Biometrics, kind: str, subject_id: uuid.UUID, sample: BiometricSample, item: Extracted
+) -> BiometricTemplate:
+    assert item.template is not None
+    row = BiometricTemplate(
+        subject_kind=kind,
+        subject_id=subject_id,
+        sample_id=sample.id,
+        modality=sample.modality,
+        finger_position=sample.finger_position,
+        algorithm=ALGORITHMS[sample.modality][0],
+        version=ALGORITHMS[sample.modality][1],
+        quality=item.quality,
+        quality_reasons=item.reasons,
+    )
+    seal(bio, row, item.template)
+    return row
 
 
 Ranked = list[tuple[tuple[str, uuid.UUID], float]]
@@ -246,8 +280,7 @@ def run_pending(db: Database, bio: Biometrics, limit: int = 50) -> dict[str, int
             if not repository.claim(session, encounter_id, now, now + LEASE):
                 continue  # another worker took it
         try:
-            with db.transaction() as session:
-                process_encounter(session, bio, encounter_id)
+            process_encounter(db, bio, encounter_id)
             counts["processed"] += 1
         except Exception as exc:  # any failure of the step is retried; the enrolment stays
             counts["failed"] += 1
@@ -340,9 +373,7 @@ def sync(session: Session, bio: Biometrics) -> None:
 def rebuild(session: Session, bio: Biometrics, index: FaceIndex | FingerIndex, generation: int) -> None:
     fresh = type(index)(index.shortlist)
     entries = [_index_entry(bio, row) for rows in repository.live_templates(session, index.modality) for row in rows]
-    if entries:
-        fresh.set_center(np.stack([e.vector for e in entries]))
-        fresh.add(entries)
+    fresh.add(entries)  # all at once: the centre is the whole gallery's mean
     fresh.generation = generation
     if index.modality == "face":
         bio.face_index = fresh  # type: ignore[assignment]
@@ -377,10 +408,7 @@ def compare_images(bio: Biometrics, modality: str, raw_a: bytes, raw_b: bytes) -
             (a.quality, b.quality),
             (a.reasons, b.reasons),
         )
-    try:
-        fa, fb = finger.analyse(raw_a), finger.analyse(raw_b)
-    except finger.FingerProblem as problem:
-        raise InvalidInput(N_("Unusable fingerprint image: %(why)s"), field="image", why=str(problem)) from None
+    fa, fb = _finger(raw_a), _finger(raw_b)
     score = finger.compare(fa.template, fb.template)
     return Comparison(
         "finger",
@@ -392,6 +420,13 @@ def compare_images(bio: Biometrics, modality: str, raw_a: bytes, raw_b: bytes) -
     )
 
 
+def _finger(raw: bytes) -> finger.FingerResult:
+    try:
+        return finger.analyse(raw)
+    except finger.FingerProblem as problem:
+        raise InvalidInput(N_("Unusable fingerprint image: %(why)s"), field="image", why=str(problem)) from None
+
+
 @dataclass
 class Candidate:
     subject_kind: str
@@ -401,27 +436,38 @@ class Candidate:
     match: bool
 
 
-def search_image(
-    session: Session, bio: Biometrics, principal: Principal, modality: str, raw: bytes, k: int = 10, position: int = 0
-) -> list[Candidate]:
-    sync(session, bio)
+@dataclass(frozen=True)
+class Probe:
+    """An image made ready for a search: the face descriptor, or a finger's template and index code."""
+
+    modality: str
+    vector: np.ndarray
+    template: bytes | None = None
+    position: int = 0
+
+
+def probe_of(modality: str, raw: bytes, position: int = 0) -> Probe:
+    """The slow half of a search (decoding and the models), done before any transaction is opened."""
     if modality == "face":
         result = face.analyse(raw)
         if result.template is None:
             raise InvalidInput(N_("No usable face in the image."), field="image")
-        hits: list[Hit] = bio.face_index.search(result.template, k=k)
+        return Probe("face", result.template)
+    print_ = _finger(raw)
+    return Probe("finger", fingercode.code(finger.as_array(print_.minutiae)), print_.template, position)
+
+
+def search_probe(session: Session, bio: Biometrics, principal: Principal, probe: Probe, k: int = 10) -> list[Candidate]:
+    sync(session, bio)
+    if probe.modality == "face":
+        hits: list[Hit] = bio.face_index.search(probe.vector, k=k)
         scored = [((h.subject_kind, h.subject_id), h.score, h.score <= bio.face_threshold) for h in hits]
     else:
-        try:
-            print_ = finger.analyse(raw)
-        except finger.FingerProblem as problem:
-            raise InvalidInput(N_("Unusable fingerprint image: %(why)s"), field="image", why=str(problem)) from None
-        code = fingercode.code(finger.as_array(print_.minutiae))
-        found = search_fingers(session, bio, {position: (print_.template, code)})
+        found = search_fingers(session, bio, {probe.position: (probe.template, probe.vector)})
         best = sorted(found.items(), key=lambda kv: -kv[1])[:k]
         scored = [(key, score, score >= bio.finger_threshold) for key, score in best]
     persons = repository.persons_of(session, [key[1] for key, _, _ in scored if key[0] == "encounter"])
-    audit.record(session, principal, "biometrics.search", details={"modality": modality, "results": len(scored)})
+    audit.record(session, principal, "biometrics.search", details={"modality": probe.modality, "results": len(scored)})
     return [Candidate(key[0], key[1], persons.get(key[1]), score, match) for key, score, match in scored]
 
 
@@ -434,24 +480,11 @@ def reextract(session: Session, bio: Biometrics, principal: Principal) -> int:
         sample = repository.sample(session, old.sample_id) if old.sample_id else None
         if sample is None:
             continue
-        fresh = extract(sample)
+        fresh = extract(Capture.of(sample))
         old.retired_at = utcnow()
         touched.add(old.modality)
-        if fresh.template is None:
-            continue
-        row = BiometricTemplate(
-            subject_kind=old.subject_kind,
-            subject_id=old.subject_id,
-            sample_id=old.sample_id,
-            modality=old.modality,
-            finger_position=old.finger_position,
-            algorithm=ALGORITHMS[old.modality][0],
-            version=ALGORITHMS[old.modality][1],
-            quality=fresh.quality,
-            quality_reasons=fresh.reasons,
-        )
-        seal(bio, row, fresh.template)
-        repository.add(session, row)
+        if fresh.template is not None:
+            repository.add(session, _template_row(bio, old.subject_kind, old.subject_id, sample, fresh))
     for modality in touched:
         repository.bump_generation(session, modality)
     audit.record(session, principal, "biometrics.reextract", details={"templates": len(outdated)})
@@ -469,10 +502,3 @@ def rotate_key(session: Session, bio: Biometrics, principal: Principal, batch: i
         done += len(rows)
     audit.record(session, principal, "biometrics.rotate_key", details={"templates": done, "key": bio.keyring.active_id})
     return done
-
-
-def candidates_for(session: Session, encounter_id: uuid.UUID) -> list[BiometricCandidate]:
-    rows = list(repository.candidates(session, encounter_id))
-    if not rows and not repository.samples_of(session, encounter_id):
-        raise NotFound(N_("No biometric samples for this registration."), field="encounter_id")
-    return rows
