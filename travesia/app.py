@@ -22,6 +22,7 @@ from travesia.auth.guards import authenticate
 from travesia.auth.passwords import Hasher
 from travesia.biometrics import api as biometrics_api
 from travesia.biometrics import service as biometrics
+from travesia.biometrics import web as biometrics_web
 from travesia.core.crypto import Keyring
 from travesia.core.db import Database
 from travesia.core.errors import N_, DomainError
@@ -88,6 +89,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         stations_web.router,
         audit_web.router,
         enrolment_web.router,
+        biometrics_web.router,
         auth_api.router,
         stations_api.router,
         audit_api.router,
@@ -149,7 +151,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def _domain(request: Request, exc: DomainError) -> Response:
         message = gettext_for(request.state.locale)(exc.message, **exc.params)
         if is_api(request):
-            loc = ["body", *(exc.field.split(".") if exc.field else [])]
+            loc = ["body", *(int(p) if p.isdigit() else p for p in (exc.field.split(".") if exc.field else []))]
             detail = [{"loc": loc, "msg": message, "type": exc.kind}]
             return JSONResponse({"detail": detail}, status_code=exc.status_code)
         return render(request, "errors/error.html", {"status": exc.status_code, "message": message}, exc.status_code)

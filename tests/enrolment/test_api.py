@@ -77,7 +77,7 @@ def test_bad_mrz_names_line_field_and_check_digit(client, officer):
     response = client.post("/api/v1/encounters", json=person(documents=[{"mrz": bad}]), headers=officer)
     assert response.status_code == 422
     detail = response.json()["detail"][0]
-    assert detail["loc"] == ["body", "documents", "0", "mrz"]
+    assert detail["loc"] == ["body", "documents", 0, "mrz"]
     assert "line 2, personal_number: check digit 3 does not match" in detail["msg"]
 
 

@@ -31,11 +31,26 @@ def demo_server(fresh_database_url, tmp_path):
         yield base, password, admin_secret
 
 
+def fake_camera_video(path: Path) -> Path:
+    """A Y4M clip of scikit-image's public-domain astronaut portrait: Chromium's fake camera plays it, so the
+    camera capture runs end to end without a webcam."""
+    from PIL import Image
+    from skimage import data
+
+    frame = Image.fromarray(data.astronaut()).resize((640, 640)).convert("YCbCr")
+    y, cb, cr = frame.split()
+    half = (320, 320)
+    planes = y.tobytes() + cb.resize(half).tobytes() + cr.resize(half).tobytes()
+    path.write_bytes(b"YUV4MPEG2 W640 H640 F5:1 Ip A1:1 C420jpeg\n" + (b"FRAME\n" + planes) * 2)
+    return path
+
+
 @pytest.fixture
-def page():
+def page(tmp_path_factory):
     from playwright.sync_api import sync_playwright
 
     SHOTS.mkdir(parents=True, exist_ok=True)
+    video = fake_camera_video(tmp_path_factory.mktemp("camera") / "face.y4m")
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=CHROMIUM or "/usr/bin/chromium",
@@ -46,6 +61,9 @@ def page():
                 "--disable-component-update",
                 "--disable-sync",
                 "--no-first-run",
+                "--use-fake-ui-for-media-stream",  # grants the camera without a prompt
+                "--use-fake-device-for-media-stream",
+                f"--use-file-for-fake-video-capture={video}",
             ],
         )
         context = browser.new_context(viewport={"width": 1200, "height": 800})
@@ -98,11 +116,7 @@ TD3 = "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\nL898902C36UTO7408122F120415
 
 
 def test_officer_enrols_a_family_of_three(demo_server, page, tmp_path):
-    from PIL import Image
-
     base, password, _ = demo_server
-    photo = tmp_path / "face.jpg"
-    Image.new("RGB", (300, 400), (150, 120, 100)).save(photo)
     page.goto(f"{base}/login")
     page.fill("#username", "demo-registro")
     page.fill("#password", password)
@@ -117,7 +131,13 @@ def test_officer_enrols_a_family_of_three(demo_server, page, tmp_path):
     page.fill("#m0_nationality", "UTO")
     page.fill("#m0_mrz", TD3)
     page.locator("#m0_mrz_feedback").get_by_text("TD3").wait_for()  # instant check of the zone
-    page.set_input_files("#m0_photo", str(photo))
+    page.check("#m0_consent_given")
+    page.click("[data-camera=m0] >> text=Usar la cámara")  # the station's webcam (here Chromium's fake camera)
+    page.wait_for_selector("#m0_quality[data-acceptable=yes]", timeout=30_000)  # live feedback on the frames
+    page.screenshot(path=str(SHOTS / "enrol-camera-live.png"), full_page=True)
+    page.click("[data-camera=m0] >> text=Tomar la foto")
+    page.wait_for_function("document.getElementById('m0_quality').textContent === 'Foto correcta.'", timeout=30_000)
+    assert page.eval_on_selector("#m0_photo", "input => input.files.length") == 1  # the still is in the form
     for index, (given, born, sex) in enumerate([("Lars", "2016", "M"), ("Greta", "2019-04-02", "F")], start=1):
         page.click("button:has-text('Añadir un miembro')")
         page.wait_for_selector(f"#m{index}_surnames")
@@ -133,4 +153,7 @@ def test_officer_enrols_a_family_of_three(demo_server, page, tmp_path):
     rows = page.locator("table tbody tr")
     assert rows.count() == 3
     assert "acompañado" in rows.nth(1).inner_text() and "acompañado" in rows.nth(2).inner_text()
+    status = page.locator(".bio-status").first  # the receipt polls the biometric step's outcome
+    status.get_by_text("aceptada").wait_for(timeout=60_000)
+    assert "Foto" in status.inner_text()
     page.screenshot(path=str(SHOTS / "enrol-family-receipt.png"), full_page=True)

@@ -7,60 +7,20 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel
 
-from travesia.biometrics import face, repository, service
-from travesia.core.errors import N_, InvalidInput, NotFound
+from travesia.biometrics import face, service
+from travesia.biometrics.schemas import EncounterBiometricsOut, FaceQualityOut, SearchHitOut
+from travesia.core.errors import N_, InvalidInput
 from travesia.core.guards import Require
 from travesia.core.http import DbSession
 from travesia.core.permissions import Perm
 from travesia.core.principal import Principal
-from travesia.enrolment import repository as enrolment
 
 router = APIRouter(prefix="/api/v1", tags=["biometrics"])
 Creator = Annotated[Principal, Depends(Require(Perm.ENCOUNTERS_CREATE))]
 Reader = Annotated[Principal, Depends(Require(Perm.ENCOUNTERS_READ))]
 Searcher = Annotated[Principal, Depends(Require(Perm.BIOMETRICS_SEARCH))]
 MAX_IMAGE = 8 * 1024 * 1024
-
-
-class FaceQualityOut(BaseModel):
-    acceptable: bool
-    quality: int
-    reasons: list[str]
-    box: tuple[int, int, int, int] | None
-
-
-class SampleOut(BaseModel):
-    id: uuid.UUID
-    modality: str
-    finger_position: int | None
-    status: str
-    quality: int | None
-    problems: list[str]
-    attempts: int
-
-
-class CandidateOut(BaseModel):
-    modality: str
-    rank: int
-    kind: str
-    id: uuid.UUID
-    person_id: uuid.UUID | None
-    score: float
-
-
-class EncounterBiometricsOut(BaseModel):
-    samples: list[SampleOut]
-    candidates: list[CandidateOut]
-
-
-class SearchHitOut(BaseModel):
-    kind: str
-    id: uuid.UUID
-    person_id: uuid.UUID | None
-    score: float
-    match: bool
 
 
 async def _bytes(upload: UploadFile) -> bytes:
@@ -92,36 +52,7 @@ async def face_quality(_: Creator, image: Annotated[UploadFile, File()]) -> Any:
 def encounter_biometrics(session: DbSession, principal: Reader, encounter_id: uuid.UUID) -> Any:
     """The biometric step's outcome for one registration: each sample's status and quality, and the candidates
     found (evidence for screening and identity resolution, not a decision)."""
-    if enrolment.encounter(session, encounter_id, principal) is None:
-        raise NotFound(N_("No such registration."), field="encounter_id")
-    samples = repository.samples_of(session, encounter_id)
-    found = repository.candidates(session, encounter_id)
-    persons = repository.persons_of(session, [c.candidate_id for c in found if c.candidate_kind == "encounter"])
-    return EncounterBiometricsOut(
-        samples=[
-            SampleOut(
-                id=s.id,
-                modality=s.modality,
-                finger_position=s.finger_position,
-                status=s.status,
-                quality=s.quality,
-                problems=s.problems or [],
-                attempts=s.attempts,
-            )
-            for s in samples
-        ],
-        candidates=[
-            CandidateOut(
-                modality=c.modality,
-                rank=c.rank,
-                kind=c.candidate_kind,
-                id=c.candidate_id,
-                person_id=persons.get(c.candidate_id),
-                score=c.score,
-            )
-            for c in found
-        ],
-    )
+    return service.results(session, principal, encounter_id)
 
 
 @router.post("/biometrics/search", response_model=list[SearchHitOut])

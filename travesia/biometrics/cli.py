@@ -1,15 +1,17 @@
-"""`travesia biometrics ...`: compare two images, search one, run the pending step, re-extract, rotate the key."""
+"""`travesia biometrics ...`: compare two images, search one, run the pending step, sweep a scanner's drop folder,
+re-extract, rotate the key."""
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import typer
 
-from travesia.biometrics import service
+from travesia.biometrics import dropfolder, service
 from travesia.core.console import console, database, fail, handles_errors, operator, settings
 from travesia.core.db import Database
 
@@ -108,6 +110,28 @@ def process(limit: int = typer.Option(1000, min=1, help="Encounters to process a
             for key in total:
                 total[key] += counts[key]
     console.print(f"processed {total['processed']}, failed {total['failed']} (retried later)")
+
+
+@app.command("drop-folder")
+@handles_errors
+def drop_folder(
+    folder: Path = typer.Argument(..., exists=True, file_okay=False, help="Where the scanner writes its images."),
+    watch: float = typer.Option(0, min=0, help="Sweep again every this many seconds (0: once)."),
+) -> None:
+    """Attach the images a scanner drops (<registration id>_<finger 1-10 or face>.<wsq|png|tif|jpg>) to their
+    registrations, then run the biometric step for them. Refused files go to rejected/ with the reason."""
+    with _biometrics() as (db, bio):
+        while True:
+            result = dropfolder.sweep(db, operator(), folder)
+            for name in result.stored:
+                console.print(f"stored   {name}", highlight=False)
+            for name, reason in result.rejected.items():
+                console.print(f"rejected {name}: {reason}", highlight=False)
+            if result.stored:
+                service.run_pending(db, bio)
+            if not watch:
+                break
+            time.sleep(watch)
 
 
 @app.command()

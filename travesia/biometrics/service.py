@@ -19,11 +19,13 @@ from sqlalchemy.orm import Session
 from travesia.audit import service as audit
 from travesia.biometrics import face, finger, fingercode, fusion, repository
 from travesia.biometrics.index import Entry, FaceIndex, FingerIndex, Hit
+from travesia.biometrics.schemas import CandidateOut, EncounterBiometricsOut, SampleOut
 from travesia.core.crypto import DecryptionError, Keyring
 from travesia.core.db import Database, utcnow
-from travesia.core.errors import N_, InvalidInput
+from travesia.core.errors import N_, InvalidInput, NotFound
 from travesia.core.logging import get_logger
 from travesia.core.principal import Principal, cli_principal
+from travesia.enrolment import repository as enrolment
 from travesia.models import BiometricCandidate, BiometricSample, BiometricTemplate
 
 log = get_logger("travesia.biometrics")
@@ -502,3 +504,41 @@ def rotate_key(session: Session, bio: Biometrics, principal: Principal, batch: i
         done += len(rows)
     audit.record(session, principal, "biometrics.rotate_key", details={"templates": done, "key": bio.keyring.active_id})
     return done
+
+
+# -- an encounter's results -------------------------------------------------------------------------------------
+def results(session: Session, principal: Principal, encounter_id: uuid.UUID) -> EncounterBiometricsOut:
+    """Each sample's status and quality, and the candidates found (evidence, not a decision)."""
+    encounter = enrolment.encounter(session, encounter_id, principal)
+    if encounter is None:
+        raise NotFound(N_("No such registration."), field="encounter_id")
+    samples = repository.samples_of(session, encounter_id)
+    found = repository.candidates(session, encounter_id)
+    persons = repository.persons_of(session, [c.candidate_id for c in found if c.candidate_kind == "encounter"])
+    return EncounterBiometricsOut(
+        consent=encounter.biometric_consent,
+        exemptions=encounter.biometric_exemptions,
+        samples=[
+            SampleOut(
+                id=s.id,
+                modality=s.modality,
+                finger_position=s.finger_position,
+                status=s.status,
+                quality=s.quality,
+                problems=s.problems or [],
+                attempts=s.attempts,
+            )
+            for s in samples
+        ],
+        candidates=[
+            CandidateOut(
+                modality=c.modality,
+                rank=c.rank,
+                kind=c.candidate_kind,
+                id=c.candidate_id,
+                person_id=persons.get(c.candidate_id),
+                score=c.score,
+            )
+            for c in found
+        ],
+    )

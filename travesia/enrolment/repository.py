@@ -10,7 +10,7 @@ from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from travesia.core.principal import Principal, Role
-from travesia.models import Document, Encounter, Person, Station, TravelGroup
+from travesia.models import BiometricSample, Document, Encounter, Person, Station, TravelGroup
 
 STATION_BOUND_ROLES = frozenset({Role.REGISTRATION_OFFICER})
 
@@ -94,3 +94,13 @@ def search(
         at, last_id = after
         stmt = stmt.where(or_(Encounter.occurred_at < at, and_(Encounter.occurred_at == at, Encounter.id < last_id)))
     return list(session.execute(_scoped(stmt, principal)).scalars())
+
+
+def captured_biometrics(session: Session, encounter_id: uuid.UUID) -> set[tuple[str, int | None]]:
+    """(modality, finger position) of the images an encounter already has."""
+    rows = session.execute(
+        select(BiometricSample.modality, BiometricSample.finger_position).where(
+            BiometricSample.encounter_id == encounter_id
+        )
+    )
+    return {(row.modality, row.finger_position) for row in rows}

@@ -12,6 +12,7 @@ from datetime import date
 from anyascii import anyascii
 
 from travesia.audit.chain import canonical_json
+from travesia.core.errors import N_
 from travesia.enrolment.mrz import MrzFormatError, name_matches, parse
 
 ADULT_AGE = 18
@@ -148,3 +149,77 @@ def check_document(
     ):
         mismatches.append("birth_date")
     return checked
+
+
+# -- biometric capture: consent and exemptions --------------------------------------------------------------------
+# No fingerprints below this age: the ridges of small children are too fine for reliable matching, and the EU's
+# Eurodac recast sets the same floor. Faces have no floor.
+FINGER_CAPTURE_AGE = 6
+
+
+class CaptureProblem(ValueError):
+    def __init__(self, field_name: str, message: str, **params: object) -> None:
+        super().__init__(message % params if params else message)
+        self.field = field_name
+        self.message = message  # a catalogue entry; translated where it is shown
+        self.params = params
+
+
+TOO_YOUNG = N_("The person is %(age)s; fingerprints are taken from the age of %(floor)s.")
+
+
+def capture_record(
+    age: int, biometrics: object | None, has_photo: bool, finger_positions: Iterable[int]
+) -> tuple[str | None, list[dict[str, object]]]:
+    """Check what was captured against the consent and exemptions recorded with it, and add the exemptions the
+    rules imply (a child under the capture age, a refusal). Returns the consent and the full list of exemptions;
+    a contradiction is an error naming the field (an image of an exempt finger, images despite a refusal)."""
+    fingers = sorted(finger_positions)
+    consent = getattr(biometrics, "consent", None)
+    given = list(getattr(biometrics, "exemptions", None) or [])
+    exemptions: list[dict[str, object]] = []
+    seen: set[tuple[str, int | None]] = set()
+    for index, item in enumerate(given):
+        key = (item.modality, item.finger_position)
+        if key in seen:
+            raise CaptureProblem(f"biometrics.exemptions.{index}", N_("This exemption is recorded twice."))
+        seen.add(key)
+        if item.reason == "refused" and consent != "refused":
+            raise CaptureProblem(f"biometrics.exemptions.{index}.reason", N_("Consent is not recorded as refused."))
+        if item.reason == "under_capture_age" and (item.modality == "face" or age >= FINGER_CAPTURE_AGE):
+            raise CaptureProblem(f"biometrics.exemptions.{index}.reason", TOO_YOUNG, age=age, floor=FINGER_CAPTURE_AGE)
+        exemptions.append(_exemption(item.modality, item.finger_position, item.reason, item.note, derived=False))
+    if consent == "refused":
+        exemptions += [
+            _exemption(m, None, "refused", None, derived=True) for m in ("face", "finger") if (m, None) not in seen
+        ]
+    elif age < FINGER_CAPTURE_AGE and ("finger", None) not in seen:
+        exemptions.append(_exemption("finger", None, "under_capture_age", None, derived=True))
+    check_images(consent, exemptions, age, has_photo, fingers)
+    return consent, exemptions
+
+
+def check_images(
+    consent: str | None, exemptions: list[dict[str, object]], age: int, has_photo: bool, fingers: Iterable[int]
+) -> None:
+    """Images may be taken only where consent and exemptions allow: at registration and when a scanner adds
+    them later."""
+    fingers = sorted(fingers)
+    exempt = {(e["modality"], e["finger_position"]) for e in exemptions}
+    if consent == "refused" and (has_photo or fingers):
+        raise CaptureProblem("biometrics.consent", N_("Consent is recorded as refused, but images were supplied."))
+    if age < FINGER_CAPTURE_AGE and fingers:
+        raise CaptureProblem(f"fingerprint_{fingers[0]}", TOO_YOUNG, age=age, floor=FINGER_CAPTURE_AGE)
+    if has_photo and ("face", None) in exempt:
+        raise CaptureProblem("photo", N_("The face is recorded as exempt, but a photo was supplied."))
+    for position in fingers:
+        if ("finger", None) in exempt or ("finger", position) in exempt:
+            raise CaptureProblem(
+                f"fingerprint_{position}", N_("Finger %(position)s is recorded as exempt."), position=position
+            )
+
+
+def _exemption(
+    modality: str, position: int | None, reason: str, note: str | None, *, derived: bool
+) -> dict[str, object]:
+    return {"modality": modality, "finger_position": position, "reason": reason, "note": note, "derived": derived}

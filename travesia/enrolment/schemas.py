@@ -76,6 +76,63 @@ class DocumentIn(BaseModel):
         return self
 
 
+ExemptionReason = Literal[
+    "under_capture_age", "injured", "amputated", "bandaged", "skin_condition", "disability", "refused", "other"
+]
+EXEMPTION_LABELS = {
+    "under_capture_age": N_("under the capture age"),
+    "injured": N_("injured"),
+    "amputated": N_("amputated"),
+    "bandaged": N_("bandaged"),
+    "skin_condition": N_("skin condition"),
+    "disability": N_("disability"),
+    "refused": N_("consent refused"),
+    "other": N_("other reason"),
+}
+
+
+FINGER_LABELS = {  # ISO/IEC 19794-4 finger positions
+    1: N_("Right thumb"),
+    2: N_("Right index"),
+    3: N_("Right middle"),
+    4: N_("Right ring"),
+    5: N_("Right little"),
+    6: N_("Left thumb"),
+    7: N_("Left index"),
+    8: N_("Left middle"),
+    9: N_("Left ring"),
+    10: N_("Left little"),
+}
+
+
+class ExemptionIn(BaseModel):
+    """A biometric not captured, and why: a finger (``finger_position``), all fingers (no position), or the face."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    modality: Literal["face", "finger"]
+    finger_position: int | None = Field(
+        None, ge=1, le=10, description="ISO/IEC 19794-4: 1 right thumb .. 10 left little"
+    )
+    reason: ExemptionReason
+    note: str | None = Field(None, max_length=200)
+
+    @model_validator(mode="after")
+    def _position_for_fingers_only(self) -> ExemptionIn:
+        if self.modality == "face" and self.finger_position is not None:
+            raise ValueError("a face exemption has no finger position")
+        return self
+
+
+class BiometricsIn(BaseModel):
+    """Consent to biometric capture (after the purpose was explained) and the exemptions recorded at capture."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    consent: Literal["given", "refused"]
+    exemptions: list[ExemptionIn] = Field(default_factory=list, max_length=11)
+
+
 class GroupRef(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -107,6 +164,7 @@ class EncounterIn(BaseModel):
     group: GroupRef | None = None
     corrects: uuid.UUID | None = None
     notes: str | None = Field(None, max_length=2000)
+    biometrics: BiometricsIn | None = None
 
     @field_validator("birth_date")
     @classmethod
@@ -154,6 +212,19 @@ class DocumentOut(BaseModel):
     mrz_mismatches: list[str]
 
 
+class ExemptionOut(BaseModel):
+    modality: str
+    finger_position: int | None
+    reason: str
+    note: str | None
+    derived: bool = Field(description="True when the rules recorded it (age, refused consent), not the officer.")
+
+
+class BiometricsOut(BaseModel):
+    consent: str | None = Field(description="given, refused, or null when not recorded")
+    exemptions: list[ExemptionOut]
+
+
 class EncounterOut(BaseModel):
     id: uuid.UUID
     person_id: uuid.UUID
@@ -174,6 +245,7 @@ class EncounterOut(BaseModel):
     documents: list[DocumentOut]
     child_status: str | None = Field(None, description="accompanied, separated or unaccompanied (minors only)")
     corrects: uuid.UUID | None
+    biometrics: BiometricsOut
     replayed: bool = Field(False, description="True when this answers a retry of an earlier identical submission.")
 
 

@@ -21,6 +21,7 @@ from travesia.core.principal import Principal
 from travesia.enrolment import repository, rules
 from travesia.enrolment.images import CleanImage
 from travesia.enrolment.schemas import (
+    BiometricsOut,
     DocumentOut,
     EncounterIn,
     EncounterOut,
@@ -54,6 +55,8 @@ class Validated:
     documents: list[rules.CheckedDocument]
     body_hash: str
     birth: tuple[int, int | None, int | None, str]
+    consent: str | None = None
+    exemptions: list[dict[str, object]] = field(default_factory=list)
 
 
 @dataclass
@@ -96,10 +99,17 @@ def validate(session: Session, captured: Captured, station_cache: dict[str, Stat
             )
         except rules.DocumentProblem as problem:
             raise InvalidInput(problem.message, field=problem.field) from None
+    age = rules.age_on(year, month, day, (data.occurred_at or utcnow()).date())
+    try:
+        consent, exemptions = rules.capture_record(
+            age, data.biometrics, captured.photo is not None, captured.fingerprints
+        )
+    except rules.CaptureProblem as problem:
+        raise InvalidInput(problem.message, field=problem.field, **problem.params) from None
     images = [img.data for img in ([captured.photo] if captured.photo else [])]
     images += [captured.fingerprints[k].data for k in sorted(captured.fingerprints)]
     digest = rules.body_hash(data.model_dump(mode="json"), images)
-    return Validated(captured, station, documents, digest, (year, month, day, precision))
+    return Validated(captured, station, documents, digest, (year, month, day, precision), consent, exemptions)
 
 
 def store(session: Session, validated: Validated) -> Stored:
@@ -119,7 +129,7 @@ def store(session: Session, validated: Validated) -> Stored:
     now = utcnow()
     encounter = Encounter(**encounter_values(validated, person_id=person_id, group_id=group_id, now=now))
     rows: list[object] = [Document(**values) for values in document_values(validated)]
-    rows.extend(_samples(validated.captured, data.id))
+    rows.extend(_samples(data.id, validated.captured.photo, validated.captured.fingerprints))
     try:
         # SQLite writers are serialised (BEGIN IMMEDIATE), so no concurrent insert of the same id can happen there;
         # on PostgreSQL a savepoint lets us answer a concurrent duplicate as a replay instead of an error.
@@ -185,6 +195,8 @@ def encounter_values(
         "phone": data.phone,
         "email": data.email,
         "notes": data.notes,
+        "biometric_consent": validated.consent,
+        "biometric_exemptions": validated.exemptions,
     }
 
 
@@ -229,12 +241,14 @@ def _group_for(session: Session, data: EncounterIn, station: Station) -> uuid.UU
     return group.id
 
 
-def _samples(captured: Captured, encounter_id: uuid.UUID) -> list[BiometricSample]:
+def _samples(
+    encounter_id: uuid.UUID, photo: CleanImage | None, fingerprints: dict[int, CleanImage]
+) -> list[BiometricSample]:
     now = utcnow()
     samples = []
-    if captured.photo:
-        samples.append(_sample(encounter_id, "face", None, captured.photo, now))
-    for position, image in sorted(captured.fingerprints.items()):
+    if photo:
+        samples.append(_sample(encounter_id, "face", None, photo, now))
+    for position, image in sorted(fingerprints.items()):
         samples.append(_sample(encounter_id, "finger", position, image, now))
     return samples
 
@@ -250,6 +264,51 @@ def _sample(encounter_id: uuid.UUID, modality: str, position: int | None, image:
         image=image.data,
         captured_at=at,
     )
+
+
+def add_samples(
+    session: Session,
+    principal: Principal,
+    encounter_id: uuid.UUID,
+    photo: CleanImage | None = None,
+    fingerprints: dict[int, CleanImage] | None = None,
+    source: str = "scanner",
+) -> list[BiometricSample]:
+    """Images captured after the registration was saved (a scanner at another desk), checked against the consent
+    and exemptions recorded with it. A biometric already captured is not replaced: a new registration (a
+    correction) carries a retake."""
+    fingerprints = fingerprints or {}
+    encounter = repository.encounter(session, encounter_id, principal)
+    if encounter is None:
+        raise NotFound(N_("No such registration."), field="encounter_id")
+    age = rules.age_on(encounter.birth_year, encounter.birth_month, encounter.birth_day, encounter.occurred_at.date())
+    try:
+        rules.check_images(
+            encounter.biometric_consent, encounter.biometric_exemptions, age, photo is not None, fingerprints
+        )
+    except rules.CaptureProblem as problem:
+        raise InvalidInput(problem.message, field=problem.field, **problem.params) from None
+    taken = repository.captured_biometrics(session, encounter_id)
+    if photo is not None and ("face", None) in taken:
+        raise Conflict(N_("This registration already has a photo."), field="photo")
+    for position in sorted(fingerprints):
+        if ("finger", position) in taken:
+            raise Conflict(
+                N_("Finger %(position)s is already captured for this registration."),
+                field=f"fingerprint_{position}",
+                position=position,
+            )
+    samples = _samples(encounter_id, photo, fingerprints)
+    repository.add(session, *samples)
+    audit.record(
+        session,
+        principal,
+        "encounter.samples_add",
+        record_type="encounter",
+        record_id=encounter_id,
+        details={"source": source, "face": photo is not None, "fingers": sorted(fingerprints)},
+    )
+    return samples
 
 
 Step = Callable[[Session, object], object]
@@ -300,6 +359,7 @@ def to_out(
         documents=[DocumentOut.model_validate(d) for d in encounter.documents],
         child_status=_child_status(session, encounter),
         corrects=encounter.corrects_id,
+        biometrics=BiometricsOut(consent=encounter.biometric_consent, exemptions=encounter.biometric_exemptions),
         replayed=replayed,
     )
 

@@ -12,7 +12,7 @@ from starlette.background import BackgroundTask
 from starlette.datastructures import FormData, UploadFile
 from starlette.responses import RedirectResponse, Response
 
-from travesia.core.errors import DomainError
+from travesia.core.errors import N_, DomainError
 from travesia.core.guards import Require
 from travesia.core.http import DbSession, verify_csrf
 from travesia.core.i18n import gettext_for
@@ -20,10 +20,16 @@ from travesia.core.permissions import Perm
 from travesia.core.principal import Principal
 from travesia.core.templating import render
 from travesia.core.validation import field_errors
-from travesia.enrolment import service
-from travesia.enrolment.images import ImageProblem, clean_image
+from travesia.enrolment import rules, service
+from travesia.enrolment.images import CleanImage, ImageProblem, clean_fingerprint, clean_image
 from travesia.enrolment.mrz import MrzFormatError, parse
-from travesia.enrolment.schemas import CHILD_STATUS_LABELS, RELATION_LABELS, EncounterIn
+from travesia.enrolment.schemas import (
+    CHILD_STATUS_LABELS,
+    EXEMPTION_LABELS,
+    FINGER_LABELS,
+    RELATION_LABELS,
+    EncounterIn,
+)
 
 router = APIRouter(prefix="/enrol", dependencies=[Depends(verify_csrf)], include_in_schema=False)
 Creator = Annotated[Principal, Depends(Require(Perm.ENCOUNTERS_CREATE))]
@@ -42,6 +48,8 @@ FIELDS = (
     "mrz",
 )
 MEMBER_KEY = re.compile(r"^m(\d{1,2})_(\w+)$")
+FINGER_FIELD = re.compile(r"^fingerprint_(\d{1,2})$")
+OFFICER_REASONS = [r for r in EXEMPTION_LABELS if r not in ("under_capture_age", "refused")]  # those the rules derive
 MAX_MEMBERS = 20
 COMMON_NATIONALITIES = ["VEN", "ECU", "HTI", "COL", "CHN", "CUB", "IND", "PER", "CHL", "BRA", "AFG", "CMR", "SOM"]
 
@@ -50,10 +58,20 @@ def _blank_member(index: int) -> dict[str, Any]:
     return {"id": str(uuid.uuid4()), "relation": "head" if index == 0 else "child", "sex": "", "index": index}
 
 
+def _form_context() -> dict[str, Any]:
+    return {
+        "nationalities": COMMON_NATIONALITIES,
+        "fingers": FINGER_LABELS,
+        "officer_reasons": OFFICER_REASONS,
+        "exemption_labels": EXEMPTION_LABELS,
+        "capture_age": rules.FINGER_CAPTURE_AGE,
+    }
+
+
 def _page(
     request: Request, values: dict[str, Any], errors: dict[str, str] | None = None, status: int = 200
 ) -> Response:
-    context = {"values": values, "errors": errors or {}, "nationalities": COMMON_NATIONALITIES}
+    context = {"values": values, "errors": errors or {}, **_form_context()}
     return render(request, "enrolment/enrol.html", context, status_code=status)
 
 
@@ -66,7 +84,7 @@ def enrol_page(request: Request, _: Creator) -> Response:
 def member_fragment(request: Request, _: Creator, member_count: int = 1) -> Response:
     """One more member's fields (HTMX appends it), and the new count (out-of-band swap)."""
     index = max(1, min(member_count, MAX_MEMBERS - 1))
-    context = {"m": _blank_member(index), "errors": {}, "nationalities": COMMON_NATIONALITIES, "next_count": index + 1}
+    context = {"m": _blank_member(index), "errors": {}, "next_count": index + 1, **_form_context()}
     return render(request, "enrolment/_member.html", context)
 
 
@@ -112,12 +130,51 @@ def _payload(values: dict[str, Any], group: dict[str, Any] | None) -> dict[str, 
         payload["documents"] = [{k: v for k, v in doc.items() if v}]
     if group:
         payload["group"] = {**group, "relation": text["relation"] or "companion"}
+    biometrics = _biometrics(values)
+    if biometrics:
+        payload["biometrics"] = biometrics
     return payload
+
+
+def _biometrics(values: dict[str, Any]) -> dict[str, Any] | None:
+    """Consent and exemptions as the form records them; None when the officer recorded neither."""
+    exemptions: list[dict[str, Any]] = []
+    for name, modality, position in [("exempt_face", "face", None), ("exempt_fingers", "finger", None)] + [
+        (f"exempt_{n}", "finger", n) for n in FINGER_LABELS
+    ]:
+        reason = str(values.get(name) or "")
+        if reason:
+            exemptions.append({"modality": modality, "finger_position": position, "reason": reason})
+    consent = str(values.get("consent") or "")
+    if not consent and not exemptions:
+        return None
+    return {"consent": consent or None, "exemptions": exemptions}
+
+
+async def _images(
+    member: dict[str, Any], index: int, errors: dict[str, str]
+) -> tuple[CleanImage | None, dict[int, CleanImage]]:
+    """The member's photo and fingerprints, decoded and cleaned; a bad file is an error on its own field."""
+    photo, fingerprints = None, {}
+    for name, upload in member.items():
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            continue
+        finger = FINGER_FIELD.match(name)
+        if name != "photo" and not (finger and int(finger.group(1)) in FINGER_LABELS):
+            continue
+        try:
+            if finger:
+                fingerprints[int(finger.group(1))] = clean_fingerprint(await upload.read())
+            else:
+                photo = clean_image(await upload.read())
+        except ImageProblem as problem:
+            errors[f"m{index}_{name}"] = str(problem)
+    return photo, fingerprints
 
 
 @router.post("")
 async def enrol_submit(request: Request, session: DbSession, principal: Creator) -> Response:
-    form = await request.form(max_files=MAX_MEMBERS, max_fields=MAX_MEMBERS * 16, max_part_size=10 * 1024 * 1024)
+    form = await request.form(max_files=MAX_MEMBERS * 11, max_fields=MAX_MEMBERS * 32, max_part_size=10 * 1024 * 1024)
     translate = gettext_for(request.state.locale)
     members = _members(form)
     kind = str(form.get("group_kind") or "single")
@@ -133,16 +190,16 @@ async def enrol_submit(request: Request, session: DbSession, principal: Creator)
     errors: dict[str, str] = {}
     captured: list[service.Captured] = []
     for index, member in members.items():
-        photo = None
-        upload = member.get("photo")
-        if isinstance(upload, UploadFile) and upload.filename:
-            try:
-                photo = clean_image(await upload.read())
-            except ImageProblem as problem:
-                errors[f"m{index}_photo"] = str(problem)
+        photo, fingerprints = await _images(member, index, errors)
+        if (photo or fingerprints) and not member.get("consent"):
+            errors[f"m{index}_biometrics"] = translate(
+                N_("Record the person's answer about consent before the images.")
+            )
         try:
             data = EncounterIn.model_validate(_payload(member, group))
-            item = service.Captured(data=data, principal=principal, source="web", photo=photo)
+            item = service.Captured(
+                data=data, principal=principal, source="web", photo=photo, fingerprints=fingerprints
+            )
             service.validate(session, item)
             captured.append(item)
         except (ValidationError, DomainError) as error:
@@ -153,6 +210,11 @@ async def enrol_submit(request: Request, session: DbSession, principal: Creator)
     if not members:
         errors["form"] = translate("This field is required.")
     if errors:
+        for member in values["members"]:  # the fingerprint table opens where something needs the officer
+            prefix = f"m{member['index']}_"
+            member["fingers_open"] = any(k.startswith(prefix + "fingerprint") for k in errors) or any(
+                member.get(f"exempt_{n}") for n in FINGER_LABELS
+            )
         return _page(request, values, errors, status=422)
     stored = [service.enrol(session, item) for item in captured]
     later = BackgroundTask(request.app.state.after_enrolment) if any(map(service.has_images, captured)) else None

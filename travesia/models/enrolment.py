@@ -80,6 +80,10 @@ class Encounter(Base):
     phone: Mapped[str | None] = mapped_column(String(40))
     email: Mapped[str | None] = mapped_column(String(200))
     notes: Mapped[str | None] = mapped_column(Text)
+    # Consent to biometric capture (given, refused; null when not recorded) and the biometrics not captured with
+    # their reasons, as enrolment.rules.capture_record lists them; who and when are the encounter's officer and time.
+    biometric_consent: Mapped[str | None] = mapped_column(String(8))
+    biometric_exemptions: Mapped[list[dict[str, object]]] = mapped_column(JSON, default=list, server_default="[]")
 
     documents: Mapped[list[Document]] = relationship(lazy="raise", order_by="Document.position")
 

@@ -1,0 +1,71 @@
+"""What the biometrics API and pages answer, and the words for the quality reasons the models give."""
+
+from __future__ import annotations
+
+import uuid
+
+from pydantic import BaseModel
+
+from travesia.core.errors import N_
+from travesia.enrolment.schemas import ExemptionOut
+
+REASON_LABELS = {
+    "no_face": N_("no face found"),
+    "several_faces": N_("more than one face"),
+    "faces_in_background": N_("other faces in the background"),
+    "face_too_small": N_("face too small: come closer"),
+    "head_turned": N_("head turned: look at the camera"),
+    "head_tilted": N_("head tilted: hold it straight"),
+    "blurred": N_("blurred: hold still"),
+    "too_dark": N_("too dark"),
+    "too_bright": N_("too bright"),
+    "overexposed": N_("overexposed"),
+    "too_few_minutiae": N_("too few ridge details: press the finger flat"),
+    "low_nfiq2": N_("low quality (NFIQ 2): clean the scanner and the finger"),
+    "format": N_("image format not accepted"),
+    "unreadable": N_("not a readable image"),
+    "extraction": N_("no ridge details could be read"),
+    "empty": N_("the file is empty"),
+    "too_large": N_("the file is too large"),
+}
+
+
+class FaceQualityOut(BaseModel):
+    acceptable: bool
+    quality: int
+    reasons: list[str]
+    box: tuple[int, int, int, int] | None
+
+
+class SampleOut(BaseModel):
+    id: uuid.UUID
+    modality: str
+    finger_position: int | None
+    status: str
+    quality: int | None
+    problems: list[str]
+    attempts: int
+
+
+class CandidateOut(BaseModel):
+    modality: str
+    rank: int
+    kind: str
+    id: uuid.UUID
+    person_id: uuid.UUID | None
+    score: float
+
+
+class EncounterBiometricsOut(BaseModel):
+    consent: str | None
+    exemptions: list[ExemptionOut]
+    samples: list[SampleOut]
+    candidates: list[CandidateOut]
+
+
+class SearchHitOut(BaseModel):
+    kind: str
+    id: uuid.UUID
+    person_id: uuid.UUID | None
+    score: float
+    match: bool

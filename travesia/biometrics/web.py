@@ -1,0 +1,59 @@
+"""The biometric parts of the officer's pages: live quality of a camera frame or a chosen photo while the person is
+still in front of the officer, and the outcome of the step after the registration (polled on the receipt)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from starlette.responses import JSONResponse, Response
+
+from travesia.biometrics import face, service
+from travesia.biometrics.schemas import REASON_LABELS
+from travesia.core.guards import Require
+from travesia.core.http import DbSession, verify_csrf
+from travesia.core.i18n import gettext_for
+from travesia.core.permissions import Perm
+from travesia.core.principal import Principal
+from travesia.core.templating import render
+from travesia.enrolment.schemas import EXEMPTION_LABELS, FINGER_LABELS
+
+router = APIRouter(prefix="/biometrics", dependencies=[Depends(verify_csrf)], include_in_schema=False)
+Creator = Annotated[Principal, Depends(Require(Perm.ENCOUNTERS_CREATE))]
+Reader = Annotated[Principal, Depends(Require(Perm.ENCOUNTERS_READ))]
+MAX_FRAME = 4 * 1024 * 1024
+
+
+@router.post("/face-check")
+async def face_check(request: Request, _: Creator, image: Annotated[UploadFile, File()]) -> Response:
+    """One camera frame (or the chosen photo): acceptable or not, and what to fix, in the officer's language.
+    Nothing is stored."""
+    translate = gettext_for(request.state.locale)
+    raw = await image.read(MAX_FRAME + 1)
+    if len(raw) > MAX_FRAME:
+        return JSONResponse({"acceptable": False, "quality": 0, "reasons": [translate(REASON_LABELS["too_large"])]})
+    try:
+        result = await run_in_threadpool(face.analyse, raw, with_template=False)
+    except face.FaceProblem as problem:
+        return JSONResponse({"acceptable": False, "quality": 0, "reasons": [translate(REASON_LABELS[problem.reason])]})
+    reasons = [translate(REASON_LABELS.get(r, r)) for r in result.reasons]
+    return JSONResponse({"acceptable": result.good_enough, "quality": result.quality, "reasons": reasons})
+
+
+@router.get("/encounters/{encounter_id}/status")
+def encounter_status(request: Request, session: DbSession, principal: Reader, encounter_id: uuid.UUID) -> Response:
+    """The step's outcome for one registration, as a fragment the receipt polls while samples are pending."""
+    results = service.results(session, principal, encounter_id)
+    pending = any(s.status == "pending" for s in results.samples)
+    context = {
+        "encounter_id": encounter_id,
+        "results": results,
+        "pending": pending,
+        "reasons": REASON_LABELS,
+        "fingers": FINGER_LABELS,
+        "exemptions": EXEMPTION_LABELS,
+        "candidates": len({c.id for c in results.candidates if c.modality in ("fused", "face", "finger")}),
+    }
+    return render(request, "biometrics/_status.html", context)
