@@ -45,7 +45,7 @@ def test_validation_errors_name_the_field(client, make_user, session, auth_ctx):
         ({**GOOD, "roles": ["emperor"]}, ["body", "roles", 0]),
         ({**GOOD, "stations": []}, ["body", "stations"]),
         ({k: v for k, v in GOOD.items() if k != "display_name"}, ["body", "display_name"]),
-        ({**GOOD, "stations": ["NOWHERE"]}, ["body", "stations", "0"]),
+        ({**GOOD, "stations": ["NOWHERE"]}, ["body", "stations", 0]),
         ({**GOOD, "password": "short"}, ["body", "password"]),
         ({**GOOD, "extra": 1}, ["body", "extra"]),
     ]
