@@ -68,6 +68,10 @@ def test_refused_files_get_a_reason_and_store_nothing(client, officer, session, 
     rejected = tmp_path / dropfolder.REJECTED
     assert (rejected / f"{encounter}_3.png.reason.txt").read_text().strip() == result.rejected[f"{encounter}_3.png"]
     assert set(_samples(session, encounter)) == {("finger", 1)} and _samples(session, child) == {}
+    _drop(tmp_path, f"{encounter}_4.png", finger_of(35, 0))
+    twice = _drop(tmp_path, f"{encounter}_4.wsq", b"second file for finger 4")
+    result = dropfolder.sweep(db, SCANNER, tmp_path)
+    assert result.stored == [f"{encounter}_4.png"] and "same finger" in result.rejected[twice.name]
     again = _drop(tmp_path, f"{encounter}_1.png", finger_of(31, 1))  # finger 1 is already captured
     assert "already captured" in dropfolder.sweep(db, SCANNER, tmp_path).rejected[again.name]
-    assert set(_samples(session, encounter)) == {("finger", 1)}
+    assert set(_samples(session, encounter)) == {("finger", 1), ("finger", 4)}

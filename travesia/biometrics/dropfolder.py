@@ -60,7 +60,12 @@ def _attach(
     photo: CleanImage | None = None
     fingers: dict[int, CleanImage] = {}
     usable: list[Path] = []
+    seen: set[str] = set()
     for path, what in files:
+        if what in seen:  # two files for one finger: neither may silently win
+            _reject(path, "another file for the same finger or face came in the same sweep", result)
+            continue
+        seen.add(what)
         try:
             image = clean_image(path.read_bytes()) if what == "face" else clean_fingerprint(path.read_bytes())
         except ImageProblem as problem:
