@@ -54,6 +54,6 @@ def encounter_status(request: Request, session: DbSession, principal: Reader, en
         "reasons": REASON_LABELS,
         "fingers": FINGER_LABELS,
         "exemptions": EXEMPTION_LABELS,
-        "candidates": len({c.id for c in results.candidates if c.modality in ("fused", "face", "finger")}),
+        "candidates": len({c.id for c in results.candidates}),  # one person found by face and finger counts once
     }
     return render(request, "biometrics/_status.html", context)

@@ -174,7 +174,6 @@ def capture_record(
     """Check what was captured against the consent and exemptions recorded with it, and add the exemptions the
     rules imply (a child under the capture age, a refusal). Returns the consent and the full list of exemptions;
     a contradiction is an error naming the field (an image of an exempt finger, images despite a refusal)."""
-    fingers = sorted(finger_positions)
     consent = getattr(biometrics, "consent", None)
     given = list(getattr(biometrics, "exemptions", None) or [])
     exemptions: list[dict[str, object]] = []
@@ -195,7 +194,7 @@ def capture_record(
         ]
     elif age < FINGER_CAPTURE_AGE and ("finger", None) not in seen:
         exemptions.append(_exemption("finger", None, "under_capture_age", None, derived=True))
-    check_images(consent, exemptions, age, has_photo, fingers)
+    check_images(consent, exemptions, age, has_photo, finger_positions)
     return consent, exemptions
 
 
