@@ -5,12 +5,13 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test test-sqlite test-postgres lint venv dev browser lock messages clean serve
+.PHONY: demo test test-sqlite test-postgres lint venv dev browser icu lock messages clean serve
 
 venv: $(VENV)/.runtime
 dev: $(VENV)/.dev
 
 $(VENV)/.runtime: requirements/runtime.txt pyproject.toml
+	@$(MAKE) --no-print-directory icu
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements/runtime.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
@@ -33,6 +34,13 @@ lint: dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+
+# PyICU (for nomenklatura's name matching) compiles against the system's ICU.
+icu:
+	@pkg-config --exists icu-uc 2>/dev/null && command -v g++ >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libicu-dev pkg-config g++ >/dev/null; \
+	  else echo "PyICU needs ICU's headers: sudo apt-get install libicu-dev pkg-config g++" >&2; exit 1; fi; }
 
 # Browser tests drive Debian's chromium (never a browser downloaded by a test tool).
 browser:

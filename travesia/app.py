@@ -34,6 +34,10 @@ from travesia.core.settings import Settings, load_settings
 from travesia.core.templating import render
 from travesia.enrolment import api as enrolment_api
 from travesia.enrolment import web as enrolment_web
+from travesia.pipeline import jobs
+from travesia.screening import api as screening_api
+from travesia.screening import service as screening
+from travesia.screening import web as screening_web
 from travesia.stations import api as stations_api
 from travesia.stations import web as stations_web
 from travesia.web import shell
@@ -48,15 +52,24 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        worker = None
+        worker = runner = None
         if settings.biometric_worker:
             biometrics.load(app.state.biometrics)
-            worker = biometrics.Worker(app.state.db, app.state.biometrics)
-            app.state.after_enrolment = worker.wake.set
+            pipeline = app.state.pipeline
+            runner = jobs.Runner(pipeline)
+            worker = biometrics.Worker(app.state.db, app.state.biometrics, after=pipeline.after_enrolment)
+
+            def after_enrolment() -> None:
+                worker.wake.set()  # type: ignore[union-attr]
+                pipeline.after_enrolment()
+
+            app.state.after_enrolment = after_enrolment
             worker.start()
+            runner.start()
         yield
-        if worker is not None:
+        if worker is not None and runner is not None:
             worker.stop()
+            runner.stop()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -76,6 +89,14 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         keyring=Keyring(settings.keyring_spec),
     )
     app.state.biometrics = biometrics.Biometrics.from_settings(settings)
+    app.state.screener = screening.Screener()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    app.state.pipeline = jobs.Pipeline(
+        app.state.db,
+        app.state.biometrics,
+        app.state.screener,
+        jobs.make_queue(settings.sqlalchemy_url, str(settings.data_dir)),
+    )
     # Called after an enrolment with images has committed; the worker (when it runs) takes it from there.
     app.state.after_enrolment = lambda: None
     app.state.nav = shell.nav_for
@@ -90,11 +111,13 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         audit_web.router,
         enrolment_web.router,
         biometrics_web.router,
+        screening_web.router,
         auth_api.router,
         stations_api.router,
         audit_api.router,
         enrolment_api.router,
         biometrics_api.router,
+        screening_api.router,
     ):
         app.include_router(router)
     _install_error_handlers(app)

@@ -13,6 +13,9 @@ from travesia.core.console import console, handles_errors, settings
 from travesia.core.settings import settings_table
 from travesia.demo import app as demo_app
 from travesia.enrolment.cli import import_app, mrz_app
+from travesia.pipeline.cli import app as jobs_app
+from travesia.screening.cli import app as watchlist_app
+from travesia.screening.cli import screen
 from travesia.stations.cli import app as stations_app
 from travesia.synth.cli import synth
 
@@ -29,6 +32,9 @@ app.add_typer(demo_app, name="demo")
 app.add_typer(mrz_app, name="mrz")
 app.add_typer(import_app, name="import")
 app.add_typer(biometrics_app, name="biometrics")
+app.add_typer(watchlist_app, name="watchlist")
+app.add_typer(jobs_app, name="jobs")
+app.command("screen")(screen)
 app.command("synth")(synth)
 
 

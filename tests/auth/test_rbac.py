@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from travesia.auth import service
 from travesia.auth.guards import SecondFactorStep
 from travesia.core.guards import Guard, Public, Require
-from travesia.core.http import CSRF_COOKIE, SESSION_COOKIE, csrf_token_for
+from travesia.core.http import API_PREFIXES, CSRF_COOKIE, SESSION_COOKIE, csrf_token_for
 from travesia.core.permissions import roles_for
 from travesia.core.principal import Role
 
@@ -105,7 +105,7 @@ def test_anonymous_callers_are_refused(app, client, settings):
         if isinstance(guard, Public):
             continue
         response = call(client, settings, method, concrete(path))
-        if path.startswith("/api/"):
+        if path.startswith(API_PREFIXES):
             assert response.status_code == 401, f"{method} {path}: {response.status_code}"
         else:
             assert response.status_code == 303, f"{method} {path}: {response.status_code}"
@@ -121,7 +121,7 @@ def test_roles_not_named_are_refused_and_named_roles_pass(app, client, settings,
             continue
         permitted = roles_for(guard.permission)
         for role, (cookie, token) in personas.items():
-            api = path.startswith("/api/")
+            api = path.startswith(API_PREFIXES)
             response = call(
                 client,
                 settings,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -299,8 +300,10 @@ class Worker:
     """The server's background thread for the biometric step: woken after each enrolment with images, and
     every few seconds for retries."""
 
-    def __init__(self, db: Database, bio: Biometrics, interval: float = 5.0) -> None:
-        self.db, self.bio, self.interval = db, bio, interval
+    def __init__(
+        self, db: Database, bio: Biometrics, interval: float = 5.0, after: Callable[[], None] | None = None
+    ) -> None:
+        self.db, self.bio, self.interval, self.after = db, bio, interval, after
         self.wake = threading.Event()
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self._loop, name="biometric-step", daemon=True)
@@ -318,7 +321,8 @@ class Worker:
         while not self.stopping.is_set():
             try:
                 while run_pending(self.db, self.bio)["processed"]:
-                    pass
+                    if self.after is not None:  # the next step (screening) may go on with these encounters
+                        self.after()
             except Exception as exc:  # the loop must survive a database outage
                 log.warning("biometric worker error", extra={"error": type(exc).__name__})
             self.wake.wait(self.interval)

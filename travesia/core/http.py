@@ -48,8 +48,11 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+API_PREFIXES = ("/api/", "/match/")  # /match/{dataset} sits where yente's clients expect it
+
+
 def is_api(request: Request) -> bool:
-    return request.url.path.startswith("/api/")
+    return request.url.path.startswith(API_PREFIXES)
 
 
 def csrf_token_for(settings: Settings, cookie_value: str) -> str:

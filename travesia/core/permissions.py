@@ -22,6 +22,9 @@ class Perm(StrEnum):
     ENCOUNTERS_CREATE = "encounters:create"
     ENCOUNTERS_READ = "encounters:read"
     BIOMETRICS_SEARCH = "biometrics:search"  # 1:N search with an image of someone not (yet) enrolled
+    WATCHLISTS_MANAGE = "watchlists:manage"  # create lists, import versions
+    WATCHLISTS_MATCH = "watchlists:match"  # ask the lists about a name (yente-compatible /match)
+    ALERTS_REVIEW = "alerts:review"
 
 
 ALL_ROLES = frozenset(Role)
@@ -42,6 +45,11 @@ ROLE_PERMISSIONS: dict[Perm, frozenset[Role]] = {
     ),
     # Searching by face or fingerprint is investigation: the analyst and the supervisor, not every officer.
     Perm.BIOMETRICS_SEARCH: frozenset({Role.ANALYST, Role.SUPERVISOR}),
+    # Lists are sensitive: the analysts who work alerts and their supervisor, never the registration officer
+    # (who sees only that a review is pending).
+    Perm.WATCHLISTS_MANAGE: frozenset({Role.SUPERVISOR, Role.ANALYST}),
+    Perm.WATCHLISTS_MATCH: frozenset({Role.ANALYST, Role.SUPERVISOR}),
+    Perm.ALERTS_REVIEW: frozenset({Role.ANALYST, Role.SUPERVISOR}),
 }
 
 

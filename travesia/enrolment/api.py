@@ -137,7 +137,7 @@ def create_encounter(
     out = service.to_out(session, stored.encounter, replayed=stored.replayed, station_code=stored.station_code)
     body = out.model_dump(mode="json") | {"warnings": stored.warnings}
     # After the response, hence after the commit: the biometric step must find the encounter stored.
-    later = BackgroundTask(request.app.state.after_enrolment) if service.has_images(captured) else None
+    later = BackgroundTask(request.app.state.after_enrolment)
     return JSONResponse(body, status_code=200 if stored.replayed else 201, background=later)
 
 

@@ -28,7 +28,7 @@ from travesia.core.i18n import gettext_for
 from travesia.core.principal import Principal
 from travesia.enrolment import repository, service
 from travesia.enrolment.schemas import EncounterIn
-from travesia.models import Document, Encounter, Person, Station, TravelGroup
+from travesia.models import Document, Encounter, Person, Screening, Station, TravelGroup
 
 CSV_COLUMNS = {
     "id",
@@ -317,6 +317,10 @@ def _insert(session: Session, batch: list[Prepared]) -> None:
         (TravelGroup, list(groups.values())),
         (Encounter, encounters),
         (Document, documents),
+        (
+            Screening,
+            [{"encounter_id": e["id"], "status": "pending", "attempts": 0, "candidates": 0} for e in encounters],
+        ),
     ):
         if rows:
             # Core, not the ORM's bulk insert: the ORM splits rows by which values are None (measured: 4,054

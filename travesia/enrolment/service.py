@@ -29,7 +29,7 @@ from travesia.enrolment.schemas import (
     GroupMember,
     GroupOut,
 )
-from travesia.models import BiometricSample, Document, Encounter, Person, Station, TravelGroup
+from travesia.models import BiometricSample, Document, Encounter, Person, Screening, Station, TravelGroup
 from travesia.stations import repository as stations
 
 
@@ -130,6 +130,8 @@ def store(session: Session, validated: Validated) -> Stored:
     encounter = Encounter(**encounter_values(validated, person_id=person_id, group_id=group_id, now=now))
     rows: list[object] = [Document(**values) for values in document_values(validated)]
     rows.extend(_samples(data.id, validated.captured.photo, validated.captured.fingerprints))
+    # The outbox row of the screening step, in the same transaction: an enrolment is never left unscreened.
+    rows.append(Screening(encounter_id=data.id))
     try:
         # SQLite writers are serialised (BEGIN IMMEDIATE), so no concurrent insert of the same id can happen there;
         # on PostgreSQL a savepoint lets us answer a concurrent duplicate as a replay instead of an error.
@@ -153,7 +155,7 @@ def store(session: Session, validated: Validated) -> Stored:
             "source": validated.captured.source,
             "station": validated.station.code,
             "documents": len(validated.documents),
-            "images": len(rows) - len(validated.documents),
+            "images": sum(isinstance(row, BiometricSample) for row in rows),
         },
     )
     warnings = [f"documents.{i}.{name}" for i, doc in enumerate(validated.documents) for name in doc.mismatches]

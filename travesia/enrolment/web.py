@@ -217,7 +217,7 @@ async def enrol_submit(request: Request, session: DbSession, principal: Creator)
             )
         return _page(request, values, errors, status=422)
     stored = [service.enrol(session, item) for item in captured]
-    later = BackgroundTask(request.app.state.after_enrolment) if any(map(service.has_images, captured)) else None
+    later = BackgroundTask(request.app.state.after_enrolment)
     return RedirectResponse(f"/enrol/receipt/{stored[0].encounter.id}", status_code=303, background=later)
 
 

@@ -5,10 +5,13 @@ from travesia.models.auth import ApiToken, LoginFailure, User, UserRole, UserSta
 from travesia.models.base import Base
 from travesia.models.biometrics import BiometricCandidate, BiometricIndexState, BiometricTemplate
 from travesia.models.enrolment import BiometricSample, Document, Encounter, Person, TravelGroup
+from travesia.models.screening import Alert, AlertReview, Screening, Watchlist, WatchlistEntry, WatchlistVersion
 from travesia.models.stations import STATION_KINDS, Station
 
 __all__ = [
     "STATION_KINDS",
+    "Alert",
+    "AlertReview",
     "ApiToken",
     "AuditChainHead",
     "AuditEvent",
@@ -21,10 +24,14 @@ __all__ = [
     "Encounter",
     "LoginFailure",
     "Person",
+    "Screening",
     "Station",
     "TravelGroup",
     "User",
     "UserRole",
     "UserStation",
+    "Watchlist",
+    "WatchlistEntry",
+    "WatchlistVersion",
     "WebSession",
 ]

@@ -26,6 +26,7 @@ NAV = [
     ("/enrol", "Register", Perm.ENCOUNTERS_CREATE),
     ("/stations", "Stations", Perm.STATIONS_READ),
     ("/admin/users", "Users", Perm.USERS_READ),
+    ("/alerts", "Alerts", Perm.ALERTS_REVIEW),
     ("/audit", "Audit trail", Perm.AUDIT_READ),
     ("/account", "My account", Perm.ACCOUNT_SELF),
 ]

@@ -1,0 +1,250 @@
+"""Reading list files: FollowTheMoney entities as JSON lines (OpenSanctions' format, including its delta files
+of ``{"op": "ADD|MOD|DEL", "entity": {...}}``), and CSV with a column mapping onto FollowTheMoney properties.
+Every value is checked with followthemoney's own property types; every problem names its line and field, and a
+file with any problem is refused whole (the caller stores nothing).
+
+Then, from stored properties, the ``Record`` that screening compares."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+import pycountry
+from followthemoney import model
+
+from travesia.screening.scoring import Record, document_key
+
+PERSON_SCHEMAS = {"Person"}
+DOCUMENT_SCHEMAS = {"Passport", "Identification"}
+NAME_PROPS = ("name", "alias", "previousName")
+DOCUMENT_PROPS = ("passportNumber", "idNumber")
+MAX_PROBLEMS = 20
+OPS = {"ADD", "MOD", "DEL"}
+
+
+@dataclass(frozen=True)
+class Problem:
+    line: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}, {self.field}: {self.message}"
+
+
+class ListFileError(Exception):
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("; ".join(str(p) for p in problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class ParsedEntry:
+    line: int
+    external_id: str
+    schema: str
+    properties: dict[str, list[str]]
+    deleted: bool = False
+
+    @property
+    def content_hash(self) -> str:
+        body = json.dumps([self.schema, self.properties], sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(body.encode()).hexdigest()
+
+    @property
+    def caption(self) -> str:
+        for prop in ("name", "number", "alias"):
+            if self.properties.get(prop):
+                return self.properties[prop][0][:300]
+        return self.external_id
+
+
+def clean_entity(line: int, data: object, kind: str) -> ParsedEntry | Problem:
+    """One entity, checked against the FollowTheMoney schema: known properties only, values cleaned by their
+    type (dates, countries, genders), and a name (or a document number) required."""
+    if not isinstance(data, dict):
+        return Problem(line, "entity", "not a JSON object")
+    entity_id = data.get("id")
+    if not isinstance(entity_id, str) or not entity_id.strip() or len(entity_id) > 200:
+        return Problem(line, "id", "missing, or not a string of at most 200 characters")
+    allowed = PERSON_SCHEMAS if kind == "persons" else DOCUMENT_SCHEMAS
+    schema = model.get(str(data.get("schema", "")))
+    if schema is None or schema.name not in allowed:
+        return Problem(line, "schema", f"must be one of {', '.join(sorted(allowed))} for a {kind} list")
+    raw = data.get("properties")
+    if not isinstance(raw, dict):
+        return Problem(line, "properties", "missing, or not an object")
+    properties: dict[str, list[str]] = {}
+    for name, values in raw.items():
+        prop = schema.get(name)
+        if prop is None:
+            return Problem(line, f"properties.{name}", f"not a property of {schema.name}")
+        values = values if isinstance(values, list) else [values]
+        cleaned = []
+        for value in values:
+            if not isinstance(value, str | int | float):
+                return Problem(line, f"properties.{name}", "values must be text")
+            clean = prop.type.clean(str(value), proxy=None)
+            if clean is None:
+                return Problem(line, f"properties.{name}", f"not a valid {prop.type.name}: {str(value)[:60]!r}")
+            cleaned.append(clean)
+        if cleaned:
+            properties[name] = cleaned
+    required = "name" if kind == "persons" else "number"
+    if not properties.get(required):
+        return Problem(line, f"properties.{required}", "required")
+    return ParsedEntry(line, entity_id.strip(), schema.name, properties)
+
+
+def read_jsonl(lines: Iterable[str], kind: str) -> Iterator[ParsedEntry | Problem]:
+    for number, text in enumerate(lines, 1):
+        if not text.strip():
+            continue
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as error:
+            yield Problem(number, "json", f"not valid JSON ({error.msg} at column {error.colno})")
+            continue
+        if isinstance(data, dict) and "op" in data:  # an OpenSanctions delta line
+            op = data.get("op")
+            if op not in OPS:
+                yield Problem(number, "op", "must be ADD, MOD or DEL")
+                continue
+            entity = data.get("entity")
+            if op == "DEL":
+                entity_id = entity.get("id") if isinstance(entity, dict) else None
+                if not isinstance(entity_id, str) or not entity_id:
+                    yield Problem(number, "entity.id", "required to delete an entry")
+                else:
+                    yield ParsedEntry(number, entity_id, "", {}, deleted=True)
+                continue
+            data = entity
+        yield clean_entity(number, data, kind)
+
+
+def parse_mapping(pairs: Iterable[str]) -> dict[str, str]:
+    """``property=Column header`` pairs: which CSV column feeds which FollowTheMoney property."""
+    mapping = {}
+    for pair in pairs:
+        prop, sep, column = pair.partition("=")
+        if not sep or not prop.strip() or not column.strip():
+            raise ListFileError([Problem(0, "mapping", f"{pair!r}: write property=Column header")])
+        mapping[prop.strip()] = column.strip()
+    if "id" not in mapping:
+        raise ListFileError([Problem(0, "mapping", "map a column to id (each entry needs a stable identifier)")])
+    return mapping
+
+
+def read_csv(lines: Iterable[str], kind: str, mapping: dict[str, str]) -> Iterator[ParsedEntry | Problem]:
+    """Header on line 1; several values in one cell separated by ';'."""
+    reader = csv.DictReader(lines)
+    missing = [column for column in mapping.values() if column not in (reader.fieldnames or [])]
+    if missing:
+        yield Problem(1, "header", f"no column named {', '.join(repr(m) for m in missing)}")
+        return
+    default_schema = "Person" if kind == "persons" else "Passport"
+    for row in reader:
+        line = reader.line_num
+        props = {
+            prop: [v.strip() for v in (row.get(column) or "").split(";") if v.strip()]
+            for prop, column in mapping.items()
+            if prop not in ("id", "schema")
+        }
+        entity = {
+            "id": (row.get(mapping["id"]) or "").strip(),
+            "schema": (row.get(mapping["schema"]) or "").strip() if "schema" in mapping else default_schema,
+            "properties": {k: v for k, v in props.items() if v},
+        }
+        yield clean_entity(line, entity, kind)
+
+
+def read_file(lines: Iterable[str], suffix: str, kind: str, mapping: dict[str, str] | None) -> list[ParsedEntry]:
+    """The whole file, or ``ListFileError`` with up to ``MAX_PROBLEMS`` problems (and nothing else returned)."""
+    if suffix == ".csv":
+        if mapping is None:
+            raise ListFileError([Problem(0, "mapping", "a CSV list needs a column mapping (--map property=Column)")])
+        rows = read_csv(lines, kind, mapping)
+    elif suffix in (".jsonl", ".ndjson", ".json"):
+        rows = read_jsonl(lines, kind)
+    else:
+        raise ListFileError([Problem(0, "file", "use a .jsonl (FollowTheMoney) or .csv file")])
+    entries: list[ParsedEntry] = []
+    problems: list[Problem] = []
+    seen: dict[str, int] = {}
+    try:
+        for row in rows:
+            if isinstance(row, Problem):
+                problems.append(row)
+            elif row.external_id in seen:
+                problems.append(Problem(row.line, "id", f"{row.external_id!r} is also on line {seen[row.external_id]}"))
+            else:
+                seen[row.external_id] = row.line
+                entries.append(row)
+            if len(problems) >= MAX_PROBLEMS:
+                break
+    except UnicodeDecodeError as error:
+        problems.append(Problem(0, "file", f"not UTF-8 text ({error.reason} at byte {error.start})"))
+    except csv.Error as error:
+        problems.append(Problem(0, "file", f"not readable as CSV ({error})"))
+    if problems:
+        raise ListFileError(problems)
+    return entries
+
+
+# -- stored properties into what screening compares ---------------------------------------------------------------
+def alpha3(code: str) -> str | None:
+    code = code.strip()
+    if len(code) == 3:
+        return code.upper()
+    country = pycountry.countries.get(alpha_2=code.upper())
+    return country.alpha_3 if country else None
+
+
+def entry_record(entry_id: str, properties: dict[str, list[str]]) -> Record:
+    names = tuple(dict.fromkeys(n for prop in NAME_PROPS for n in properties.get(prop, [])))
+    countries = [c for prop in ("nationality", "citizenship") for c in properties.get(prop, [])]
+    gender = (properties.get("gender") or [None])[0]
+    return Record(
+        id=entry_id,
+        names=names,
+        birth_dates=tuple(properties.get("birthDate", [])),
+        nationalities=tuple(filter(None, (alpha3(c) for c in countries))),
+        sex={"male": "M", "female": "F"}.get(gender or ""),
+        documents=tuple((number, None) for prop in DOCUMENT_PROPS for number in properties.get(prop, [])),
+    )
+
+
+def document_fields(properties: dict[str, list[str]]) -> tuple[str | None, str | None]:
+    number = (properties.get("number") or [None])[0]
+    country = (properties.get("country") or [None])[0]
+    return (document_key(number) if number else None), (alpha3(country) if country else None)
+
+
+def claimed_record(
+    record_id: str,
+    given_names: str,
+    surnames: str,
+    *,
+    sex: str | None = None,
+    birth_date: str | None = None,
+    birth_estimated: bool = False,
+    nationality: str | None = None,
+    documents: Iterable[tuple[str, str | None]] = (),
+    other_names: Iterable[str] = (),
+) -> Record:
+    """A person as claimed at an encounter (or typed into a search): the name in both orders is not needed, since
+    tokens are compared as a set."""
+    full = f"{given_names} {surnames}".strip()
+    return Record(
+        id=record_id,
+        names=tuple(dict.fromkeys([full, *other_names])),
+        birth_dates=(birth_date,) if birth_date else (),
+        birth_estimated=birth_estimated,
+        nationalities=(nationality,) if nationality else (),
+        sex=sex if sex in ("M", "F") else None,
+        documents=tuple(documents),
+    )

@@ -1,0 +1,241 @@
+"""The only SQL of screening."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+
+from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from travesia.models import (
+    Alert,
+    AlertReview,
+    BiometricCandidate,
+    BiometricSample,
+    BiometricTemplate,
+    Document,
+    Encounter,
+    Screening,
+    Watchlist,
+    WatchlistEntry,
+    WatchlistVersion,
+)
+
+
+def add(session: Session, *rows: object) -> None:
+    session.add_all(rows)
+
+
+# -- lists ----------------------------------------------------------------------------------------------------------
+def watchlists(session: Session, kind: str | None = None) -> Sequence[Watchlist]:
+    stmt = select(Watchlist).order_by(Watchlist.name)
+    if kind:
+        stmt = stmt.where(Watchlist.kind == kind)
+    return session.execute(stmt).scalars().all()
+
+
+def watchlist_by_name(session: Session, name: str, *, lock: bool = False) -> Watchlist | None:
+    stmt = select(Watchlist).where(Watchlist.name == name)
+    return session.execute(stmt.with_for_update() if lock else stmt).scalar_one_or_none()
+
+
+def versions(session: Session, watchlist_id: uuid.UUID) -> Sequence[WatchlistVersion]:
+    stmt = select(WatchlistVersion).where(WatchlistVersion.watchlist_id == watchlist_id)
+    return session.execute(stmt.order_by(WatchlistVersion.number.desc())).scalars().all()
+
+
+def version(session: Session, version_id: uuid.UUID) -> WatchlistVersion | None:
+    return session.get(WatchlistVersion, version_id)
+
+
+def unrescreened_versions(session: Session) -> Sequence[WatchlistVersion]:
+    stmt = select(WatchlistVersion).where(WatchlistVersion.rescreened_at.is_(None))
+    return session.execute(stmt.order_by(WatchlistVersion.imported_at)).scalars().all()
+
+
+def live_entries(session: Session, watchlist_id: uuid.UUID) -> dict[str, WatchlistEntry]:
+    stmt = select(WatchlistEntry).where(
+        WatchlistEntry.watchlist_id == watchlist_id, WatchlistEntry.removed_version.is_(None)
+    )
+    return {e.external_id: e for e in session.execute(stmt).scalars()}
+
+
+def entries_changed_since(session: Session, watchlist_id: uuid.UUID, after: int) -> Iterator[WatchlistEntry]:
+    """Entries added, changed or removed in versions after ``after`` (a removal sets ``changed_version`` too)."""
+    stmt = select(WatchlistEntry).where(
+        WatchlistEntry.watchlist_id == watchlist_id, WatchlistEntry.changed_version > after
+    )
+    yield from session.execute(stmt.execution_options(yield_per=5000)).scalars()
+
+
+def entries_of_version(session: Session, watchlist_id: uuid.UUID, number: int) -> Sequence[WatchlistEntry]:
+    stmt = select(WatchlistEntry).where(
+        WatchlistEntry.watchlist_id == watchlist_id,
+        WatchlistEntry.changed_version == number,
+        WatchlistEntry.removed_version.is_(None),
+    )
+    return session.execute(stmt).scalars().all()
+
+
+def entry(session: Session, entry_id: uuid.UUID) -> WatchlistEntry | None:
+    return session.get(WatchlistEntry, entry_id)
+
+
+def lost_documents(session: Session, keys: Iterable[str]) -> Sequence[tuple[WatchlistEntry, Watchlist]]:
+    stmt = (
+        select(WatchlistEntry, Watchlist)
+        .join(Watchlist, Watchlist.id == WatchlistEntry.watchlist_id)
+        .where(Watchlist.kind == "documents", WatchlistEntry.removed_version.is_(None))
+        .where(WatchlistEntry.document_key.in_(list(keys)))
+    )
+    return [tuple(row) for row in session.execute(stmt)]
+
+
+# -- the screening step's state ---------------------------------------------------------------------------------
+def due_screenings(session: Session, now: datetime, limit: int) -> list[uuid.UUID]:
+    """Encounters due for screening whose biometric step is over (screening uses its candidates)."""
+    biometrics_pending = exists().where(
+        BiometricSample.encounter_id == Screening.encounter_id, BiometricSample.status == "pending"
+    )
+    stmt = (
+        select(Screening.encounter_id)
+        .where(Screening.status == "pending")
+        .where(or_(Screening.next_attempt_at.is_(None), Screening.next_attempt_at <= now))
+        .where(~biometrics_pending)
+        .limit(limit)
+    )
+    return list(session.execute(stmt).scalars())
+
+
+def claim(session: Session, encounter_id: uuid.UUID, now: datetime, lease_until: datetime) -> bool:
+    result = session.execute(
+        update(Screening)
+        .where(Screening.encounter_id == encounter_id, Screening.status == "pending")
+        .where(or_(Screening.next_attempt_at.is_(None), Screening.next_attempt_at <= now))
+        .values(next_attempt_at=lease_until, attempts=Screening.attempts + 1)
+    )
+    return bool(result.rowcount)
+
+
+def screening(session: Session, encounter_id: uuid.UUID) -> Screening | None:
+    return session.get(Screening, encounter_id)
+
+
+def encounter(session: Session, encounter_id: uuid.UUID) -> Encounter | None:
+    return session.get(Encounter, encounter_id)
+
+
+def documents_of(session: Session, encounter_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[Document]]:
+    out: dict[uuid.UUID, list[Document]] = {}
+    ids = list(encounter_ids)
+    if not ids:
+        return out
+    for doc in session.execute(select(Document).where(Document.encounter_id.in_(ids))).scalars():
+        out.setdefault(doc.encounter_id, []).append(doc)
+    return out
+
+
+def encounters_after(session: Session, after: uuid.UUID | None, limit: int) -> Sequence[Encounter]:
+    """All encounters in id order, a page at a time (keyset), for re-screening."""
+    stmt = select(Encounter).order_by(Encounter.id).limit(limit)
+    if after is not None:
+        stmt = stmt.where(Encounter.id > after)
+    return session.execute(stmt).scalars().all()
+
+
+def biometric_candidates(session: Session, encounter_id: uuid.UUID) -> Sequence[BiometricCandidate]:
+    stmt = select(BiometricCandidate).where(BiometricCandidate.encounter_id == encounter_id)
+    return session.execute(stmt).scalars().all()
+
+
+def has_face(session: Session, encounter_ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
+    ids = list(encounter_ids)
+    if not ids:
+        return set()
+    stmt = select(BiometricTemplate.subject_id).where(
+        BiometricTemplate.subject_kind == "encounter",
+        BiometricTemplate.modality == "face",
+        BiometricTemplate.retired_at.is_(None),
+        BiometricTemplate.subject_id.in_(ids),
+    )
+    return set(session.execute(stmt).scalars())
+
+
+def same_document(session: Session, encounter_id: uuid.UUID, docs: Sequence[Document]) -> Sequence[Document]:
+    """Documents of other encounters with the same number and issuing state."""
+    if not docs:
+        return []
+    clauses = [and_(Document.number == d.number, Document.issuing_state == d.issuing_state) for d in docs]
+    stmt = select(Document).where(or_(*clauses), Document.encounter_id != encounter_id)
+    return session.execute(stmt.limit(50)).scalars().all()
+
+
+def same_identity(session: Session, encounter: Encounter) -> Sequence[Encounter]:
+    """Other encounters claiming the same name and full birth date."""
+    if encounter.birth_precision != "day":
+        return []
+    stmt = select(Encounter).where(
+        Encounter.name_key == encounter.name_key,
+        Encounter.birth_year == encounter.birth_year,
+        Encounter.birth_month == encounter.birth_month,
+        Encounter.birth_day == encounter.birth_day,
+        Encounter.id != encounter.id,
+        Encounter.person_id != encounter.person_id,
+    )
+    return session.execute(stmt.limit(50)).scalars().all()
+
+
+def encounters(session: Session, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Encounter]:
+    ids = list(ids)
+    if not ids:
+        return {}
+    return {e.id: e for e in session.execute(select(Encounter).where(Encounter.id.in_(ids))).scalars()}
+
+
+# -- alerts ----------------------------------------------------------------------------------------------------------
+def alert_keys(session: Session, keys: Iterable[str]) -> set[str]:
+    keys = list(keys)
+    if not keys:
+        return set()
+    return set(session.execute(select(Alert.dedupe_key).where(Alert.dedupe_key.in_(keys))).scalars())
+
+
+def alert(session: Session, alert_id: uuid.UUID, *, lock: bool = False) -> Alert | None:
+    stmt = select(Alert).where(Alert.id == alert_id)
+    return session.execute(stmt.with_for_update() if lock else stmt).scalar_one_or_none()
+
+
+def alerts_of(session: Session, encounter_id: uuid.UUID) -> Sequence[Alert]:
+    stmt = select(Alert).where(Alert.encounter_id == encounter_id).order_by(Alert.priority, Alert.created_at)
+    return session.execute(stmt).scalars().all()
+
+
+def queue(session: Session, states: Sequence[str], limit: int, offset: int = 0) -> Sequence[Alert]:
+    stmt = (
+        select(Alert)
+        .where(Alert.state.in_(states))
+        .order_by(Alert.priority, Alert.created_at)
+        .limit(limit)
+        .offset(offset)
+    )
+    return session.execute(stmt).scalars().all()
+
+
+def count_by_state(session: Session) -> dict[str, int]:
+    stmt = select(Alert.state, func.count()).group_by(Alert.state)
+    return dict(session.execute(stmt).tuples().all())
+
+
+def reviews(session: Session, alert_id: uuid.UUID) -> Sequence[AlertReview]:
+    stmt = select(AlertReview).where(AlertReview.alert_id == alert_id).order_by(AlertReview.at)
+    return session.execute(stmt).scalars().all()
+
+
+def face_image(session: Session, encounter_id: uuid.UUID) -> tuple[bytes, str] | None:
+    stmt = select(BiometricSample.image, BiometricSample.image_format).where(
+        BiometricSample.encounter_id == encounter_id, BiometricSample.modality == "face"
+    )
+    row = session.execute(stmt.limit(1)).first()
+    return (row[0], row[1]) if row else None

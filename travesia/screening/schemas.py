@@ -1,0 +1,157 @@
+"""What screening takes in and gives out: lists, imports, the yente-compatible match call, alerts and reviews."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from travesia.core.errors import N_
+
+ALERT_KIND_LABELS = {
+    "watchlist": N_("Possible match on a watchlist"),
+    "lost_document": N_("Document reported lost or stolen"),
+    "same_biometrics": N_("Same biometrics under a different identity"),
+    "same_document": N_("Same document used by a different person"),
+    "same_identity": N_("Same identity claimed with different biometrics"),
+}
+ALERT_STATE_LABELS = {
+    "open": N_("open"),
+    "under_review": N_("under review"),
+    "confirmed": N_("confirmed"),
+    "dismissed": N_("dismissed"),
+}
+OUTCOME_LABELS = {
+    "pending": N_("Screening in progress"),
+    "clear": N_("Screening: nothing to review"),
+    "review": N_("Screening: a review by an analyst is pending"),
+    "failed": N_("Screening failed and will be retried"),
+}
+
+
+class WatchlistIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{1,63}$", description="Dataset name, as in /match/{dataset}.")
+    title: str = Field(min_length=2, max_length=200)
+    kind: Literal["persons", "documents"] = "persons"
+    owner: str = Field(min_length=2, max_length=200)
+    legal_basis: str = Field(min_length=2, max_length=2000)
+    sensitivity: Literal["internal", "restricted", "secret"] = "restricted"
+    threshold: float = Field(0.7, gt=0, le=1)
+
+
+class WatchlistOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    name: str
+    title: str
+    kind: str
+    owner: str
+    legal_basis: str
+    sensitivity: str
+    threshold: float
+    version: int
+
+
+class VersionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    number: int
+    file_name: str
+    file_sha256: str
+    mode: str
+    added: int
+    changed: int
+    removed: int
+    unchanged: int
+    imported_by: str
+    imported_at: datetime
+    rescreened_at: datetime | None
+    rescreened: int
+
+
+# -- yente-compatible matching ----------------------------------------------------------------------------------
+class EntityQuery(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    schema_: str = Field(alias="schema")
+    properties: dict[str, list[str] | str]
+
+    @field_validator("schema_")
+    @classmethod
+    def person_only(cls, value: str) -> str:
+        if value not in ("Person", "LegalEntity", "Thing"):
+            raise ValueError("only Person entities can be matched against Travesía's lists")
+        return value
+
+
+class MatchRequest(BaseModel):
+    queries: dict[str, EntityQuery] = Field(min_length=1, max_length=100)
+
+
+class MatchResult(BaseModel):
+    id: str
+    caption: str
+    schema_: str = Field(serialization_alias="schema")
+    properties: dict[str, list[str]]
+    datasets: list[str]
+    score: float
+    match: bool
+    features: dict[str, float]
+    explanations: dict[str, Any]
+
+
+class MatchResponse(BaseModel):
+    status: int = 200
+    results: list[MatchResult]
+    total: dict[str, Any]
+    query: dict[str, Any]
+
+
+# -- alerts ------------------------------------------------------------------------------------------------------
+class ReviewIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    action: Literal["take", "propose", "confirm", "dismiss", "return"]
+    reason: str | None = Field(None, max_length=2000)
+
+
+class ReviewOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    reviewer_id: uuid.UUID
+    action: str
+    reason: str | None
+    at: datetime
+
+
+class AlertOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    encounter_id: uuid.UUID
+    kind: str
+    entry_id: uuid.UUID | None
+    other_encounter_id: uuid.UUID | None
+    score: float
+    priority: int
+    state: str
+    explanation: list[dict[str, Any]]
+    assigned_to_id: uuid.UUID | None
+    proposed_by_id: uuid.UUID | None
+    decided_by_id: uuid.UUID | None
+    decided_at: datetime | None
+    reason: str | None
+    created_at: datetime
+
+
+class ScreeningOutcomeOut(BaseModel):
+    """What the registration officer sees: whether a review is pending, never the list or the entry."""
+
+    status: str
+    outcome: str | None
+    label: str

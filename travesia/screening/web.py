@@ -1,0 +1,116 @@
+"""The analysts' pages: the alert queue and one alert with the registration and the entry side by side; and the
+screening line of the officer's receipt (outcome only)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from pydantic import ValidationError
+from starlette.responses import RedirectResponse, Response
+
+from travesia.core.errors import N_, DomainError, NotFound
+from travesia.core.guards import Require
+from travesia.core.http import DbSession, verify_csrf
+from travesia.core.i18n import gettext_for
+from travesia.core.permissions import Perm
+from travesia.core.principal import Principal
+from travesia.core.templating import render
+from travesia.core.validation import field_errors
+from travesia.enrolment import repository as enrolment
+from travesia.screening import repository, service
+from travesia.screening.schemas import ALERT_KIND_LABELS, ALERT_STATE_LABELS, ReviewIn
+
+router = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
+Reviewer = Annotated[Principal, Depends(Require(Perm.ALERTS_REVIEW))]
+Reader = Annotated[Principal, Depends(Require(Perm.ENCOUNTERS_READ))]
+
+
+@router.get("/alerts")
+def queue(request: Request, session: DbSession, _: Reviewer, state: str = "active") -> Response:
+    states = {"active": ["open", "under_review"], "decided": ["confirmed", "dismissed"]}.get(state, ["open"])
+    alerts = repository.queue(session, states, 200)
+    context = {
+        "alerts": alerts,
+        "state": state,
+        "counts": repository.count_by_state(session),
+        "kinds": ALERT_KIND_LABELS,
+        "states": ALERT_STATE_LABELS,
+    }
+    return render(request, "screening/queue.html", context)
+
+
+def _detail(request: Request, session: DbSession, principal: Principal, alert_id: uuid.UUID) -> dict[str, object]:
+    alert = service.get_alert(session, principal, alert_id)
+    encounter = enrolment.encounter(session, alert.encounter_id)
+    other = enrolment.encounter(session, alert.other_encounter_id) if alert.other_encounter_id else None
+    entry = repository.entry(session, alert.entry_id) if alert.entry_id else None
+    if encounter is None:
+        raise NotFound(N_("No registration with this id."), field="encounter_id")
+    matched = {
+        token
+        for line in alert.explanation
+        if line.get("feature") == "name"
+        for token in (str(line.get("query", "")) + " " + str(line.get("candidate", ""))).lower().split()
+    }
+    return {
+        "alert": alert,
+        "encounter": encounter,
+        "other": other,
+        "entry": entry,
+        "reviews": repository.reviews(session, alert.id),
+        "kinds": ALERT_KIND_LABELS,
+        "states": ALERT_STATE_LABELS,
+        "matched": matched,
+        "me": principal.user_id,
+    }
+
+
+@router.get("/alerts/{alert_id}")
+def detail(request: Request, session: DbSession, principal: Reviewer, alert_id: uuid.UUID) -> Response:
+    return render(request, "screening/alert.html", _detail(request, session, principal, alert_id))
+
+
+@router.post("/alerts/{alert_id}")
+def decide(
+    request: Request,
+    session: DbSession,
+    principal: Reviewer,
+    alert_id: uuid.UUID,
+    action: Annotated[str, Form()],
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    try:
+        service.review(session, principal, alert_id, ReviewIn(action=action, reason=reason))  # type: ignore[arg-type]
+    except (DomainError, ValidationError) as error:
+        context = _detail(request, session, principal, alert_id)
+        context["errors"] = field_errors(error, gettext_for(request.state.locale))
+        context["reason"] = reason
+        return render(request, "screening/alert.html", context, 422)
+    return RedirectResponse(f"/alerts/{alert_id}", status_code=303)
+
+
+@router.get("/screening/encounters/{encounter_id}/status")
+def encounter_status(request: Request, session: DbSession, principal: Reader, encounter_id: uuid.UUID) -> Response:
+    """The receipt's screening line, polled until screening is done: outcome only, never the list or the entry."""
+    if enrolment.encounter(session, encounter_id, principal) is None:
+        raise NotFound(N_("No registration with this id."), field="encounter_id")
+    result = service.outcome(session, encounter_id)
+    return render(request, "screening/_status.html", {"encounter_id": encounter_id, "result": result})
+
+
+@router.get("/alerts/{alert_id}/photo/{side}")
+def photo(session: DbSession, _: Reviewer, alert_id: uuid.UUID, side: str) -> Response:
+    """The face photo of the registration (or of the other registration) an alert is about, for the reviewer."""
+    alert = repository.alert(session, alert_id)
+    subject = (
+        None if alert is None else {"registration": alert.encounter_id, "other": alert.other_encounter_id}.get(side)
+    )
+    found = repository.face_image(session, subject) if subject else None
+    if found is None:
+        return Response(status_code=404)
+    image, fmt = found
+    return Response(
+        image, media_type="image/png" if fmt == "png" else "image/jpeg", headers={"Cache-Control": "no-store"}
+    )
