@@ -30,6 +30,8 @@ def _samples(session, encounter_id):
 
 
 def test_dropped_prints_are_attached_processed_and_deleted(client, officer, session, db, bio, tmp_path, finger_of):
+    tmp_path = tmp_path / "scanner"  # the scanner's folder, not the data folder the app writes to
+    tmp_path.mkdir()
     encounter = enrol(client, officer, biometrics={"consent": "given"})
     _drop(tmp_path, f"{encounter}_2.png", finger_of(21, 0))
     _drop(tmp_path, f"{encounter}_7.png", finger_of(22, 0))
@@ -45,6 +47,8 @@ def test_dropped_prints_are_attached_processed_and_deleted(client, officer, sess
 
 
 def test_refused_files_get_a_reason_and_store_nothing(client, officer, session, db, tmp_path, finger_of):
+    tmp_path = tmp_path / "scanner"
+    tmp_path.mkdir()
     exempt = {"consent": "given", "exemptions": [{"modality": "finger", "finger_position": 3, "reason": "injured"}]}
     encounter = enrol(client, officer, fingers={1: finger_of(31, 0)}, biometrics=exempt)
     child = enrol(client, officer, birth_date="2024-03-01", given_names="Niña")

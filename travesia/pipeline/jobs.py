@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from pathlib import Path
 
 from huey import Huey, SqliteHuey, crontab
 from huey.contrib.sql_huey import SqlHuey
@@ -30,7 +31,9 @@ log = get_logger("travesia.pipeline")
 
 def make_queue(url: str, data_dir: str) -> Huey:
     if url.startswith("sqlite"):
-        return SqliteHuey("travesia", filename=f"{data_dir}/jobs.db", results=False, utc=True)
+        folder = Path(data_dir) / "queue"
+        folder.mkdir(parents=True, exist_ok=True)
+        return SqliteHuey("travesia", filename=str(folder / "jobs.db"), results=False, utc=True)
     parts = make_url(url)
     database = PostgresqlDatabase(
         parts.database,
