@@ -60,7 +60,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             worker = biometrics.Worker(app.state.db, app.state.biometrics, after=pipeline.after_enrolment)
 
             def after_enrolment() -> None:
-                worker.wake.set()  # type: ignore[union-attr]
+                worker.wake()  # type: ignore[union-attr]
                 pipeline.after_enrolment()
 
             app.state.after_enrolment = after_enrolment
@@ -90,7 +90,6 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     )
     app.state.biometrics = biometrics.Biometrics.from_settings(settings)
     app.state.screener = screening.Screener()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
     app.state.pipeline = jobs.Pipeline(
         app.state.db,
         app.state.biometrics,

@@ -259,7 +259,8 @@ def test_the_review_page_shows_both_sides_and_the_explanation(client, app, sessi
     assert decided.status_code == 422 and "reason" in decided.text.lower()
     done = client.post(f"/alerts/{alert.id}", data={"action": "dismiss", "reason": "another man", "csrf_token": token})
     assert done.status_code == 303
-    assert "dismissed" in client.get(f"/alerts/{alert.id}").text
+    assert alerts_of(session, eid)[0].state == "dismissed"
+    assert "another man" in client.get(f"/alerts/{alert.id}").text
 
 
 # -- yente-compatible matching -------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from travesia.audit import service as audit
 from travesia.biometrics import face, finger, fingercode, fusion, repository
 from travesia.biometrics.index import Entry, FaceIndex, FingerIndex, Hit
 from travesia.biometrics.schemas import CandidateOut, EncounterBiometricsOut, SampleOut
+from travesia.core.background import Loop
 from travesia.core.crypto import DecryptionError, Keyring
 from travesia.core.db import Database, utcnow
 from travesia.core.errors import N_, InvalidInput, NotFound
@@ -296,37 +297,24 @@ def run_pending(db: Database, bio: Biometrics, limit: int = 50) -> dict[str, int
     return counts
 
 
-class Worker:
+class Worker(Loop):
     """The server's background thread for the biometric step: woken after each enrolment with images, and
-    every few seconds for retries."""
+    every few seconds for retries; ``after`` hands processed encounters on to the next step (screening)."""
 
     def __init__(
         self, db: Database, bio: Biometrics, interval: float = 5.0, after: Callable[[], None] | None = None
     ) -> None:
-        self.db, self.bio, self.interval, self.after = db, bio, interval, after
-        self.wake = threading.Event()
-        self.stopping = threading.Event()
-        self.thread = threading.Thread(target=self._loop, name="biometric-step", daemon=True)
+        super().__init__("biometric-step", self._drain, interval)
+        self.db, self.bio, self.after = db, bio, after
 
-    def start(self) -> None:
-        self.thread.start()
+    def _drain(self) -> None:
+        while run_pending(self.db, self.bio)["processed"]:
+            if self.after is not None:
+                self.after()
 
     def stop(self) -> None:
-        self.stopping.set()
-        self.wake.set()
-        self.thread.join(timeout=30)
+        super().stop()
         save(self.bio)
-
-    def _loop(self) -> None:
-        while not self.stopping.is_set():
-            try:
-                while run_pending(self.db, self.bio)["processed"]:
-                    if self.after is not None:  # the next step (screening) may go on with these encounters
-                        self.after()
-            except Exception as exc:  # the loop must survive a database outage
-                log.warning("biometric worker error", extra={"error": type(exc).__name__})
-            self.wake.wait(self.interval)
-            self.wake.clear()
 
 
 # -- the indexes ------------------------------------------------------------------------------------------------

@@ -15,7 +15,6 @@ app = typer.Typer(help="Background steps: the job queue (huey) and screening.", 
 
 def _pipeline() -> jobs.Pipeline:
     cfg = settings()
-    cfg.data_dir.mkdir(parents=True, exist_ok=True)
     return jobs.Pipeline(
         database(cfg),
         biometrics.Biometrics.from_settings(cfg),

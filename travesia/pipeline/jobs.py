@@ -12,7 +12,6 @@ In the server a thread runs the queue (``Runner``); ``travesia jobs run`` runs h
 
 from __future__ import annotations
 
-import threading
 import uuid
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from peewee import PostgresqlDatabase
 from sqlalchemy.engine import make_url
 
 from travesia.biometrics import service as biometrics
+from travesia.core.background import Loop
 from travesia.core.db import Database, utcnow
 from travesia.core.logging import get_logger
 from travesia.screening import service as screening
@@ -90,29 +90,9 @@ class Pipeline:
         return ran
 
 
-class Runner:
+class Runner(Loop):
     """The server's thread for the queue (huey's consumer installs signal handlers, which only the main thread may
     do, and uvicorn owns those)."""
 
     def __init__(self, pipeline: Pipeline, interval: float = 1.0) -> None:
-        self.pipeline, self.interval = pipeline, interval
-        self.wake = threading.Event()
-        self.stopping = threading.Event()
-        self.thread = threading.Thread(target=self._loop, name="job-runner", daemon=True)
-
-    def start(self) -> None:
-        self.thread.start()
-
-    def stop(self) -> None:
-        self.stopping.set()
-        self.wake.set()
-        self.thread.join(timeout=30)
-
-    def _loop(self) -> None:
-        while not self.stopping.is_set():
-            try:
-                self.pipeline.run_once()
-            except Exception as exc:  # the loop must survive a database outage
-                log.warning("job runner error", extra={"error": type(exc).__name__})
-            self.wake.wait(self.interval)
-            self.wake.clear()
+        super().__init__("job-runner", pipeline.run_once, interval)

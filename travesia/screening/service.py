@@ -21,7 +21,16 @@ from travesia.core.db import Database, utcnow
 from travesia.core.errors import N_, Conflict, Forbidden, InvalidInput, NotFound
 from travesia.core.logging import get_logger
 from travesia.core.principal import Principal, cli_principal
-from travesia.models import Alert, AlertReview, Document, Encounter, Screening, Watchlist, WatchlistEntry
+from travesia.models import (
+    Alert,
+    AlertReview,
+    BiometricCandidate,
+    Document,
+    Encounter,
+    Screening,
+    Watchlist,
+    WatchlistEntry,
+)
 from travesia.models import WatchlistVersion as Version
 from travesia.screening import formats, repository, scoring
 from travesia.screening.index import CandidateIndex
@@ -292,10 +301,9 @@ def screen_encounter(session: Session, screener: Screener, encounter_id: uuid.UU
     state = repository.screening(session, encounter_id) or Screening(encounter_id=encounter_id)
     state.status, state.next_attempt_at, state.screened_at = "done", None, utcnow()
     state.candidates = len(findings)
-    open_alerts = [a for a in repository.alerts_of(session, encounter_id) if a.state in ("open", "under_review")]
-    state.outcome = "review" if open_alerts else "clear"
     repository.add(session, state)
     session.flush()
+    _settle_outcome(session, encounter_id)
     audit.record(
         session,
         SYSTEM,
@@ -326,17 +334,13 @@ def usurpation_findings(
     session: Session,
     encounter: Encounter,
     documents: list[Document],
-    candidates: Iterable[object],
+    candidates: Iterable[BiometricCandidate],
     query: scoring.Record,
 ) -> list[Finding]:
     """Identity usurpation: the same biometrics under a different claimed identity; the same document, or the
     same name and birth date, claimed by a different face."""
     out: list[Finding] = []
-    fused = {
-        c.candidate_id: c.score  # type: ignore[attr-defined]
-        for c in candidates
-        if c.candidate_kind == "encounter" and c.modality == "fused"  # type: ignore[attr-defined]
-    }
+    fused = {c.candidate_id: c.score for c in candidates if c.candidate_kind == "encounter" and c.modality == "fused"}
     matching = {other for other, score in fused.items() if score > BIOMETRIC_MATCH}
     others = repository.encounters(session, matching)
     docs = repository.documents_of(session, others)
@@ -471,11 +475,11 @@ def rescreen_version(db: Database, screener: Screener, version_id: uuid.UUID, ba
                     ]
                 elif any(scoring.document_key(d.number) in doc_keys for d in docs.get(encounter.id, [])):
                     findings = lost_document_findings(session, docs.get(encounter.id, []))
-                if findings:
-                    raised += _raise(session, encounter.id, findings)
-                    state = repository.screening(session, encounter.id)
-                    if state is not None and state.status == "done":
-                        state.outcome = "review"
+                new = _raise(session, encounter.id, findings) if findings else 0
+                if new:
+                    raised += new
+                    session.flush()
+                    _settle_outcome(session, encounter.id)
     with db.transaction() as session:
         version = repository.version(session, version_id)
         assert version is not None
@@ -674,8 +678,8 @@ def review(session: Session, principal: Principal, alert_id: uuid.UUID, data: Re
 
 
 def _settle_outcome(session: Session, encounter_id: uuid.UUID) -> None:
-    """When no alert of an encounter is left open, the registration officer's view says so; a confirmed alert is
-    for the analysts' follow-up, not the officer's screen."""
+    """The registration officer's view of a screened encounter: review pending while an alert is open or under
+    review, clear otherwise (a confirmed alert is for the analysts' follow-up, not the officer's screen)."""
     state = repository.screening(session, encounter_id)
     pending = [a for a in repository.alerts_of(session, encounter_id) if a.state in ("open", "under_review")]
     if state is not None and state.status == "done":

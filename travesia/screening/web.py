@@ -41,7 +41,7 @@ def queue(request: Request, session: DbSession, _: Reviewer, state: str = "activ
     return render(request, "screening/queue.html", context)
 
 
-def _detail(request: Request, session: DbSession, principal: Principal, alert_id: uuid.UUID) -> dict[str, object]:
+def _detail(session: DbSession, principal: Principal, alert_id: uuid.UUID) -> dict[str, object]:
     alert = service.get_alert(session, principal, alert_id)
     encounter = enrolment.encounter(session, alert.encounter_id)
     other = enrolment.encounter(session, alert.other_encounter_id) if alert.other_encounter_id else None
@@ -69,7 +69,7 @@ def _detail(request: Request, session: DbSession, principal: Principal, alert_id
 
 @router.get("/alerts/{alert_id}")
 def detail(request: Request, session: DbSession, principal: Reviewer, alert_id: uuid.UUID) -> Response:
-    return render(request, "screening/alert.html", _detail(request, session, principal, alert_id))
+    return render(request, "screening/alert.html", _detail(session, principal, alert_id))
 
 
 @router.post("/alerts/{alert_id}")
@@ -84,7 +84,7 @@ def decide(
     try:
         service.review(session, principal, alert_id, ReviewIn(action=action, reason=reason))  # type: ignore[arg-type]
     except (DomainError, ValidationError) as error:
-        context = _detail(request, session, principal, alert_id)
+        context = _detail(session, principal, alert_id)
         context["errors"] = field_errors(error, gettext_for(request.state.locale))
         context["reason"] = reason
         return render(request, "screening/alert.html", context, 422)
