@@ -1,2 +1,2 @@
-from tests.biometrics.conftest import face_png, portrait  # noqa: F401  (the public-domain test portrait)
+from tests.biometrics.conftest import face_png, finger_of, portrait  # noqa: F401  (public-domain portrait, synthetic prints)
 from tests.enrolment.conftest import officer  # noqa: F401  (an officer with an API token)

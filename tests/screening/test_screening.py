@@ -4,6 +4,7 @@ the yente-compatible match, and retries that never lose an enrolment."""
 
 import io
 import json
+import re
 
 import pytest
 from sqlalchemy import func, select
@@ -14,7 +15,7 @@ from travesia.auth import service as auth_service
 from travesia.biometrics import service as biometrics
 from travesia.core.errors import InvalidInput
 from travesia.core.principal import Role, cli_principal
-from travesia.models import Alert, Encounter, Screening, WatchlistEntry
+from travesia.models import Alert, BiometricSample, Encounter, Screening, WatchlistEntry
 from travesia.screening import service
 from travesia.screening.schemas import WatchlistIn
 
@@ -207,15 +208,36 @@ def test_the_same_document_under_another_identity_opens_an_alert(client, app, se
     assert alerts_of(session, second)[0].other_encounter_id == first
 
 
-def test_the_same_face_under_another_identity_opens_an_alert(client, app, session, officer, face_png):
+def test_the_same_face_under_another_identity_opens_an_alert(
+    client, app, session, officer, make_user, face_png, finger_of
+):
     bio = app.state.biometrics
-    enrol(client, officer, face_png)
+    first = enrol(client, officer, face_png, {3: finger_of(21, 0)})
     biometrics.run_pending(app.state.db, bio)
     second = enrol(client, officer, face_png, given_names="Laura", surnames="Gómez", birth_date="1971-01-01")
+    bystander = enrol(client, officer, None, {3: finger_of(22, 0)}, given_names="Otra", surnames="Persona")
     biometrics.run_pending(app.state.db, bio)
     screen_now(app)
-    kinds = [a.kind for a in alerts_of(session, second)]
-    assert kinds == ["same_biometrics"]
+    [alert] = alerts_of(session, second)
+    assert alert.kind == "same_biometrics" and alert.other_encounter_id == first
+
+    # the reviewer sees both registrations' photos and the other's fingerprint, and no one else's images
+    make_user("supervisora", Role.SUPERVISOR)
+    session.commit()
+    login(client, "supervisora")
+    page = client.get(f"/alerts/{alert.id}").text
+    shown = {
+        side: re.findall(
+            rf"/alerts/{alert.id}/samples/([0-9a-f-]+)", page.split(f'id="samples-{side}"')[1].split("</div>")[0]
+        )
+        for side in ("registration", "other")
+    }
+    assert len(shown["registration"]) == 1 and len(shown["other"]) == 2
+    for sample_id in shown["registration"] + shown["other"]:
+        image = client.get(f"/alerts/{alert.id}/samples/{sample_id}")
+        assert image.status_code == 200 and image.headers["content-type"] in ("image/png", "image/jpeg")
+    [theirs] = session.execute(select(BiometricSample.id).where(BiometricSample.encounter_id == bystander)).scalars()
+    assert client.get(f"/alerts/{alert.id}/samples/{theirs}").status_code == 404
 
 
 # -- review by two people ------------------------------------------------------------------------------------------

@@ -63,6 +63,16 @@ def clean_fingerprint(raw: bytes) -> CleanImage:
     return CleanImage(format=FINGERPRINT_FORMATS[kind], width=grey.width, height=grey.height, data=out.getvalue())
 
 
+def displayable(wsq_image: bytes) -> bytes:
+    """A stored WSQ fingerprint as PNG, for a reviewer's browser (stored images were checked at capture)."""
+    import wsq  # noqa: F401  registers the WSQ codec with Pillow
+
+    out = io.BytesIO()
+    with Image.open(io.BytesIO(wsq_image)) as image:
+        image.convert("L").save(out, format="PNG")
+    return out.getvalue()
+
+
 def clean_image(raw: bytes) -> CleanImage:
     if not raw:
         raise ImageProblem("the file is empty")

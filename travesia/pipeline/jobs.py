@@ -29,6 +29,9 @@ from travesia.screening import service as screening
 log = get_logger("travesia.pipeline")
 
 
+QUEUE_SCHEMA = "jobs"
+
+
 def make_queue(url: str, data_dir: str) -> Huey:
     if url.startswith("sqlite"):
         folder = Path(data_dir) / "queue"
@@ -42,7 +45,10 @@ def make_queue(url: str, data_dir: str) -> Huey:
         host=parts.host,
         port=parts.port,
         prefer_psycopg3=True,
+        # The queue's tables live in a schema of their own, out of the way of our models and migrations.
+        options=f"-c search_path={QUEUE_SCHEMA}",
     )
+    database.execute_sql(f"CREATE SCHEMA IF NOT EXISTS {QUEUE_SCHEMA}")
     return SqlHuey("travesia", database=database, results=False, utc=True)
 
 

@@ -8,6 +8,7 @@ more than ``common`` of the entries are used only when a query has nothing rarer
 
 from __future__ import annotations
 
+import hashlib
 import math
 from array import array
 from collections.abc import Iterable
@@ -28,8 +29,54 @@ def record_keys(record: Record) -> set[str]:
     return out
 
 
+def _name_keys(record: Record) -> set[str]:
+    return {name_key(form) for form in analysed(record.names) if form.tokens}
+
+
 def birth_years(record: Record) -> set[int]:
     return {int(iso[:4]) for iso in record.birth_dates if iso[:4].isdigit()}
+
+
+def name_key(form: N.NameForm) -> str:
+    """A name as a value for its frequency: its tokens in order of the alphabet (surnames swapped are the same)."""
+    return " ".join(sorted(form.tokens))
+
+
+class NameCounts:
+    """How many entries hold each name, for the term-frequency adjustment (Splink's): an exact match on a name
+    that 400 entries share is weaker evidence than one on a name held once. Kept in two fixed hashed tables (a
+    count-min sketch, 2 x 2^22 counters, 32 MiB) rather than a dict of millions of strings; a collision can only
+    make a name look commoner than it is, never rarer."""
+
+    BITS = 22
+
+    def __init__(self) -> None:
+        self.tables = np.zeros((2, 1 << self.BITS), dtype=np.uint32)
+        self.total = 0  # sum of counts
+        self.squares = 0  # sum of counts squared: total and squares give the mean count a random name sees
+
+    def _slots(self, key: str) -> tuple[int, int]:
+        digest = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "little")
+        mask = (1 << self.BITS) - 1
+        return digest & mask, (digest >> 32) & mask
+
+    def count(self, key: str) -> int:
+        a, b = self._slots(key)
+        return int(min(self.tables[0, a], self.tables[1, b]))
+
+    def change(self, key: str, delta: int) -> None:
+        """Count a name in (+1) or out (-1)."""
+        before = self.count(key)
+        a, b = self._slots(key)
+        for table, slot in ((0, a), (1, b)):
+            self.tables[table, slot] = max(int(self.tables[table, slot]) + delta, 0)
+        after = self.count(key)
+        self.total += after - before
+        self.squares += after * after - before * before
+
+    def mean(self) -> float:
+        """The count of the name a random entry holds (size-biased): what the calibration's average u stood for."""
+        return self.squares / self.total if self.total else 1.0
 
 
 class CandidateIndex:
@@ -41,6 +88,7 @@ class CandidateIndex:
         self.years: dict[int, array] = {}
         self.common = common
         self.live = 0
+        self.names = NameCounts()
 
     def __len__(self) -> int:
         return self.live
@@ -52,6 +100,8 @@ class CandidateIndex:
         self.records.append(record)
         self.positions[record.id] = position
         self.live += 1
+        for key in _name_keys(record):
+            self.names.change(key, 1)
         for key in record_keys(record):
             self.postings.setdefault(key, array("i")).append(position)
         for number, _ in record.documents:
@@ -66,8 +116,16 @@ class CandidateIndex:
     def remove(self, record_id: str) -> None:
         position = self.positions.pop(record_id, None)
         if position is not None:
+            record = self.records[position]
+            assert record is not None
+            for key in _name_keys(record):
+                self.names.change(key, -1)
             self.records[position] = None
             self.live -= 1
+
+    def name_count(self, name: str) -> int:
+        """How many entries here hold this name (in any order of its parts), for the term-frequency adjustment."""
+        return self.names.count(name_key(analysed((name,))[0]))
 
     def get(self, record_id: str) -> Record | None:
         position = self.positions.get(record_id)

@@ -225,7 +225,7 @@ def queue(session: Session, states: Sequence[str], limit: int, offset: int = 0) 
 
 def count_by_state(session: Session) -> dict[str, int]:
     stmt = select(Alert.state, func.count()).group_by(Alert.state)
-    return dict(session.execute(stmt).tuples().all())
+    return {state: count for state, count in session.execute(stmt)}
 
 
 def reviews(session: Session, alert_id: uuid.UUID) -> Sequence[AlertReview]:
@@ -233,9 +233,20 @@ def reviews(session: Session, alert_id: uuid.UUID) -> Sequence[AlertReview]:
     return session.execute(stmt).scalars().all()
 
 
-def face_image(session: Session, encounter_id: uuid.UUID) -> tuple[bytes, str] | None:
-    stmt = select(BiometricSample.image, BiometricSample.image_format).where(
-        BiometricSample.encounter_id == encounter_id, BiometricSample.modality == "face"
+def samples_of(session: Session, encounter_id: uuid.UUID) -> list[tuple[uuid.UUID, str, int | None]]:
+    """A registration's face and fingerprint images, as (sample id, modality, finger position), face first."""
+    stmt = (
+        select(BiometricSample.id, BiometricSample.modality, BiometricSample.finger_position)
+        .where(BiometricSample.encounter_id == encounter_id)
+        .order_by(BiometricSample.modality, BiometricSample.finger_position)
     )
-    row = session.execute(stmt.limit(1)).first()
-    return (row[0], row[1]) if row else None
+    return [(row[0], row[1], row[2]) for row in session.execute(stmt)]
+
+
+def sample_image(session: Session, sample_id: uuid.UUID) -> tuple[uuid.UUID, bytes, str] | None:
+    """(encounter id, image, format) of one captured sample."""
+    stmt = select(BiometricSample.encounter_id, BiometricSample.image, BiometricSample.image_format).where(
+        BiometricSample.id == sample_id
+    )
+    row = session.execute(stmt).first()
+    return (row[0], row[1], row[2]) if row else None

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -158,6 +158,10 @@ class Model:
     m: dict[str, dict[str, float]]
     u: dict[str, dict[str, float]]
     prior_bits: float
+    # The count of the name a random calibration entry held: the name levels' u are averages over names of that
+    # commonness. A candidate's name held by c entries changes u by c / this (Splink's term-frequency adjustment);
+    # kept from calibration, not taken from the live list, so that the adjustment depends on c alone as the list grows.
+    name_mean_count: float = 1.0
 
     def bits(self, feature: str, level: str) -> float:
         m, u = self.m.get(feature, {}).get(level), self.u.get(feature, {}).get(level)
@@ -165,20 +169,30 @@ class Model:
             return 0.0
         return math.log2(m / u)
 
+    def rarity_bits(self, count: int) -> float:
+        """The term-frequency adjustment for a name held by ``count`` entries, bounded."""
+        return max(-RARITY_CAP, min(RARITY_CAP, math.log2(self.name_mean_count / max(count, 1))))
+
     def to_json(self) -> str:
-        return json.dumps({"m": self.m, "u": self.u, "prior_bits": self.prior_bits}, indent=1, sort_keys=True)
+        data = {"m": self.m, "u": self.u, "prior_bits": self.prior_bits, "name_mean_count": self.name_mean_count}
+        return json.dumps(data, indent=1, sort_keys=True)
 
 
 @cache
 def default_model() -> Model:
     data = json.loads(CALIBRATION.read_text())
-    return Model(data["m"], data["u"], data["prior_bits"])
+    return Model(data["m"], data["u"], data["prior_bits"], data["name_mean_count"])
 
 
+RARITY_CAP = 8.0
+# Name levels where the candidate's own name is (nearly) the value matched, so its frequency is the evidence's.
+FREQUENCY_LEVELS = ("exact", "strong", "close")
 FIELDS = ("name", "birth", "nationality", "sex", "document")
 
 
-def fit(matches: Sequence[dict[str, str]], non_matches: Sequence[dict[str, str]], prior: float) -> Model:
+def fit(
+    matches: Sequence[dict[str, str]], non_matches: Sequence[dict[str, str]], prior: float, name_mean_count: float
+) -> Model:
     """Count levels in labelled comparisons (Laplace-smoothed), as Splink's supervised estimation does."""
 
     def shares(rows: Sequence[dict[str, str]]) -> dict[str, dict[str, float]]:
@@ -190,7 +204,9 @@ def fit(matches: Sequence[dict[str, str]], non_matches: Sequence[dict[str, str]]
             out[feature] = {level: round((counts[level] + 1) / total, 6) for level in sorted(levels)}
         return out
 
-    return Model(shares(matches), shares(non_matches), round(math.log2(prior / (1 - prior)), 4))
+    return Model(
+        shares(matches), shares(non_matches), round(math.log2(prior / (1 - prior)), 4), round(name_mean_count, 2)
+    )
 
 
 LEVELS = {
@@ -267,7 +283,10 @@ def score(
     *,
     face_distance: float | None = None,
     finger_score: float | None = None,
+    name_count: Callable[[str], int] | None = None,
 ) -> Scored:
+    """``name_count`` tells how many entries of the list hold the candidate's matched name (the index's
+    ``name_count``), for the term-frequency adjustment."""
     model = model or default_model()
     found, name, (qb, cb) = levels(query, candidate)
     shown = {
@@ -278,6 +297,10 @@ def score(
         "document": (",".join(n for n, _ in query.documents), ",".join(n for n, _ in candidate.documents)),
     }
     terms = [Term(f, found[f], model.bits(f, found[f]), *shown[f]) for f in FIELDS]
+    if name_count is not None and found["name"] in FREQUENCY_LEVELS:
+        count = name_count(name.candidate)
+        bits = model.rarity_bits(count)
+        terms.insert(1, Term("name_frequency", "rare" if bits >= 0 else "common", bits, "", f"{count}"))
     if face_distance is not None:
         level, m, u = face_level(face_distance)
         terms.append(Term("face", level, math.log2(m / u), f"{face_distance:.3f}"))

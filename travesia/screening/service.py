@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -260,7 +260,9 @@ def watchlist_findings(
                 candidates.setdefault(entry_id, record)
         for candidate in candidates.values():
             face, finger = biometric.get(candidate.id, (None, None))
-            scored = scoring.score(query, candidate, face_distance=face, finger_score=finger)
+            scored = scoring.score(
+                query, candidate, face_distance=face, finger_score=finger, name_count=index.name_count
+            )
             if scored.probability >= wl.threshold:
                 out.append((wl, scored))
     return out
@@ -405,9 +407,12 @@ def _raise(session: Session, encounter_id: uuid.UUID, findings: list[Finding]) -
 
 
 # -- the step, with retries ----------------------------------------------------------------------------------------
-def run_pending(db: Database, screener: Screener, limit: int = 100) -> dict[str, int]:
+def run_pending(
+    db: Database, screener: Screener, limit: int = 100, then: Callable[[Session, uuid.UUID], object] | None = None
+) -> dict[str, int]:
     """Screen due encounters one by one, each in its own transaction; a failure is retried with back-off and
-    never touches the enrolment."""
+    never touches the enrolment. ``then`` is the pipeline's next step for the encounter (identity resolution), run
+    in the same transaction, so that both are retried together."""
     counts = {"screened": 0, "failed": 0}
     with db.transaction() as session:
         due = repository.due_screenings(session, utcnow(), limit)
@@ -421,6 +426,8 @@ def run_pending(db: Database, screener: Screener, limit: int = 100) -> dict[str,
         try:
             with db.transaction() as session:
                 screen_encounter(session, screener, encounter_id)
+                if then is not None:
+                    then(session, encounter_id)
             counts["screened"] += 1
         except Exception as exc:  # any failure is retried; the encounter stays stored
             counts["failed"] += 1
@@ -538,8 +545,8 @@ def match(
     responses: dict[str, object] = {}
     for query_id, properties in queries.items():
         query = query_record(query_id, properties)
-        candidates = screener.indexes[wl.id].search(query, RETRIEVE)
-        scored = [scoring.score(query, c) for c in candidates]
+        index = screener.indexes[wl.id]
+        scored = [scoring.score(query, c, name_count=index.name_count) for c in index.search(query, RETRIEVE)]
         if algorithm == "logic-v2":
             scored = _logic_v2(session, query, properties, scored, entries_by_id)
         scored.sort(key=lambda s: -s.probability)

@@ -19,6 +19,7 @@ from travesia.core.principal import Principal
 from travesia.core.templating import render
 from travesia.core.validation import field_errors
 from travesia.enrolment import repository as enrolment
+from travesia.enrolment.images import displayable
 from travesia.screening import repository, service
 from travesia.screening.schemas import ALERT_KIND_LABELS, ALERT_STATE_LABELS, ReviewIn
 
@@ -64,6 +65,10 @@ def _detail(session: DbSession, principal: Principal, alert_id: uuid.UUID) -> di
         "states": ALERT_STATE_LABELS,
         "matched": matched,
         "me": principal.user_id,
+        "samples": {
+            "registration": repository.samples_of(session, encounter.id),
+            "other": repository.samples_of(session, other.id) if other else [],
+        },
     }
 
 
@@ -100,17 +105,17 @@ def encounter_status(request: Request, session: DbSession, principal: Reader, en
     return render(request, "screening/_status.html", {"encounter_id": encounter_id, "result": result})
 
 
-@router.get("/alerts/{alert_id}/photo/{side}")
-def photo(session: DbSession, _: Reviewer, alert_id: uuid.UUID, side: str) -> Response:
-    """The face photo of the registration (or of the other registration) an alert is about, for the reviewer."""
+@router.get("/alerts/{alert_id}/samples/{sample_id}")
+def sample(session: DbSession, _: Reviewer, alert_id: uuid.UUID, sample_id: uuid.UUID) -> Response:
+    """A face or fingerprint image of a registration the alert is about (never any other), for the reviewer;
+    WSQ fingerprints are turned into PNG, which a browser can show."""
     alert = repository.alert(session, alert_id)
-    subject = (
-        None if alert is None else {"registration": alert.encounter_id, "other": alert.other_encounter_id}.get(side)
-    )
-    found = repository.face_image(session, subject) if subject else None
-    if found is None:
+    found = repository.sample_image(session, sample_id)
+    if alert is None or found is None or found[0] not in (alert.encounter_id, alert.other_encounter_id):
         return Response(status_code=404)
-    image, fmt = found
+    _, image, fmt = found
+    if fmt == "wsq":
+        image, fmt = displayable(image), "png"
     return Response(
         image, media_type="image/png" if fmt == "png" else "image/jpeg", headers={"Cache-Control": "no-store"}
     )
