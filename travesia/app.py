@@ -34,6 +34,7 @@ from travesia.core.settings import Settings, load_settings
 from travesia.core.templating import render
 from travesia.enrolment import api as enrolment_api
 from travesia.enrolment import web as enrolment_web
+from travesia.identity import api as identity_api
 from travesia.pipeline import jobs
 from travesia.screening import api as screening_api
 from travesia.screening import service as screening
@@ -117,6 +118,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         enrolment_api.router,
         biometrics_api.router,
         screening_api.router,
+        identity_api.router,
     ):
         app.include_router(router)
     _install_error_handlers(app)

@@ -25,6 +25,8 @@ class Perm(StrEnum):
     WATCHLISTS_MANAGE = "watchlists:manage"  # create lists, import versions
     WATCHLISTS_MATCH = "watchlists:match"  # ask the lists about a name (yente-compatible /match)
     ALERTS_REVIEW = "alerts:review"
+    IDENTITY_DECIDE = "identity:decide"  # merge, split, accept or reject a proposal
+    IDENTITY_UNDO = "identity:undo"  # undo a decision, the system's included
 
 
 ALL_ROLES = frozenset(Role)
@@ -50,6 +52,9 @@ ROLE_PERMISSIONS: dict[Perm, frozenset[Role]] = {
     Perm.WATCHLISTS_MANAGE: frozenset({Role.SUPERVISOR, Role.ANALYST}),
     Perm.WATCHLISTS_MATCH: frozenset({Role.ANALYST, Role.SUPERVISOR}),
     Perm.ALERTS_REVIEW: frozenset({Role.ANALYST, Role.SUPERVISOR}),
+    Perm.IDENTITY_DECIDE: frozenset({Role.ANALYST, Role.SUPERVISOR}),
+    # Undoing, automatic merges above all, is the supervisor's: the one who answers for the person table.
+    Perm.IDENTITY_UNDO: frozenset({Role.SUPERVISOR}),
 }
 
 

@@ -175,6 +175,7 @@ def encounter_values(
         "station_id": validated.station.id,
         "officer_id": validated.captured.principal.user_id,
         "person_id": person_id,
+        "registered_person_id": person_id,
         "group_id": group_id,
         "relation": data.group.relation if data.group else None,
         "corrects_id": data.corrects,

@@ -5,6 +5,7 @@ from travesia.models.auth import ApiToken, LoginFailure, User, UserRole, UserSta
 from travesia.models.base import Base
 from travesia.models.biometrics import BiometricCandidate, BiometricIndexState, BiometricTemplate
 from travesia.models.enrolment import BiometricSample, Document, Encounter, Person, TravelGroup
+from travesia.models.identity import IdentityDecision
 from travesia.models.screening import Alert, AlertReview, Screening, Watchlist, WatchlistEntry, WatchlistVersion
 from travesia.models.stations import STATION_KINDS, Station
 
@@ -22,6 +23,7 @@ __all__ = [
     "BiometricTemplate",
     "Document",
     "Encounter",
+    "IdentityDecision",
     "LoginFailure",
     "Person",
     "Screening",

@@ -56,6 +56,8 @@ class Encounter(Base):
     station_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("stations.id"))
     officer_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("persons.id"))
+    # The person the encounter was registered under, never changed: identity decisions replay from here.
+    registered_person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("persons.id"))
     group_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("travel_groups.id"))
     relation: Mapped[str | None] = mapped_column(String(24))  # relation to the group's head
     corrects_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("encounters.id"))

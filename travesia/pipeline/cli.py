@@ -38,7 +38,7 @@ def screen_due() -> None:
     pipeline = _pipeline()
     total = {"screened": 0, "failed": 0}
     while True:
-        counts = screening.run_pending(pipeline.db, pipeline.screener)
+        counts = pipeline.screen_pending()
         total = {k: total[k] + counts[k] for k in total}
         if not counts["screened"]:
             break

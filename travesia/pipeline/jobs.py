@@ -24,6 +24,7 @@ from travesia.biometrics import service as biometrics
 from travesia.core.background import Loop
 from travesia.core.db import Database, utcnow
 from travesia.core.logging import get_logger
+from travesia.identity import service as identity
 from travesia.screening import service as screening
 
 log = get_logger("travesia.pipeline")
@@ -61,8 +62,12 @@ class Pipeline:
         self.rescreen = queue.task(retries=3, retry_delay=60, name="rescreen")(self._rescreen)
         self.sweep = queue.periodic_task(crontab(minute="*"), name="sweep")(self._sweep)
 
+    def screen_pending(self) -> dict[str, int]:
+        """One batch of the steps after the biometric one: screening, then identity resolution (same transaction)."""
+        return screening.run_pending(self.db, self.screener, then=identity.resolve_encounter)
+
     def _screen_due(self) -> None:
-        while screening.run_pending(self.db, self.screener)["screened"]:
+        while self.screen_pending()["screened"]:
             pass
 
     def _rescreen(self, version_id: str) -> None:

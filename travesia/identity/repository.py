@@ -1,0 +1,113 @@
+"""The only SQL of identity resolution."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from travesia.models import BiometricCandidate, Document, Encounter, IdentityDecision, Person
+
+
+def encounters_of(session: Session, person_id: uuid.UUID) -> list[uuid.UUID]:
+    stmt = select(Encounter.id).where(Encounter.person_id == person_id).order_by(Encounter.occurred_at)
+    return list(session.execute(stmt).scalars())
+
+
+def person_of(session: Session, encounter_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID]:
+    ids = list(encounter_ids)
+    if not ids:
+        return {}
+    stmt = select(Encounter.id, Encounter.person_id).where(Encounter.id.in_(ids))
+    return {row[0]: row[1] for row in session.execute(stmt)}
+
+
+def person_map(session: Session) -> tuple[dict[str, str], dict[str, str]]:
+    """(registered, current) person of every encounter, as strings."""
+    registered, current = {}, {}
+    for eid, reg, now in session.execute(select(Encounter.id, Encounter.registered_person_id, Encounter.person_id)):
+        registered[str(eid)], current[str(eid)] = str(reg), str(now)
+    return registered, current
+
+
+def applied_moves(session: Session) -> list[list[list[str]]]:
+    """The moves of every decision that was applied (undone ones too: their undo follows them), in order."""
+    stmt = (
+        select(IdentityDecision.moves)
+        .where(IdentityDecision.state.in_(("applied", "undone")))
+        .order_by(IdentityDecision.id)
+    )
+    return list(session.execute(stmt).scalars())
+
+
+def move(session: Session, moves: Iterable[Sequence[str]]) -> None:
+    for encounter, _, target in moves:
+        session.execute(
+            update(Encounter).where(Encounter.id == uuid.UUID(encounter)).values(person_id=uuid.UUID(target))
+        )
+
+
+def new_person(session: Session) -> Person:
+    person = Person()
+    session.add(person)
+    session.flush()
+    return person
+
+
+def person(session: Session, person_id: uuid.UUID) -> Person | None:
+    return session.get(Person, person_id)
+
+
+def add(session: Session, decision: IdentityDecision) -> IdentityDecision:
+    session.add(decision)
+    session.flush()
+    return decision
+
+
+def decision(session: Session, decision_id: int, *, lock: bool = False) -> IdentityDecision | None:
+    stmt = select(IdentityDecision).where(IdentityDecision.id == decision_id)
+    return session.execute(stmt.with_for_update() if lock else stmt).scalar_one_or_none()
+
+
+def decisions(
+    session: Session, *, state: str | None = None, person_ids: Iterable[uuid.UUID] | None = None, limit: int = 200
+) -> Sequence[IdentityDecision]:
+    stmt = select(IdentityDecision).order_by(IdentityDecision.id.desc()).limit(limit)
+    if state:
+        stmt = stmt.where(IdentityDecision.state == state)
+    if person_ids is not None:
+        ids = list(person_ids)
+        stmt = stmt.where(IdentityDecision.person_id.in_(ids) | IdentityDecision.from_person_id.in_(ids))
+    return session.execute(stmt).scalars().all()
+
+
+def open_proposal(session: Session, from_person: uuid.UUID, to_person: uuid.UUID) -> IdentityDecision | None:
+    stmt = select(IdentityDecision).where(
+        IdentityDecision.state == "proposed",
+        IdentityDecision.from_person_id == from_person,
+        IdentityDecision.person_id == to_person,
+    )
+    return session.execute(stmt.limit(1)).scalar_one_or_none()
+
+
+def encounter_candidates(session: Session, encounter_id: uuid.UUID) -> Sequence[BiometricCandidate]:
+    """What the biometric step found among earlier encounters (face distance, fingerprint score)."""
+    stmt = select(BiometricCandidate).where(
+        BiometricCandidate.encounter_id == encounter_id, BiometricCandidate.candidate_kind == "encounter"
+    )
+    return session.execute(stmt).scalars().all()
+
+
+def holders_of_documents(session: Session, encounter_id: uuid.UUID) -> list[uuid.UUID]:
+    """Other encounters that showed one of this encounter's documents (number and issuing state)."""
+    mine = select(Document.number, Document.issuing_state).where(Document.encounter_id == encounter_id).subquery()
+    stmt = (
+        select(Document.encounter_id)
+        .join(mine, (Document.number == mine.c.number) & (Document.issuing_state == mine.c.issuing_state))
+        .where(Document.encounter_id != encounter_id)
+        .distinct()
+        .limit(50)
+    )
+    return list(session.execute(stmt).scalars())

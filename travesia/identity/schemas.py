@@ -1,0 +1,54 @@
+"""What the identity API takes and gives."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class MergeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    into: uuid.UUID
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class SplitIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    encounter_ids: list[uuid.UUID] = Field(min_length=1, max_length=500)
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class DecideIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class DecisionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    kind: str
+    state: str
+    source: str
+    person_id: uuid.UUID
+    from_person_id: uuid.UUID | None
+    encounter_ids: list[str]
+    score: float | None
+    evidence: list[dict[str, object]]
+    author_id: uuid.UUID | None
+    decided_by_id: uuid.UUID | None
+    reason: str
+    undoes_id: int | None
+    created_at: datetime
+    decided_at: datetime | None
+
+
+class ReplayOut(BaseModel):
+    encounters: int
+    decisions: int
+    differences: list[str]
