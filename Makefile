@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test test-sqlite test-postgres lint venv dev browser icu lock messages clean serve
+.PHONY: demo test test-sqlite test-postgres lint venv dev browser icu java lock messages clean serve
 
 venv: $(VENV)/.runtime
 dev: $(VENV)/.dev
@@ -18,6 +18,7 @@ $(VENV)/.runtime: requirements/runtime.txt pyproject.toml
 	touch $@
 
 $(VENV)/.dev: $(VENV)/.runtime requirements/dev.txt
+	@$(MAKE) --no-print-directory java
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements/dev.txt
 	touch $@
 
@@ -41,6 +42,13 @@ icu:
 	  if [ "$$(id -u)" = 0 ]; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libicu-dev pkg-config g++ >/dev/null; \
 	  else echo "PyICU needs ICU's headers: sudo apt-get install libicu-dev pkg-config g++" >&2; exit 1; fi; }
+
+# Splink's Spark backend (pyspark 4) needs Java 17; the test runs it on local[2].
+java:
+	@command -v java >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null; \
+	  else echo "the Spark test needs Java 17: sudo apt-get install openjdk-17-jre-headless" >&2; exit 1; fi; }
 
 # Browser tests drive Debian's chromium (never a browser downloaded by a test tool).
 browser:

@@ -13,6 +13,8 @@ from travesia.core.console import console, handles_errors, settings
 from travesia.core.settings import settings_table
 from travesia.demo import app as demo_app
 from travesia.enrolment.cli import import_app, mrz_app
+from travesia.identity.cli import app as identity_app
+from travesia.identity.cli import resolve
 from travesia.pipeline.cli import app as jobs_app
 from travesia.screening.cli import app as watchlist_app
 from travesia.screening.cli import screen
@@ -34,7 +36,9 @@ app.add_typer(import_app, name="import")
 app.add_typer(biometrics_app, name="biometrics")
 app.add_typer(watchlist_app, name="watchlist")
 app.add_typer(jobs_app, name="jobs")
+app.add_typer(identity_app, name="identity")
 app.command("screen")(screen)
+app.command("resolve")(resolve)
 app.command("synth")(synth)
 
 

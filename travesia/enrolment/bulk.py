@@ -289,7 +289,7 @@ def _insert(session: Session, batch: list[Prepared]) -> None:
         item.validated.captured.data.corrects for item in batch if item.validated.captured.data.corrects is not None
     }
     person_of = dict(
-        session.execute(select(Encounter.id, Encounter.person_id).where(Encounter.id.in_(corrected))).tuples().all()
+        session.execute(select(Encounter.id, Encounter.person_id).where(Encounter.id.in_(corrected))).all()
     )
     group_ids = {item.validated.captured.data.group.id for item in batch if item.validated.captured.data.group}
     known_groups = set(session.execute(select(TravelGroup.id).where(TravelGroup.id.in_(group_ids))).scalars())

@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from travesia.models import BiometricCandidate, Document, Encounter, IdentityDecision, Person
+from travesia.models import BiometricCandidate, BiometricTemplate, Document, Encounter, IdentityDecision, Person
 
 
 def encounters_of(session: Session, person_id: uuid.UUID) -> list[uuid.UUID]:
@@ -109,5 +109,51 @@ def holders_of_documents(session: Session, encounter_id: uuid.UUID) -> list[uuid
         .where(Document.encounter_id != encounter_id)
         .distinct()
         .limit(50)
+    )
+    return list(session.execute(stmt).scalars())
+
+
+def batch_rows(session: Session) -> list[tuple]:
+    """Every encounter as batch resolution reads it, with its first document number, in one pass."""
+    first_document = (
+        select(Document.encounter_id, func.min(Document.number).label("number"))
+        .group_by(Document.encounter_id)
+        .subquery()
+    )
+    stmt = select(
+        Encounter.id,
+        Encounter.person_id,
+        Encounter.given_names,
+        Encounter.surnames,
+        Encounter.birth_year,
+        Encounter.birth_month,
+        Encounter.birth_day,
+        Encounter.birth_estimated,
+        Encounter.sex,
+        Encounter.nationality,
+        Encounter.group_id,
+        Encounter.station_id,
+        first_document.c.number,
+    ).outerjoin(first_document, first_document.c.encounter_id == Encounter.id)
+    return [tuple(row) for row in session.execute(stmt)]
+
+
+def biometric_pairs(session: Session) -> list[tuple[uuid.UUID, uuid.UUID, str, float]]:
+    """(encounter, earlier encounter, modality, score) for everything the biometric step found among encounters."""
+    stmt = select(
+        BiometricCandidate.encounter_id,
+        BiometricCandidate.candidate_id,
+        BiometricCandidate.modality,
+        BiometricCandidate.score,
+    ).where(BiometricCandidate.candidate_kind == "encounter")
+    return [(row[0], row[1], row[2], row[3]) for row in session.execute(stmt)]
+
+
+def with_templates(session: Session) -> list[uuid.UUID]:
+    """Encounters with a live face or fingerprint template."""
+    stmt = (
+        select(BiometricTemplate.subject_id)
+        .where(BiometricTemplate.subject_kind == "encounter", BiometricTemplate.retired_at.is_(None))
+        .distinct()
     )
     return list(session.execute(stmt).scalars())
