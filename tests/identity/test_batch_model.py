@@ -59,3 +59,17 @@ def test_spark_runs_the_same_model_and_agrees_with_duckdb():
     assert pairs(duck) == pairs(on_spark) and len(pairs(duck)) > 300
     assert metrics.pairwise(duck.clusters, truth).f1 > 0.9
     assert metrics.pairwise(on_spark.clusters, duck.clusters).f1 > 0.99
+
+
+def test_clustering_never_puts_two_members_of_one_registered_group_together():
+    import pandas as pd
+
+    pairs = pd.DataFrame(
+        [("t1", "x", 30.0, 1.0), ("t2", "x", 20.0, 1.0), ("t1", "t1b", 25.0, 1.0), ("t2", "t2b", 25.0, 1.0)],
+        columns=["unique_id_l", "unique_id_r", "match_weight", "match_probability"],
+    )
+    ids = ["t1", "t2", "x", "t1b", "t2b"]
+    free = batch.components(ids, pairs, 0.999)
+    assert len(set(free.values())) == 1  # chained through x
+    kept = batch.components(ids, pairs, 0.999, apart={"t1": ("g", "S1"), "t2": ("g", "S1")})
+    assert kept["t1"] == kept["x"] == kept["t1b"] and kept["t2"] == kept["t2b"] and kept["t1"] != kept["t2"]
