@@ -82,30 +82,9 @@ def _iso(text: str) -> str | None:
 
 def darien(people: int, seed: int, biometrics: bool) -> tuple[Any, None, dict[str, str]]:
     from travesia.identity import batch
-    from travesia.synth.population import generate
+    from travesia.synth.population import resolution_records
 
-    records, truth = [], {}
-    for body, row in generate(people, seed):
-        born = str(body["birth_date"])
-        g = body.get("group") or {}
-        document = None
-        for doc in body.get("documents", []):
-            document = doc["mrz"].split("\n")[1][:9].replace("<", "")
-        records.append(
-            batch.Encounterish(
-                id=body["id"],
-                given_names=body["given_names"],
-                surnames=body["surnames"],
-                birth_date=born if len(born) == 10 and not body.get("birth_estimated") else None,
-                birth_year=int(born[:4]),
-                sex=body["sex"],
-                nationality=body["nationality"],
-                document=document,
-                group_id=g.get("id"),
-                station=body["station"],
-            )
-        )
-        truth[body["id"]] = row["person_key"]
+    records, truth = resolution_records(people, seed)
     frame = batch.features(records)
     if biometrics:
         findings, captured = simulated_findings(truth, seed)

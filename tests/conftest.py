@@ -167,3 +167,14 @@ def csrf_of(client: TestClient, path: str = "/login") -> str:
 def login(client: TestClient, username: str, password: str = PASSWORD) -> object:
     token = csrf_of(client)
     return client.post("/login", data={"username": username, "password": password, "csrf_token": token})
+
+
+def token_for(make_user, session, auth_ctx, username: str, role: Role) -> dict[str, str]:
+    """A new user with one role and an API token: returns the Authorization header."""
+    from travesia.auth import service as auth_service
+
+    user = make_user(username, role)
+    principal = auth_service.principal_for(user, station_id=None, via="token", credential_id=None)
+    _, token = auth_service.create_token(session, auth_ctx, principal, "t", 1)
+    session.commit()
+    return {"Authorization": f"Bearer {token}"}

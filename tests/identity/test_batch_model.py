@@ -1,29 +1,7 @@
 """The batch model itself, pure of the database: families kept apart, the same model on Spark as on DuckDB."""
 
 from travesia.identity import batch, metrics
-from travesia.synth.population import generate
-
-
-def synthetic(people: int, seed: int):
-    records, truth = [], {}
-    for body, row in generate(people, seed):
-        born = body["birth_date"]
-        group = body.get("group") or {}
-        records.append(
-            batch.Encounterish(
-                id=body["id"],
-                given_names=body["given_names"],
-                surnames=body["surnames"],
-                birth_date=born if len(born) == 10 and not body.get("birth_estimated") else None,
-                birth_year=int(born[:4]),
-                sex=body["sex"],
-                nationality=body["nationality"],
-                group_id=group.get("id"),
-                station=body["station"],
-            )
-        )
-        truth[body["id"]] = row["person_key"]
-    return records, truth
+from travesia.synth.population import resolution_records as synthetic
 
 
 def test_siblings_who_share_surnames_and_a_mother_stay_apart():

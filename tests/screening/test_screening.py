@@ -10,8 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.biometrics.test_pipeline import enrol
-from tests.conftest import csrf_of, login
-from travesia.auth import service as auth_service
+from tests.conftest import csrf_of, login, token_for
 from travesia.biometrics import service as biometrics
 from travesia.core.errors import InvalidInput
 from travesia.core.principal import Role, cli_principal
@@ -52,14 +51,6 @@ def load(session, name, *entities, **kwargs):
     report = service.import_list(session, ADMIN, name, jsonl(*entities), file_name="l.jsonl", suffix=".jsonl", **kwargs)
     session.commit()
     return report
-
-
-def token_for(make_user, session, auth_ctx, username, role):
-    user = make_user(username, role)
-    principal = auth_service.principal_for(user, station_id=None, via="token", credential_id=None)
-    _, token = auth_service.create_token(session, auth_ctx, principal, "t", 1)
-    session.commit()
-    return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.fixture

@@ -137,6 +137,8 @@ def settings(
                 cll.ExactMatchLevel("name_sorted").configure(tf_adjustment_column="name_sorted"),
                 cll.JaroWinklerLevel("name_sorted", 0.94),
                 cll.ExactMatchLevel("name_skeleton"),
+                # a second surname dropped or added: the first surname and the first given name still agree
+                cll.And(cll.ExactMatchLevel("surname_1"), cll.ExactMatchLevel("given")),
                 cll.JaroWinklerLevel("name_sorted", 0.85),
                 cll.ElseLevel(),
             ],

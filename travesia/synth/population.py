@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from travesia.enrolment.mrz import compose_td3
+from travesia.identity.batch import Encounterish
 from travesia.synth import names as N
 
 YEARS = {2021: 133_726, 2022: 248_284, 2023: 520_085, 2024: 302_203, 2025: 3_091}
@@ -379,3 +380,30 @@ def write(out: Path, people: int, seed: int) -> tuple[int, int]:
             encounters += 1
             persons.add(str(label["person_key"]))
     return len(persons), encounters
+
+
+def resolution_records(people: int, seed: int) -> tuple[list[Encounterish], dict[str, str]]:
+    """The population as batch identity resolution reads it, with the true person of each encounter (for
+    ``bench/resolution.py`` and the tests)."""
+    records, truth = [], {}
+    for body, row in generate(people, seed):
+        born = str(body["birth_date"])
+        group = body.get("group") or {}
+        documents = body.get("documents") or []
+        records.append(
+            Encounterish(
+                id=str(body["id"]),
+                given_names=str(body["given_names"]),
+                surnames=str(body["surnames"]),
+                birth_date=born if len(born) == 10 and not body.get("birth_estimated") else None,
+                birth_year=int(born[:4]),
+                sex=str(body["sex"]),
+                nationality=str(body["nationality"]),
+                # the number is the TD3 zone's first nine characters of line 2
+                document=documents[0]["mrz"].split("\n")[1][:9].replace("<", "") if documents else None,
+                group_id=group.get("id"),
+                station=str(body["station"]),
+            )
+        )
+        truth[str(body["id"])] = str(row["person_key"])
+    return records, truth
