@@ -15,12 +15,9 @@ ATTACH = 0.99
 PROPOSE = 0.5
 
 
-def merge_moves(encounters_of_source: Iterable[str], source: str, target: str) -> list[Move]:
-    return [(e, source, target) for e in sorted(encounters_of_source)]
-
-
-def split_moves(chosen: Iterable[str], source: str, target: str) -> list[Move]:
-    return [(e, source, target) for e in sorted(chosen)]
+def moves(encounters: Iterable[str], source: str, target: str) -> list[Move]:
+    """The encounters going from one person to another (a merge moves all of them, a split the chosen ones)."""
+    return [(e, source, target) for e in sorted(encounters)]
 
 
 def reverse(moves: Iterable[Move]) -> list[Move]:

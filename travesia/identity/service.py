@@ -125,35 +125,56 @@ def _merge(
         raise NotFound(N_("No person with this id."), field="person_id")
     if from_person.merged_into_id or into_person.merged_into_id:
         raise Conflict(N_("This person was merged into another; use that person."), field="person_id")
-    encounters = repository.encounters_of(session, source)
-    moves = rules.merge_moves((str(e) for e in encounters), str(source), str(target))
-    repository.move(session, moves)
+    moves = rules.moves((str(e) for e in repository.encounters_of(session, source)), str(source), str(target))
     from_person.merged_into_id = target
+    return _apply(session, principal, moves, kind, origin, target, source, reason, score=score, evidence=evidence)
+
+
+def _apply(
+    session: Session,
+    principal: Principal,
+    moves: list[rules.Move],
+    kind: str,
+    origin: str,
+    person_id: uuid.UUID,
+    from_person_id: uuid.UUID | None,
+    reason: str,
+    *,
+    score: float | None = None,
+    evidence: list[dict[str, object]] | None = None,
+    undoes: int | None = None,
+) -> IdentityDecision:
+    """Make the moves, record them as an applied decision by ``principal``, audit it (counts only)."""
+    repository.move(session, moves)
     decision = repository.add(
         session,
         IdentityDecision(
             kind=kind,
             state="applied",
             source=origin,
-            person_id=target,
-            from_person_id=source,
+            person_id=person_id,
+            from_person_id=from_person_id,
             encounter_ids=[m[0] for m in moves],
             moves=[list(m) for m in moves],
             score=None if score is None else round(score, 4),
-            evidence=evidence,
+            evidence=evidence or [],
             author_id=principal.user_id,
             decided_by_id=principal.user_id,
             reason=reason,
+            undoes_id=undoes,
             decided_at=utcnow(),
         ),
     )
+    details: dict[str, object] = {"encounters": len(moves), "source": origin}
+    if undoes is not None:
+        details["undoes"] = undoes
     audit.record(
         session,
         principal,
         f"identity.{kind}",
         record_type="identity_decision",
         record_id=str(decision.id),
-        details={"encounters": len(moves), "source": origin},
+        details=details,
     )
     return decision
 
@@ -182,34 +203,8 @@ def split(
     if chosen == theirs:
         raise InvalidInput(N_("Leave at least one registration with this person."), field="encounter_ids")
     new = repository.new_person(session)
-    moves = rules.split_moves((str(e) for e in chosen), str(person_id), str(new.id))
-    repository.move(session, moves)
-    decision = repository.add(
-        session,
-        IdentityDecision(
-            kind="split",
-            state="applied",
-            source="manual",
-            person_id=person_id,
-            from_person_id=new.id,
-            encounter_ids=[m[0] for m in moves],
-            moves=[list(m) for m in moves],
-            evidence=[],
-            author_id=principal.user_id,
-            decided_by_id=principal.user_id,
-            reason=reason,
-            decided_at=utcnow(),
-        ),
-    )
-    audit.record(
-        session,
-        principal,
-        "identity.split",
-        record_type="identity_decision",
-        record_id=str(decision.id),
-        details={"encounters": len(moves)},
-    )
-    return decision
+    moves = rules.moves((str(e) for e in chosen), str(person_id), str(new.id))
+    return _apply(session, principal, moves, "split", "manual", person_id, new.id, reason)
 
 
 def accept(session: Session, principal: Principal, decision_id: int, reason: str) -> IdentityDecision:
@@ -259,40 +254,22 @@ def undo(session: Session, principal: Principal, decision_id: int, reason: str) 
     current = repository.person_of(session, (uuid.UUID(m[0]) for m in moves))
     if rules.stale(moves, {str(k): str(v) for k, v in current.items()}):  # type: ignore[arg-type]
         raise Conflict(N_("A later decision moved these registrations again; undo it first."), field="decision_id")
-    back = rules.reverse(moves)  # type: ignore[arg-type]
-    repository.move(session, back)
     if original.kind in ("merge", "attach") and original.from_person_id:
         source = repository.person(session, original.from_person_id)
         if source is not None:
             source.merged_into_id = None
     original.state = "undone"
-    decision = repository.add(
-        session,
-        IdentityDecision(
-            kind="undo",
-            state="applied",
-            source="manual",
-            person_id=original.from_person_id or original.person_id,
-            from_person_id=original.person_id,
-            encounter_ids=[m[0] for m in back],
-            moves=[list(m) for m in back],
-            evidence=[],
-            author_id=principal.user_id,
-            decided_by_id=principal.user_id,
-            reason=reason,
-            undoes_id=original.id,
-            decided_at=utcnow(),
-        ),
-    )
-    audit.record(
+    return _apply(
         session,
         principal,
-        "identity.undo",
-        record_type="identity_decision",
-        record_id=str(decision.id),
-        details={"undoes": original.id, "encounters": len(back)},
+        rules.reverse(moves),  # type: ignore[arg-type]
+        "undo",
+        "manual",
+        original.from_person_id or original.person_id,
+        original.person_id,
+        reason,
+        undoes=original.id,
     )
-    return decision
 
 
 def _proposal(session: Session, decision_id: int) -> IdentityDecision:
