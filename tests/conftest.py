@@ -178,3 +178,23 @@ def token_for(make_user, session, auth_ctx, username: str, role: Role) -> dict[s
     _, token = auth_service.create_token(session, auth_ctx, principal, "t", 1)
     session.commit()
     return {"Authorization": f"Bearer {token}"}
+
+
+def import_population(db: Database, folder: Path, people: int, seed: int) -> tuple[list[dict], list[dict]]:
+    """The demo's stations and a synthetic population bulk-imported: returns the bodies and their ground truth."""
+    import csv
+    import json
+
+    from travesia.demo import ensure_stations
+    from travesia.enrolment.bulk import run_import
+    from travesia.synth.population import write
+
+    with db.transaction() as session:
+        ensure_stations(session, cli_principal("test"))
+    write(folder, people, seed=seed)
+    report, _ = run_import(db, cli_principal("test"), folder / "encounters.jsonl")
+    assert report.rejected == 0
+    with (folder / "ground_truth.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    bodies = [json.loads(line) for line in (folder / "encounters.jsonl").open(encoding="utf-8")]
+    return bodies, rows

@@ -35,6 +35,9 @@ from travesia.core.templating import render
 from travesia.enrolment import api as enrolment_api
 from travesia.enrolment import web as enrolment_web
 from travesia.identity import api as identity_api
+from travesia.network import api as network_api
+from travesia.network import web as network_web
+from travesia.persons import web as persons_web
 from travesia.pipeline import jobs
 from travesia.screening import api as screening_api
 from travesia.screening import service as screening
@@ -112,6 +115,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         enrolment_web.router,
         biometrics_web.router,
         screening_web.router,
+        persons_web.router,
+        network_web.router,
         auth_api.router,
         stations_api.router,
         audit_api.router,
@@ -119,6 +124,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         biometrics_api.router,
         screening_api.router,
         identity_api.router,
+        network_api.router,
     ):
         app.include_router(router)
     _install_error_handlers(app)

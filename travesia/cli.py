@@ -15,6 +15,7 @@ from travesia.demo import app as demo_app
 from travesia.enrolment.cli import import_app, mrz_app
 from travesia.identity.cli import app as identity_app
 from travesia.identity.cli import resolve
+from travesia.network.cli import app as network_app
 from travesia.pipeline.cli import app as jobs_app
 from travesia.screening.cli import app as watchlist_app
 from travesia.screening.cli import screen
@@ -37,6 +38,7 @@ app.add_typer(biometrics_app, name="biometrics")
 app.add_typer(watchlist_app, name="watchlist")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(identity_app, name="identity")
+app.add_typer(network_app, name="network")
 app.command("screen")(screen)
 app.command("resolve")(resolve)
 app.command("synth")(synth)

@@ -20,9 +20,12 @@ from travesia.core.console import console, database, handles_errors, operator, s
 from travesia.core.db import utcnow
 from travesia.core.principal import ROLES_REQUIRING_TOTP, Principal, Role
 from travesia.enrolment import bulk
+from travesia.identity import service as identity
+from travesia.network import service as network
 from travesia.stations import repository as station_repo
 from travesia.stations import service as stations
 from travesia.stations.schemas import StationCreate
+from travesia.synth import network as synth_network
 from travesia.synth import population
 
 DEMO_PASSWORD = "selva-cruce-2026-darien"  # noqa: S105 - demo only: printed by `make demo`, never for real data
@@ -123,6 +126,23 @@ def setup(
             f"synthetic population (seed {seed}): {persons} people, {encounters} encounters; "
             f"{report.stored} new, {report.unchanged} already there, {report.rejected} rejected"
         )
+        if report.stored:  # the first run only: who is who, then interviews, inspections and the flags they raise
+            db = database(cfg)
+            try:
+                resolved = identity.run_batch(db)
+            finally:
+                db.dispose()
+            console.print(
+                f"identity: {resolved.merged} registrations merged automatically, "
+                f"{resolved.proposed_merges} merges proposed for review"
+            )
+            with unit_of_work(cfg) as session:
+                planted = synth_network.plant(session, operator(), seed=seed)
+                flags = network.detect(session, operator())
+            console.print(
+                f"network: {planted.contacts} contacts and {planted.inspections} inspections recorded, "
+                f"{len(planted.rings)} smuggling rings planted; {flags.flagged} communities flagged"
+            )
     table = Table("user", "role", "TOTP secret (second factor)", title=f"Demo accounts — password: {DEMO_PASSWORD}")
     for username, role, secret in users:
         table.add_row(username, role, secret or "-")

@@ -3,37 +3,24 @@ the bulk importer: sure merges applied and undoable, family members kept apart, 
 a partner's file linked against the registrations."""
 
 import csv
-import json
 from collections import Counter
 from itertools import combinations
 
 import pytest
 from sqlalchemy import select
 
+from tests.conftest import import_population
 from travesia.core.errors import InvalidInput
 from travesia.core.principal import cli_principal
-from travesia.enrolment.bulk import run_import
 from travesia.identity import metrics, service
 from travesia.models import Encounter, IdentityDecision
-from travesia.stations import service as stations
-from travesia.stations.schemas import StationCreate
-from travesia.synth.population import write
 
 ADMIN = cli_principal("test")
-STATIONS = ["BAJO-CHIQUITO", "CANAAN-MEMBRILLO", "ERM-LAJAS-BLANCAS", "ERM-SAN-VICENTE", "ERM-LOS-PLANES"]
 
 
 @pytest.fixture
 def population(db, tmp_path):
-    with db.transaction() as session:
-        for code in STATIONS:
-            stations.create_station(session, ADMIN, StationCreate(code=code, name=code, kind="reception"))
-    write(tmp_path, 1500, seed=3)
-    report, _ = run_import(db, ADMIN, tmp_path / "encounters.jsonl")
-    assert report.rejected == 0
-    with (tmp_path / "ground_truth.csv").open(encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
-    bodies = [json.loads(line) for line in (tmp_path / "encounters.jsonl").open(encoding="utf-8")]
+    bodies, rows = import_population(db, tmp_path, 1500, seed=3)
     truth = {b["id"]: t["person_key"] for b, t in zip(bodies, rows, strict=True)}
     group = {b["id"]: (t["group_id"], t["station"]) for b, t in zip(bodies, rows, strict=True) if t["group_id"]}
     return truth, group

@@ -104,6 +104,8 @@ def test_merge_split_and_undo_keep_every_encounter_and_replay(client, app, sessi
     first, second = merge(b, a).json(), merge(c, a).json()
     assert {person_of(session, e) for e in ids[:3]} == {a} and person_of(session, ids[3]) == d
     assert merge(b, d).status_code == 409  # b now redirects to a
+    followed = client.get(f"/api/v1/persons/{b}", headers=officer).json()
+    assert followed["id"] == str(a) and len(followed["encounters"]) == 3  # the old id answers for the merged person
     split = client.post(
         f"/api/v1/persons/{a}/split", json={"encounter_ids": [str(ids[2])], "reason": "twin brother"}, headers=analyst
     )

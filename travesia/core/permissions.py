@@ -27,6 +27,8 @@ class Perm(StrEnum):
     ALERTS_REVIEW = "alerts:review"
     IDENTITY_DECIDE = "identity:decide"  # merge, split, accept or reject a proposal
     IDENTITY_UNDO = "identity:undo"  # undo a decision, the system's included
+    NETWORK_READ = "network:read"  # links between persons, flagged clusters, inspections and seizures
+    NETWORK_RECORD = "network:record"  # contacts named at interview, border-point inspections
 
 
 ALL_ROLES = frozenset(Role)
@@ -55,6 +57,10 @@ ROLE_PERMISSIONS: dict[Perm, frozenset[Role]] = {
     Perm.IDENTITY_DECIDE: frozenset({Role.ANALYST, Role.SUPERVISOR}),
     # Undoing, automatic merges above all, is the supervisor's: the one who answers for the person table.
     Perm.IDENTITY_UNDO: frozenset({Role.SUPERVISOR}),
+    # Who travels, pays and calls together is intelligence: the analysts and their supervisor.
+    Perm.NETWORK_READ: frozenset({Role.ANALYST, Role.SUPERVISOR}),
+    # Recorded where it is learnt: at interview (registration, protection) and at the border point's inspection.
+    Perm.NETWORK_RECORD: frozenset({Role.REGISTRATION_OFFICER, Role.PROTECTION_OFFICER, Role.ANALYST, Role.SUPERVISOR}),
 }
 
 

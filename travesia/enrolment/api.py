@@ -206,7 +206,9 @@ def get_person(
     principal: Reader,
     purpose: Annotated[str | None, Query(max_length=200)] = None,
 ) -> PersonOut:
-    return PersonOut(id=person_id, encounters=service.get_person(session, principal, person_id, purpose))
+    """A person's registrations; a merged person's old id answers with the person it was merged into."""
+    encounters = service.get_person(session, principal, person_id, purpose)
+    return PersonOut(id=encounters[0].person_id, encounters=encounters)
 
 
 @router.get("/groups/{group_id}", response_model=GroupOut)

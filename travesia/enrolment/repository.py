@@ -52,6 +52,21 @@ def person(session: Session, person_id: uuid.UUID) -> Person | None:
     return session.get(Person, person_id)
 
 
+def current_person_id(session: Session, person_id: uuid.UUID) -> uuid.UUID | None:
+    """The person a (possibly merged) person id stands for now; None when there is no such person."""
+    person = session.get(Person, person_id)
+    if person is None:
+        return None
+    seen: set[uuid.UUID] = set()
+    while person.merged_into_id and person.id not in seen:
+        seen.add(person.id)
+        following = session.get(Person, person.merged_into_id)
+        if following is None:
+            break
+        person = following
+    return person.id
+
+
 def person_encounters(session: Session, person_id: uuid.UUID, principal: Principal) -> list[Encounter]:
     stmt = select(Encounter).where(Encounter.person_id == person_id).order_by(Encounter.occurred_at)
     return list(session.execute(_scoped(stmt, principal)).scalars())

@@ -53,6 +53,17 @@ BIRTH_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 CLOCK_SKEW = timedelta(hours=24)  # a station's clock may be wrong; a registration far in the future is a typo
 
 
+def compact_phone(value: str) -> str:
+    """A phone number as digits with its leading +, so that the same number typed two ways compares equal."""
+    digits = re.sub(r"[^0-9]", "", value)
+    if not 5 <= len(digits) <= 20:
+        raise ValueError("a phone number has 5 to 20 digits")
+    return ("+" if value.strip().startswith("+") else "") + digits
+
+
+Phone = Annotated[str, Field(max_length=40, pattern=r"^\+?[0-9 ()\-]{5,40}$"), AfterValidator(compact_phone)]
+
+
 def _language(value: str) -> str:
     code = value.strip().lower()
     if code not in languages():
@@ -158,7 +169,7 @@ class EncounterIn(BaseModel):
     country_of_birth: Country | None = None
     languages: list[Annotated[str, AfterValidator(_language)]] = Field(default_factory=list, max_length=10)
     route_countries: list[Country] = Field(default_factory=list, max_length=30)
-    phone: str | None = Field(None, max_length=40, pattern=r"^\+?[0-9 ()\-]{5,40}$")
+    phone: Phone | None = None
     email: str | None = Field(None, max_length=200, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     documents: list[DocumentIn] = Field(default_factory=list, max_length=5)
     group: GroupRef | None = None

@@ -415,10 +415,11 @@ def search(
 def get_person(
     session: Session, principal: Principal, person_id: uuid.UUID, purpose: str | None
 ) -> list[EncounterSummary]:
-    encounters = repository.person_encounters(session, person_id, principal)
+    current = repository.current_person_id(session, person_id)  # a merged id answers for the merged person
+    encounters = repository.person_encounters(session, current, principal) if current else []
     if not encounters:
         raise NotFound(N_("No such person."), field="person_id")
-    audit.record(session, principal, "person.read", record_type="person", record_id=person_id, purpose=purpose)
+    audit.record(session, principal, "person.read", record_type="person", record_id=current, purpose=purpose)
     codes = repository.station_codes(session, [e.station_id for e in encounters])
     return [summary(e, codes) for e in encounters]
 

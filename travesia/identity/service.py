@@ -18,6 +18,7 @@ from travesia.audit import service as audit
 from travesia.core.db import Database, utcnow
 from travesia.core.errors import N_, Conflict, InvalidInput, NotFound
 from travesia.core.principal import Principal, cli_principal
+from travesia.enrolment import repository as enrolment_repository
 from travesia.identity import batch, repository, rules
 from travesia.models import IdentityDecision
 from travesia.screening import repository as screening_repository
@@ -307,17 +308,10 @@ def replay_check(session: Session) -> ReplayCheck:
 
 def current_person(session: Session, person_id: uuid.UUID) -> uuid.UUID:
     """The person a (possibly merged) person id stands for now."""
-    seen: set[uuid.UUID] = set()
-    person = repository.person(session, person_id)
-    if person is None:
+    current = enrolment_repository.current_person_id(session, person_id)
+    if current is None:
         raise NotFound(N_("No person with this id."), field="person_id")
-    while person.merged_into_id and person.id not in seen:
-        seen.add(person.id)
-        following = repository.person(session, person.merged_into_id)
-        if following is None:
-            break
-        person = following
-    return person.id
+    return current
 
 
 # -- batch, with Splink ----------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from travesia.models.base import Base
 from travesia.models.biometrics import BiometricCandidate, BiometricIndexState, BiometricTemplate
 from travesia.models.enrolment import BiometricSample, Document, Encounter, Person, TravelGroup
 from travesia.models.identity import IdentityDecision
+from travesia.models.network import Inspection, InspectionSubject, NetworkCluster, Seizure, TravelContact
 from travesia.models.screening import Alert, AlertReview, Screening, Watchlist, WatchlistEntry, WatchlistVersion
 from travesia.models.stations import STATION_KINDS, Station
 
@@ -24,10 +25,15 @@ __all__ = [
     "Document",
     "Encounter",
     "IdentityDecision",
+    "Inspection",
+    "InspectionSubject",
     "LoginFailure",
+    "NetworkCluster",
     "Person",
     "Screening",
+    "Seizure",
     "Station",
+    "TravelContact",
     "TravelGroup",
     "User",
     "UserRole",

@@ -47,6 +47,7 @@ class Encounter(Base):
         Index("ix_encounters_person", "person_id"),
         Index("ix_encounters_group", "group_id"),
         Index("ix_encounters_corrects", "corrects_id"),
+        Index("ix_encounters_phone", "phone"),
         CheckConstraint("sex IN ('F', 'M', 'X')", name="sex_code"),
         CheckConstraint("birth_precision IN ('day', 'month', 'year')", name="birth_precision"),
     )
@@ -79,7 +80,7 @@ class Encounter(Base):
     country_of_birth: Mapped[str | None] = mapped_column(String(3))
     languages: Mapped[list[str]] = mapped_column(JSON, default=list)
     route_countries: Mapped[list[str]] = mapped_column(JSON, default=list)
-    phone: Mapped[str | None] = mapped_column(String(40))
+    phone: Mapped[str | None] = mapped_column(String(40))  # digits and a leading +, as enrolment.schemas keeps it
     email: Mapped[str | None] = mapped_column(String(200))
     notes: Mapped[str | None] = mapped_column(Text)
     # Consent to biometric capture (given, refused; null when not recorded) and the biometrics not captured with

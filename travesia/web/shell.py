@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from travesia.core.errors import N_
 from travesia.core.guards import Public, Require
 from travesia.core.http import LANG_COOKIE, DbSession, settings_of
 from travesia.core.migrations import current_revision, head_revision
@@ -22,13 +23,15 @@ PublicRoute = Annotated[None, Depends(Public())]
 
 # (path, label msgid, permission) — a link shows only to roles that hold its permission.
 NAV = [
-    ("/", "Home", Perm.ACCOUNT_SELF),
-    ("/enrol", "Register", Perm.ENCOUNTERS_CREATE),
-    ("/stations", "Stations", Perm.STATIONS_READ),
-    ("/admin/users", "Users", Perm.USERS_READ),
-    ("/alerts", "Alerts", Perm.ALERTS_REVIEW),
-    ("/audit", "Audit trail", Perm.AUDIT_READ),
-    ("/account", "My account", Perm.ACCOUNT_SELF),
+    ("/", N_("Home"), Perm.ACCOUNT_SELF),
+    ("/enrol", N_("Register"), Perm.ENCOUNTERS_CREATE),
+    ("/stations", N_("Stations"), Perm.STATIONS_READ),
+    ("/admin/users", N_("Users"), Perm.USERS_READ),
+    ("/persons", N_("Persons"), Perm.ENCOUNTERS_READ),
+    ("/alerts", N_("Alerts"), Perm.ALERTS_REVIEW),
+    ("/network/clusters", N_("Networks"), Perm.NETWORK_READ),
+    ("/audit", N_("Audit trail"), Perm.AUDIT_READ),
+    ("/account", N_("My account"), Perm.ACCOUNT_SELF),
 ]
 
 

@@ -1,0 +1,181 @@
+"""What the network API takes and gives: contacts named at interview, inspections and seizures, a person's network,
+flagged clusters."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from travesia.enrolment.schemas import Country, Phone
+
+ContactKind = Literal["guide", "payer", "contact"]
+Method = Literal["x_ray", "gamma_scanner", "canine", "manual", "document_check"]
+Result = Literal["clear", "anomaly", "seizure"]
+Role = Literal["carrier", "owner", "driver", "passenger"]
+SeizureKind = Literal["drugs", "weapons", "ammunition", "cash", "forged_documents", "other"]
+Unit = Literal["kg", "g", "l", "units", "USD", "PAB", "EUR", "COP"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class ContactIn(Strict):
+    """Someone the person named at interview. At least one of name, phone or account."""
+
+    kind: ContactKind
+    name: str | None = Field(None, min_length=1, max_length=200)
+    phone: Phone | None = None
+    account: str | None = Field(None, min_length=3, max_length=80)
+    amount_usd: float | None = Field(None, ge=0, le=1_000_000)
+    notes: str | None = Field(None, max_length=2000)
+
+    @model_validator(mode="after")
+    def _identifiable(self) -> ContactIn:
+        if not (self.name or self.phone or self.account):
+            raise ValueError("give the contact's name, phone or account")
+        return self
+
+
+class ContactOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    encounter_id: uuid.UUID
+    kind: str
+    name: str | None
+    phone: str | None
+    account: str | None
+    key: str
+    amount_usd: float | None
+    recorded_at: datetime
+
+
+class SubjectIn(Strict):
+    encounter_id: uuid.UUID
+    role: Role
+
+
+class SeizureIn(Strict):
+    kind: SeizureKind
+    description: str = Field(min_length=1, max_length=300)
+    quantity: float | None = Field(None, ge=0, le=1e9)
+    unit: Unit | None = None
+    item_ref: str | None = Field(None, min_length=1, max_length=100)
+
+    @model_validator(mode="after")
+    def _unit_with_quantity(self) -> SeizureIn:
+        if (self.quantity is None) != (self.unit is None):
+            raise ValueError("give the quantity and its unit together")
+        return self
+
+
+class InspectionIn(Strict):
+    station: str = Field(min_length=1, max_length=32, description="The border point's station code.")
+    occurred_at: datetime
+    method: Method
+    result: Result
+    conveyance: str | None = Field(None, max_length=100)
+    route_countries: list[Country] = Field(default_factory=list, max_length=30)
+    notes: str | None = Field(None, max_length=4000)
+    subjects: list[SubjectIn] = Field(default_factory=list, max_length=200)
+    seizures: list[SeizureIn] = Field(default_factory=list, max_length=100)
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _aware_and_past(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("give a time zone (e.g. 2024-03-01T10:00:00-05:00)")
+        if value.astimezone(UTC) > datetime.now(UTC):
+            raise ValueError("the inspection time is in the future")
+        return value.astimezone(UTC)
+
+    @model_validator(mode="after")
+    def _result_matches_seizures(self) -> InspectionIn:
+        if self.result == "seizure" and not self.seizures:
+            raise ValueError("an inspection with result 'seizure' lists what was seized")
+        if self.result != "seizure" and self.seizures:
+            raise ValueError("seizures are listed only when the result is 'seizure'")
+        if len({s.encounter_id for s in self.subjects}) != len(self.subjects):
+            raise ValueError("a person is listed twice among the subjects")
+        return self
+
+
+class SeizureOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    kind: str
+    description: str
+    quantity: float | None
+    unit: str | None
+    item_ref: str | None
+
+
+class InspectionOut(BaseModel):
+    id: uuid.UUID
+    station: str
+    occurred_at: datetime
+    method: str
+    result: str
+    conveyance: str | None
+    route_countries: list[str]
+    notes: str | None
+    subjects: list[dict[str, str]]  # person_id, role
+    seizures: list[SeizureOut]
+
+
+class NodeOut(BaseModel):
+    person_id: str
+    hop: int
+    name: str
+    nationality: str | None
+    born: int | None
+    x: float
+    y: float
+
+
+class LinkOut(BaseModel):
+    a: str
+    b: str
+    kind: str
+    key: str
+    detail: str
+
+
+class NetworkOut(BaseModel):
+    centre: str
+    hops: int
+    nodes: list[NodeOut]
+    links: list[LinkOut]
+    hidden: list[dict[str, object]]  # keys with more holders than drawn
+    truncated: bool
+
+
+class ClusterOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    run_at: datetime
+    algorithm: str
+    size: int
+    score: float
+    reasons: list[dict[str, object]]
+    person_ids: list[str]
+    state: str
+    reviewed_by_id: uuid.UUID | None
+    reviewed_at: datetime | None
+    note: str | None
+
+
+class ClusterReviewIn(Strict):
+    note: str = Field(min_length=1, max_length=2000)
+
+
+class DetectionOut(BaseModel):
+    persons: int
+    communities: int
+    flagged: int
+    superseded: int

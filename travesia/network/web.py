@@ -1,0 +1,80 @@
+"""The analyst's network pages: a person's links drawn a hop at a time, and the clusters flagged for a look."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from pydantic import ValidationError
+from starlette.responses import RedirectResponse, Response
+
+from travesia.core.errors import DomainError
+from travesia.core.guards import Require
+from travesia.core.http import DbSession, verify_csrf
+from travesia.core.i18n import gettext_for
+from travesia.core.permissions import Perm
+from travesia.core.principal import Principal
+from travesia.core.templating import render
+from travesia.core.validation import field_errors
+from travesia.network import repository, service
+from travesia.network.schemas import ClusterReviewIn
+
+router = APIRouter(prefix="/network", dependencies=[Depends(verify_csrf)], include_in_schema=False)
+Analyst = Annotated[Principal, Depends(Require(Perm.NETWORK_READ))]
+
+
+@router.get("/persons/{person_id}")
+def person_network(
+    request: Request,
+    session: DbSession,
+    principal: Analyst,
+    person_id: uuid.UUID,
+    hops: Annotated[int, Query(ge=1, le=service.MAX_HOPS)] = 1,
+) -> Response:
+    hood = service.neighbourhood(session, principal, person_id, hops)
+    if str(person_id) != hood.centre:
+        return RedirectResponse(f"/network/persons/{hood.centre}?hops={hops}", status_code=303)
+    flagged = {p for c in repository.open_clusters_of(session, hood.centre) for p in c.person_ids}
+    context = {
+        "hood": hood,
+        "names": {n.person_id: n for n in hood.nodes},
+        "flagged": flagged,
+        "most": service.MAX_HOPS,
+    }
+    return render(request, "network/person.html", context)
+
+
+def _clusters_page(request: Request, session: DbSession, errors: dict[str, str] | None = None) -> Response:
+    clusters = repository.clusters(session, "open")
+    people = {p for c in clusters for p in c.person_ids}
+    context = {
+        "clusters": clusters,
+        "names": repository.labels(session, people) if people else {},
+        "last_run": repository.latest_run(session),
+        "errors": errors or {},
+    }
+    return render(request, "network/clusters.html", context, status_code=422 if errors else 200)
+
+
+@router.get("/clusters")
+def clusters(request: Request, session: DbSession, _: Analyst) -> Response:
+    return _clusters_page(request, session)
+
+
+@router.post("/clusters/detect")
+def detect(session: DbSession, principal: Analyst) -> Response:
+    service.detect(session, principal)
+    return RedirectResponse("/network/clusters", status_code=303)
+
+
+@router.post("/clusters/{cluster_id}")
+def review(
+    request: Request, session: DbSession, principal: Analyst, cluster_id: int, note: Annotated[str, Form()] = ""
+) -> Response:
+    try:
+        service.review_cluster(session, principal, cluster_id, ClusterReviewIn(note=note).note)
+    except (ValidationError, DomainError) as error:
+        errors = {f"cluster-{cluster_id}": message for message in field_errors(error, gettext_for(request)).values()}
+        return _clusters_page(request, session, errors)
+    return RedirectResponse("/network/clusters", status_code=303)
