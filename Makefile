@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test test-sqlite test-postgres lint venv dev browser icu java lock messages clean serve
+.PHONY: demo test test-sqlite test-postgres lint venv dev browser icu java poppler lock messages clean serve
 
 venv: $(VENV)/.runtime
 dev: $(VENV)/.dev
@@ -19,6 +19,7 @@ $(VENV)/.runtime: requirements/runtime.txt pyproject.toml
 
 $(VENV)/.dev: $(VENV)/.runtime requirements/dev.txt
 	@$(MAKE) --no-print-directory java
+	@$(MAKE) --no-print-directory poppler
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements/dev.txt
 	touch $@
 
@@ -49,6 +50,13 @@ java:
 	  if [ "$$(id -u)" = 0 ]; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null; \
 	  else echo "the Spark test needs Java 17: sudo apt-get install openjdk-17-jre-headless" >&2; exit 1; fi; }
+
+# The PDF tests render passes and manifests to PNG with pdftoppm, then read the QR code back.
+poppler:
+	@command -v pdftoppm >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null; \
+	  else echo "the PDF tests need pdftoppm: sudo apt-get install poppler-utils" >&2; exit 1; fi; }
 
 # Browser tests drive Debian's chromium (never a browser downloaded by a test tool).
 browser:

@@ -39,6 +39,10 @@ from travesia.network import api as network_api
 from travesia.network import web as network_web
 from travesia.persons import web as persons_web
 from travesia.pipeline import jobs
+from travesia.programmes import api as programmes_api
+from travesia.protection import api as protection_api
+from travesia.protection import passes, verify_web
+from travesia.protection import web as protection_web
 from travesia.screening import api as screening_api
 from travesia.screening import service as screening
 from travesia.screening import web as screening_web
@@ -93,6 +97,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         keyring=Keyring(settings.keyring_spec),
     )
     app.state.biometrics = biometrics.Biometrics.from_settings(settings)
+    app.state.pass_key = passes.load_or_create_key(settings.data_dir / "pass-signing.pem")
     app.state.screener = screening.Screener()
     app.state.pipeline = jobs.Pipeline(
         app.state.db,
@@ -117,6 +122,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         screening_web.router,
         persons_web.router,
         network_web.router,
+        verify_web.router,
+        protection_web.router,
         auth_api.router,
         stations_api.router,
         audit_api.router,
@@ -125,6 +132,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         screening_api.router,
         identity_api.router,
         network_api.router,
+        protection_api.router,
+        programmes_api.router,
     ):
         app.include_router(router)
     _install_error_handlers(app)

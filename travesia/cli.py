@@ -17,6 +17,8 @@ from travesia.identity.cli import app as identity_app
 from travesia.identity.cli import resolve
 from travesia.network.cli import app as network_app
 from travesia.pipeline.cli import app as jobs_app
+from travesia.protection.cli import app as passes_app
+from travesia.protection.cli import verify_pass
 from travesia.screening.cli import app as watchlist_app
 from travesia.screening.cli import screen
 from travesia.stations.cli import app as stations_app
@@ -39,6 +41,8 @@ app.add_typer(watchlist_app, name="watchlist")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(identity_app, name="identity")
 app.add_typer(network_app, name="network")
+app.add_typer(passes_app, name="passes")
+app.command("verify-pass")(verify_pass)
 app.command("screen")(screen)
 app.command("resolve")(resolve)
 app.command("synth")(synth)

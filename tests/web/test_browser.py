@@ -5,6 +5,7 @@ with role and station, and an admin's second factor — over plain http://127.0.
 import os
 import re
 import shutil
+import uuid
 from pathlib import Path
 
 import pyotp
@@ -157,3 +158,44 @@ def test_officer_enrols_a_family_of_three(demo_server, page, tmp_path):
     status.get_by_text("aceptada").wait_for(timeout=60_000)
     assert "Foto" in status.inner_text()
     page.screenshot(path=str(SHOTS / "enrol-family-receipt.png"), full_page=True)
+
+
+def test_protection_officer_works_the_queue(demo_server, page, fresh_database_url):
+    from sqlalchemy import create_engine, text
+
+    base, password, _ = demo_server
+    engine = create_engine(fresh_database_url)
+    with engine.connect() as conn:
+        person = conn.execute(text("SELECT person_id FROM encounters WHERE birth_year < 2000 LIMIT 1")).scalar_one()
+    engine.dispose()
+    person = uuid.UUID(str(person))  # SQLite hands back 32 hex digits, PostgreSQL a UUID
+    page.goto(f"{base}/login")
+    page.fill("#username", "demo-proteccion")
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/")
+    page.click("nav >> text=Protección")
+    page.wait_for_url(f"{base}/protection")
+    page.goto(f"{base}/protection/persons/{person}")
+    assert "claim:" not in page.locator("#holds").inner_text()
+    page.select_option("#case-kind", "general")
+    page.click('button:has-text("Abrir caso")')
+    page.wait_for_selector("article.card textarea")
+    page.locator("article.card textarea").first.fill("Entrevista inicial; pide información sobre asilo.")
+    page.click('button:has-text("Guardar nota")')
+    page.wait_for_selector("ul.notes >> text=Entrevista inicial")
+    assert "case:general" in page.locator("#holds").inner_text()  # an open case holds the person
+    page.click("#record-intention")
+    page.wait_for_selector("#holds >> text=claim:intention")
+    page.fill("#destination", "Paso Canoas (CRI)")
+    page.click("#issue-pass")
+    page.wait_for_selector("#pass-issued")
+    href = page.locator("#pass-issued a").get_attribute("href")
+    pdf = page.request.get(f"{base}{href}")
+    assert pdf.status == 200 and pdf.body().startswith(b"%PDF")
+    page.screenshot(path=str(SHOTS / "protection-person.png"), full_page=True)
+    page.click('a:has-text("Cola de protección")')
+    page.wait_for_url(f"{base}/protection")
+    row = page.locator("#queue tbody tr", has_text="general")
+    assert row.count() == 1 and "suyo" in row.inner_text()  # the officer's own case, first in the queue
+    page.screenshot(path=str(SHOTS / "protection-queue.png"), full_page=True)

@@ -29,6 +29,10 @@ class Perm(StrEnum):
     IDENTITY_UNDO = "identity:undo"  # undo a decision, the system's included
     NETWORK_READ = "network:read"  # links between persons, flagged clusters, inspections and seizures
     NETWORK_RECORD = "network:record"  # contacts named at interview, border-point inspections
+    ASYLUM_INTENTION = "asylum:intention"  # record that a person wants to seek asylum (any officer, any step)
+    PROTECTION_FLAG = "protection:flag"  # record a vulnerability (pregnancy, disability, ...) at registration
+    PROTECTION_MANAGE = "protection:manage"  # cases, notes, referrals, claims, trafficking screenings, passes
+    PROGRAMMES_MANAGE = "programmes:manage"  # flights, manifests, boarding
 
 
 ALL_ROLES = frozenset(Role)
@@ -61,6 +65,14 @@ ROLE_PERMISSIONS: dict[Perm, frozenset[Role]] = {
     Perm.NETWORK_READ: frozenset({Role.ANALYST, Role.SUPERVISOR}),
     # Recorded where it is learnt: at interview (registration, protection) and at the border point's inspection.
     Perm.NETWORK_RECORD: frozenset({Role.REGISTRATION_OFFICER, Role.PROTECTION_OFFICER, Role.ANALYST, Role.SUPERVISOR}),
+    # Whoever meets the person hears the request: every officer role records it; nobody may refuse to.
+    Perm.ASYLUM_INTENTION: frozenset(
+        {Role.REGISTRATION_OFFICER, Role.PROTECTION_OFFICER, Role.PROGRAMME_OFFICER, Role.ANALYST, Role.SUPERVISOR}
+    ),
+    Perm.PROTECTION_FLAG: frozenset({Role.REGISTRATION_OFFICER, Role.PROTECTION_OFFICER, Role.SUPERVISOR}),
+    Perm.PROTECTION_MANAGE: frozenset({Role.PROTECTION_OFFICER, Role.SUPERVISOR}),
+    # The programme officer sees that a person is held, never why: the gate answers with reason codes.
+    Perm.PROGRAMMES_MANAGE: frozenset({Role.PROGRAMME_OFFICER, Role.SUPERVISOR}),
 }
 
 

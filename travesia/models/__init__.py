@@ -7,6 +7,17 @@ from travesia.models.biometrics import BiometricCandidate, BiometricIndexState, 
 from travesia.models.enrolment import BiometricSample, Document, Encounter, Person, TravelGroup
 from travesia.models.identity import IdentityDecision
 from travesia.models.network import Inspection, InspectionSubject, NetworkCluster, Seizure, TravelContact
+from travesia.models.programmes import Flight, ManifestEntry
+from travesia.models.protection import (
+    AsylumClaim,
+    CaseNote,
+    FollowUp,
+    ProtectionCase,
+    ProtectionFlag,
+    Referral,
+    SafeConductPass,
+    TraffickingScreening,
+)
 from travesia.models.screening import Alert, AlertReview, Screening, Watchlist, WatchlistEntry, WatchlistVersion
 from travesia.models.stations import STATION_KINDS, Station
 
@@ -15,6 +26,7 @@ __all__ = [
     "Alert",
     "AlertReview",
     "ApiToken",
+    "AsylumClaim",
     "AuditChainHead",
     "AuditEvent",
     "Base",
@@ -22,17 +34,26 @@ __all__ = [
     "BiometricIndexState",
     "BiometricSample",
     "BiometricTemplate",
+    "CaseNote",
     "Document",
     "Encounter",
+    "Flight",
+    "FollowUp",
     "IdentityDecision",
     "Inspection",
     "InspectionSubject",
     "LoginFailure",
+    "ManifestEntry",
     "NetworkCluster",
     "Person",
+    "ProtectionCase",
+    "ProtectionFlag",
+    "Referral",
+    "SafeConductPass",
     "Screening",
     "Seizure",
     "Station",
+    "TraffickingScreening",
     "TravelContact",
     "TravelGroup",
     "User",

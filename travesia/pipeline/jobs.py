@@ -19,12 +19,14 @@ from huey import Huey, SqliteHuey, crontab
 from huey.contrib.sql_huey import SqlHuey
 from peewee import PostgresqlDatabase
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 from travesia.biometrics import service as biometrics
 from travesia.core.background import Loop
 from travesia.core.db import Database, utcnow
 from travesia.core.logging import get_logger
 from travesia.identity import service as identity
+from travesia.protection import service as protection
 from travesia.screening import service as screening
 
 log = get_logger("travesia.pipeline")
@@ -53,6 +55,16 @@ def make_queue(url: str, data_dir: str) -> Huey:
     return SqlHuey("travesia", database=database, results=False, utc=True)
 
 
+# The steps after an encounter's screening, in order, in the screening's transaction (retried together): identity
+# first, so that vulnerability flags land on the person the encounter now belongs to.
+AFTER_SCREENING = (identity.resolve_encounter, protection.derive_flags)
+
+
+def after_screening(session: Session, encounter_id: uuid.UUID) -> None:
+    for step in AFTER_SCREENING:
+        step(session, encounter_id)
+
+
 class Pipeline:
     """The steps as queue tasks: screen what is due (after the biometric step), re-screen after a list version."""
 
@@ -64,7 +76,7 @@ class Pipeline:
 
     def screen_pending(self) -> dict[str, int]:
         """One batch of the steps after the biometric one: screening, then identity resolution (same transaction)."""
-        return screening.run_pending(self.db, self.screener, then=identity.resolve_encounter)
+        return screening.run_pending(self.db, self.screener, then=after_screening)
 
     def _screen_due(self) -> None:
         while self.screen_pending()["screened"]:

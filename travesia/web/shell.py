@@ -30,6 +30,7 @@ NAV = [
     ("/persons", N_("Persons"), Perm.ENCOUNTERS_READ),
     ("/alerts", N_("Alerts"), Perm.ALERTS_REVIEW),
     ("/network/clusters", N_("Networks"), Perm.NETWORK_READ),
+    ("/protection", N_("Protection"), Perm.PROTECTION_MANAGE),
     ("/audit", N_("Audit trail"), Perm.AUDIT_READ),
     ("/account", N_("My account"), Perm.ACCOUNT_SELF),
 ]

@@ -1,0 +1,96 @@
+"""The only SQL of programmes: flights, manifest entries, families and nationals."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from travesia.models import Encounter, Flight, ManifestEntry, TravelGroup
+
+ACTIVE = ("placed", "held", "boarded")
+
+
+def add(session: Session, *rows: object) -> None:
+    session.add_all(rows)
+    session.flush()
+
+
+def flight(session: Session, flight_id: uuid.UUID, *, lock: bool = False) -> Flight | None:
+    stmt = select(Flight).where(Flight.id == flight_id)
+    return session.execute(stmt.with_for_update() if lock else stmt).scalar_one_or_none()
+
+
+def flights(session: Session, limit: int = 100) -> Sequence[Flight]:
+    return session.execute(select(Flight).order_by(Flight.departs_on.desc()).limit(limit)).scalars().all()
+
+
+def entries(session: Session, flight_id: uuid.UUID, states: Sequence[str] = ACTIVE) -> Sequence[ManifestEntry]:
+    stmt = (
+        select(ManifestEntry)
+        .where(ManifestEntry.flight_id == flight_id, ManifestEntry.state.in_(states))
+        .order_by(ManifestEntry.family_key, ManifestEntry.placed_at)
+    )
+    return session.execute(stmt).scalars().all()
+
+
+def entries_of(session: Session, flight_id: uuid.UUID, person_ids: Iterable[uuid.UUID]) -> list[ManifestEntry]:
+    stmt = select(ManifestEntry).where(
+        ManifestEntry.flight_id == flight_id, ManifestEntry.person_id.in_(list(person_ids))
+    )
+    return list(session.execute(stmt).scalars())
+
+
+def elsewhere(session: Session, flight_id: uuid.UUID, person_ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
+    """Persons on another flight's manifest that has not left or been cancelled."""
+    stmt = (
+        select(ManifestEntry.person_id)
+        .join(Flight, Flight.id == ManifestEntry.flight_id)
+        .where(
+            ManifestEntry.person_id.in_(list(person_ids)),
+            ManifestEntry.flight_id != flight_id,
+            ManifestEntry.state.in_(("placed", "held")),
+            Flight.state.in_(("planned", "boarding")),
+        )
+    )
+    return set(session.execute(stmt).scalars())
+
+
+def occupied(session: Session, flight_id: uuid.UUID) -> int:
+    stmt = select(func.count()).where(ManifestEntry.flight_id == flight_id, ManifestEntry.state.in_(ACTIVE))
+    return int(session.execute(stmt).scalar_one())
+
+
+def family(session: Session, person_id: uuid.UUID) -> tuple[str, list[uuid.UUID]]:
+    """The person's family as registered (every family group they were registered in, and everyone in it), and a
+    key for it; a person registered without family is a family of one."""
+    groups = list(
+        session.execute(
+            select(Encounter.group_id)
+            .join(TravelGroup, TravelGroup.id == Encounter.group_id)
+            .where(Encounter.person_id == person_id, TravelGroup.kind == "family")
+            .distinct()
+        ).scalars()
+    )
+    if not groups:
+        return str(person_id), [person_id]
+    members = set(session.execute(select(Encounter.person_id).where(Encounter.group_id.in_(groups))).scalars())
+    return str(min(groups, key=str)), sorted(members | {person_id}, key=str)
+
+
+def nationals(session: Session, country: str, limit: int) -> list[uuid.UUID]:
+    stmt = (
+        select(Encounter.person_id)
+        .where(Encounter.nationality == country)
+        .group_by(Encounter.person_id)
+        .order_by(func.max(Encounter.occurred_at).desc())
+        .limit(limit)
+    )
+    return list(session.execute(stmt).scalars())
+
+
+def latest(session: Session, person_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Encounter]:
+    stmt = select(Encounter).where(Encounter.person_id.in_(list(person_ids))).order_by(Encounter.occurred_at)
+    return {e.person_id: e for e in session.execute(stmt).scalars()}

@@ -1,0 +1,207 @@
+"""The only SQL of protection. Records hang on a person id; a person's records include those of every person
+merged into them, so a merge never drops a protection hold."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from travesia.models import (
+    AsylumClaim,
+    CaseNote,
+    Encounter,
+    FollowUp,
+    Person,
+    ProtectionCase,
+    ProtectionFlag,
+    Referral,
+    SafeConductPass,
+    TraffickingScreening,
+)
+from travesia.protection.rules import ProtectionFacts
+
+
+def add(session: Session, *rows: object) -> None:
+    session.add_all(rows)
+    session.flush()
+
+
+def lock_persons(session: Session, person_ids: Iterable[uuid.UUID]) -> None:
+    """Row locks on the persons, in a fixed order (no deadlock between two officers): whoever places a person on
+    a manifest and whoever records a protection hold for them take the same lock, so one waits for the other.
+    SQLite serialises writers on its own."""
+    ids = sorted(set(person_ids), key=str)
+    if ids and session.get_bind().dialect.name != "sqlite":
+        session.execute(select(Person.id).where(Person.id.in_(ids)).order_by(Person.id).with_for_update())
+
+
+def with_merged(session: Session, person_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID]:
+    """Every person id that stands for one of ``person_ids`` (itself and those merged into it) → that person."""
+    owner = {p: p for p in person_ids}
+    frontier = set(owner)
+    while frontier:
+        rows = session.execute(select(Person.id, Person.merged_into_id).where(Person.merged_into_id.in_(frontier)))
+        frontier = set()
+        for merged, into in rows:
+            if merged not in owner:
+                owner[merged] = owner[into]
+                frontier.add(merged)
+    return owner
+
+
+def facts(session: Session, person_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, ProtectionFacts]:
+    owner = with_merged(session, person_ids)
+    ids = list(owner)
+    flags: dict[uuid.UUID, list[str]] = defaultdict(list)
+    claims: dict[uuid.UUID, list[str]] = defaultdict(list)
+    referrals: dict[uuid.UUID, list[str]] = defaultdict(list)
+    cases: dict[uuid.UUID, list[str]] = defaultdict(list)
+    for person, kind in session.execute(
+        select(ProtectionFlag.person_id, ProtectionFlag.kind).where(
+            ProtectionFlag.person_id.in_(ids), ProtectionFlag.closed_at.is_(None)
+        )
+    ):
+        flags[owner[person]].append(kind)
+    for person, state in session.execute(
+        select(AsylumClaim.person_id, AsylumClaim.state).where(AsylumClaim.person_id.in_(ids))
+    ):
+        claims[owner[person]].append(state)
+    last_trafficking_referral: dict[uuid.UUID, object] = {}
+    for person, kind, state, opened in session.execute(
+        select(Referral.person_id, Referral.kind, Referral.state, Referral.opened_at).where(Referral.person_id.in_(ids))
+    ):
+        if state != "closed":
+            referrals[owner[person]].append(kind)
+        if kind == "trafficking":
+            last_trafficking_referral[owner[person]] = max(opened, last_trafficking_referral.get(owner[person], opened))
+    for person, kind in session.execute(
+        select(ProtectionCase.person_id, ProtectionCase.kind).where(
+            ProtectionCase.person_id.in_(ids), ProtectionCase.state == "open"
+        )
+    ):
+        cases[owner[person]].append(kind)
+    latest_screening: dict[uuid.UUID, tuple[object, str]] = {}
+    for person, outcome, at in session.execute(
+        select(TraffickingScreening.person_id, TraffickingScreening.outcome, TraffickingScreening.at).where(
+            TraffickingScreening.person_id.in_(ids)
+        )
+    ):
+        key = owner[person]
+        if key not in latest_screening or at > latest_screening[key][0]:  # type: ignore[operator]
+            latest_screening[key] = (at, outcome)
+    out = {}
+    for person in set(owner.values()):
+        screened = latest_screening.get(person)
+        referred_after = (
+            screened
+            and last_trafficking_referral.get(person) is not None
+            and (
+                last_trafficking_referral[person] >= screened[0]  # type: ignore[operator]
+            )
+        )
+        out[person] = ProtectionFacts(
+            open_flags=tuple(flags[person]),
+            claim_states=tuple(claims[person]),
+            open_referrals=tuple(referrals[person]),
+            open_cases=tuple(cases[person]),
+            refer_screening=bool(screened and screened[1] == "refer" and not referred_after),
+        )
+    return out
+
+
+def flag(session: Session, flag_id: uuid.UUID) -> ProtectionFlag | None:
+    return session.get(ProtectionFlag, flag_id)
+
+
+def open_flag(session: Session, person_id: uuid.UUID, kind: str) -> ProtectionFlag | None:
+    stmt = select(ProtectionFlag).where(
+        ProtectionFlag.person_id == person_id, ProtectionFlag.kind == kind, ProtectionFlag.closed_at.is_(None)
+    )
+    return session.execute(stmt.limit(1)).scalar_one_or_none()
+
+
+def flags_of(session: Session, person_ids: Iterable[uuid.UUID]) -> Sequence[ProtectionFlag]:
+    stmt = (
+        select(ProtectionFlag)
+        .where(ProtectionFlag.person_id.in_(list(person_ids)))
+        .order_by(ProtectionFlag.recorded_at)
+    )
+    return session.execute(stmt).scalars().all()
+
+
+def claim(session: Session, claim_id: uuid.UUID, *, lock: bool = False) -> AsylumClaim | None:
+    stmt = select(AsylumClaim).where(AsylumClaim.id == claim_id)
+    return session.execute(stmt.with_for_update() if lock else stmt).scalar_one_or_none()
+
+
+def claims_of(session: Session, person_ids: Iterable[uuid.UUID]) -> Sequence[AsylumClaim]:
+    stmt = select(AsylumClaim).where(AsylumClaim.person_id.in_(list(person_ids))).order_by(AsylumClaim.recorded_at)
+    return session.execute(stmt).scalars().all()
+
+
+def referral(session: Session, referral_id: uuid.UUID) -> Referral | None:
+    return session.get(Referral, referral_id)
+
+
+def referrals_of(session: Session, person_ids: Iterable[uuid.UUID]) -> Sequence[Referral]:
+    stmt = select(Referral).where(Referral.person_id.in_(list(person_ids))).order_by(Referral.opened_at)
+    return session.execute(stmt).scalars().all()
+
+
+def case(session: Session, case_id: uuid.UUID) -> ProtectionCase | None:
+    return session.get(ProtectionCase, case_id)
+
+
+def cases_of(session: Session, person_ids: Iterable[uuid.UUID]) -> Sequence[ProtectionCase]:
+    stmt = (
+        select(ProtectionCase).where(ProtectionCase.person_id.in_(list(person_ids))).order_by(ProtectionCase.opened_at)
+    )
+    return session.execute(stmt).scalars().all()
+
+
+def notes(session: Session, case_id: uuid.UUID) -> Sequence[CaseNote]:
+    return session.execute(select(CaseNote).where(CaseNote.case_id == case_id).order_by(CaseNote.at)).scalars().all()
+
+
+def follow_ups(session: Session, case_ids: Iterable[uuid.UUID]) -> Sequence[FollowUp]:
+    stmt = select(FollowUp).where(FollowUp.case_id.in_(list(case_ids))).order_by(FollowUp.due_on)
+    return session.execute(stmt).scalars().all()
+
+
+def follow_up(session: Session, follow_up_id: uuid.UUID) -> FollowUp | None:
+    return session.get(FollowUp, follow_up_id)
+
+
+def open_cases(session: Session, limit: int = 500) -> Sequence[ProtectionCase]:
+    stmt = select(ProtectionCase).where(ProtectionCase.state == "open").order_by(ProtectionCase.opened_at).limit(limit)
+    return session.execute(stmt).scalars().all()
+
+
+def flags_without_case(session: Session, limit: int = 500) -> Sequence[ProtectionFlag]:
+    """Open flags of persons who have no open case yet: the protection officer's intake."""
+    with_case = select(ProtectionCase.person_id).where(ProtectionCase.state == "open")
+    stmt = (
+        select(ProtectionFlag)
+        .where(ProtectionFlag.closed_at.is_(None), ProtectionFlag.person_id.not_in(with_case))
+        .order_by(ProtectionFlag.recorded_at)
+        .limit(limit)
+    )
+    return session.execute(stmt).scalars().all()
+
+
+def latest_names(session: Session, person_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Encounter]:
+    stmt = select(Encounter).where(Encounter.person_id.in_(list(person_ids))).order_by(Encounter.occurred_at)
+    return {e.person_id: e for e in session.execute(stmt).scalars()}
+
+
+def pass_(session: Session, pass_id: uuid.UUID) -> SafeConductPass | None:
+    return session.get(SafeConductPass, pass_id)
+
+
+def revoked_passes(session: Session) -> list[str]:
+    stmt = select(SafeConductPass.id).where(SafeConductPass.revoked_at.is_not(None)).order_by(SafeConductPass.id)
+    return [str(p) for p in session.execute(stmt).scalars()]

@@ -1,0 +1,153 @@
+"""What the protection API takes and gives."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from travesia.protection.rules import INDICATORS, WG_ANSWERS, WG_DOMAINS
+
+RecordedFlag = Literal["pregnancy", "disability", "serious_medical", "survivor_of_violence"]
+ClaimState = Literal["pending", "granted", "refused", "appeal", "final_refusal", "withdrawn"]
+ReferralKind = Literal[
+    "trafficking", "refugee_authority", "child_protection", "medical", "psychosocial", "legal", "shelter"
+]
+CaseKind = Literal["child_protection", "trafficking", "gender_based_violence", "medical", "general"]
+WgAnswer = Literal["no_difficulty", "some_difficulty", "a_lot_of_difficulty", "cannot_do"]
+assert set(WG_ANSWERS) == set(WgAnswer.__args__)  # one list of answers
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class FlagIn(Strict):
+    kind: RecordedFlag
+    encounter_id: uuid.UUID | None = None
+    washington_group: dict[str, WgAnswer] | None = Field(
+        None, description=f"For 'disability': an answer for each of {', '.join(WG_DOMAINS)}."
+    )
+    note: str | None = Field(None, max_length=500)
+
+    @model_validator(mode="after")
+    def _wg_for_disability(self) -> FlagIn:
+        if self.kind == "disability" and not self.washington_group:
+            raise ValueError("record disability with the Washington Group short set (washington_group)")
+        if self.kind != "disability" and self.washington_group:
+            raise ValueError("the Washington Group answers belong to a 'disability' flag")
+        return self
+
+
+class CloseIn(Strict):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class FlagOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    person_id: uuid.UUID
+    kind: str
+    source: str
+    details: dict[str, object]
+    recorded_at: datetime
+    closed_at: datetime | None
+    close_reason: str | None
+
+
+class ScreeningIn(Strict):
+    answers: dict[str, bool] = Field(description=f"Indicators present (true) or absent: {', '.join(INDICATORS)}")
+
+
+class ScreeningOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    person_id: uuid.UUID
+    outcome: str
+    reasons: list[str]
+    at: datetime
+
+
+class IntentionIn(Strict):
+    note: str | None = Field(None, max_length=500)
+
+
+class ClaimUpdateIn(Strict):
+    state: ClaimState
+    on: date = Field(description="When the authority decided or the step happened.")
+    authority: str | None = Field(None, max_length=120)
+    authority_ref: str | None = Field(None, max_length=60)
+
+
+class ClaimOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    person_id: uuid.UUID
+    state: str
+    authority: str | None
+    authority_ref: str | None
+    history: list[dict[str, object]]
+    recorded_at: datetime
+
+
+class ReferralIn(Strict):
+    kind: ReferralKind
+    partner: str = Field(min_length=1, max_length=120)
+    consent: Literal["given", "refused", "not_able"]
+    case_id: uuid.UUID | None = None
+
+    @model_validator(mode="after")
+    def _consent(self) -> ReferralIn:
+        if self.consent == "refused":
+            raise ValueError("the person refused: a referral is not made without consent")
+        return self
+
+
+class ReferralOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    person_id: uuid.UUID
+    kind: str
+    partner: str
+    consent: str
+    state: str
+    opened_at: datetime
+    closed_at: datetime | None
+
+
+class CaseIn(Strict):
+    kind: CaseKind
+    assigned_to: uuid.UUID | None = None
+
+
+class CaseOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    person_id: uuid.UUID
+    kind: str
+    state: str
+    assigned_to_id: uuid.UUID | None
+    opened_at: datetime
+    closed_at: datetime | None
+
+
+class NoteIn(Strict):
+    text: str = Field(min_length=1, max_length=10_000)
+    visibility: Literal["protection", "assigned"] = "protection"
+
+
+class FollowUpIn(Strict):
+    due_on: date
+    what: str = Field(min_length=1, max_length=300)
+
+
+class HoldsOut(BaseModel):
+    person_id: uuid.UUID
+    holds: list[str]

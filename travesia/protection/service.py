@@ -1,0 +1,409 @@
+"""Protection use cases: vulnerability flags (derived and recorded), trafficking screenings, asylum claims,
+referrals, cases with notes and follow-ups, safe-conduct passes, and the holds the non-refoulement gate reads.
+
+Every write that can create a hold locks the person first (``repository.lock_persons``), as the manifest placement
+does, so a placement and a new hold never cross. Audited in the caller's transaction; the caller commits."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy.orm import Session
+
+from travesia.audit import service as audit
+from travesia.core.db import utcnow
+from travesia.core.errors import N_, Conflict, Forbidden, InvalidInput, NotFound
+from travesia.core.principal import Principal, Role
+from travesia.enrolment import repository as enrolment_repository
+from travesia.enrolment import rules as enrolment_rules
+from travesia.identity.service import current_person
+from travesia.models import (
+    AsylumClaim,
+    CaseNote,
+    FollowUp,
+    ProtectionCase,
+    ProtectionFlag,
+    Referral,
+    SafeConductPass,
+    TraffickingScreening,
+)
+from travesia.protection import passes, repository, rules
+from travesia.protection.schemas import (
+    CaseIn,
+    ClaimUpdateIn,
+    FlagIn,
+    FollowUpIn,
+    NoteIn,
+    ReferralIn,
+    ScreeningIn,
+)
+
+SYSTEM_NOTE = "derived at registration"
+
+
+def _person(session: Session, person_id: uuid.UUID) -> uuid.UUID:
+    person = current_person(session, person_id)
+    repository.lock_persons(session, [person])
+    return person
+
+
+# -- the gate's question ----------------------------------------------------------------------------------------------
+def holds(session: Session, person_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
+    """Reason codes that keep each person off a repatriation manifest (empty list: none)."""
+    found = repository.facts(session, person_ids)
+    return {p: rules.holds(found.get(p, rules.ProtectionFacts())) for p in person_ids}
+
+
+# -- vulnerability ----------------------------------------------------------------------------------------------------
+def derive_flags(session: Session, encounter_id: uuid.UUID) -> list[ProtectionFlag]:
+    """At registration (the pipeline's step after identity): a child without a carer, an older person alone.
+    Idempotent: an open flag of the same kind is not repeated."""
+    encounter = enrolment_repository.encounter(session, encounter_id)
+    if encounter is None:
+        return []
+    on = encounter.occurred_at.date()
+    others = (
+        [e for e in enrolment_repository.group_members(session, encounter.group_id) if e.id != encounter.id]
+        if encounter.group_id
+        else []
+    )
+
+    def member(e: object) -> enrolment_rules.Member:
+        return enrolment_rules.Member(
+            enrolment_rules.age_on(e.birth_year, e.birth_month, e.birth_day, on),  # type: ignore[attr-defined]
+            e.relation,  # type: ignore[attr-defined]
+        )
+
+    me = member(encounter)
+    kinds = []
+    status = enrolment_rules.child_status(me, [member(o) for o in others])
+    if status in ("unaccompanied", "separated"):
+        kinds.append(f"{status}_child")
+    adults = sum(1 for o in others if member(o).age >= enrolment_rules.ADULT_AGE)
+    if rules.older_person_alone(me.age, adults):
+        kinds.append("older_person_alone")
+    made = []
+    for kind in kinds:
+        if repository.open_flag(session, encounter.person_id, kind) is None:
+            made.append(
+                ProtectionFlag(
+                    person_id=encounter.person_id, encounter_id=encounter.id, kind=kind, source="derived",
+                    details={"note": SYSTEM_NOTE}, recorded_at=utcnow(),
+                )
+            )  # fmt: skip
+    if made:
+        repository.lock_persons(session, [encounter.person_id])
+        repository.add(session, *made)
+    return made
+
+
+def record_flag(session: Session, principal: Principal, person_id: uuid.UUID, data: FlagIn) -> ProtectionFlag:
+    person = _person(session, person_id)
+    details: dict[str, object] = {"note": data.note} if data.note else {}
+    if data.washington_group:
+        try:
+            domains = rules.wg_disability(dict(data.washington_group))
+        except ValueError as error:
+            raise InvalidInput(N_("%(problem)s"), field="washington_group", problem=str(error)) from None
+        if not domains:
+            raise InvalidInput(
+                N_(
+                    "No domain reaches 'a lot of difficulty': by the Washington Group cut-off this is not a disability."
+                ),
+                field="washington_group",
+            )
+        details = {**details, "washington_group": dict(data.washington_group), "domains": domains}
+    flag = ProtectionFlag(
+        person_id=person, encounter_id=data.encounter_id, kind=data.kind, source="recorded", details=details,
+        recorded_by_id=principal.user_id, recorded_at=utcnow(),
+    )  # fmt: skip
+    repository.add(session, flag)
+    audit.record(
+        session, principal, "protection.flag", record_type="person", record_id=person, details={"kind": data.kind}
+    )
+    return flag
+
+
+def close_flag(session: Session, principal: Principal, flag_id: uuid.UUID, reason: str) -> ProtectionFlag:
+    flag = repository.flag(session, flag_id)
+    if flag is None:
+        raise NotFound(N_("No such flag."), field="flag_id")
+    if flag.closed_at is not None:
+        raise Conflict(N_("This flag is already closed."), field="flag_id")
+    flag.closed_at, flag.closed_by_id, flag.close_reason = utcnow(), principal.user_id, reason
+    audit.record(session, principal, "protection.flag_close", record_type="person", record_id=flag.person_id,
+                 details={"kind": flag.kind})  # fmt: skip
+    return flag
+
+
+# -- trafficking ------------------------------------------------------------------------------------------------------
+def screen_trafficking(
+    session: Session, principal: Principal, person_id: uuid.UUID, data: ScreeningIn
+) -> TraffickingScreening:
+    person = _person(session, person_id)
+    try:
+        score = rules.score_trafficking(data.answers)
+    except ValueError as error:
+        raise InvalidInput(N_("%(problem)s"), field="answers", problem=str(error)) from None
+    row = TraffickingScreening(
+        person_id=person, answers=dict(data.answers), outcome=score.outcome, reasons=score.reasons,
+        interviewer_id=principal.user_id, at=utcnow(),
+    )  # fmt: skip
+    repository.add(session, row)
+    audit.record(session, principal, "protection.trafficking_screening", record_type="person", record_id=person,
+                 details={"outcome": score.outcome})  # fmt: skip
+    return row
+
+
+def refer(session: Session, principal: Principal, person_id: uuid.UUID, data: ReferralIn) -> Referral:
+    person = _person(session, person_id)
+    if data.case_id is not None and repository.case(session, data.case_id) is None:
+        raise NotFound(N_("No such case."), field="case_id")
+    referral = Referral(
+        person_id=person, case_id=data.case_id, kind=data.kind, partner=data.partner, consent=data.consent,
+        opened_by_id=principal.user_id, opened_at=utcnow(),
+    )  # fmt: skip
+    repository.add(session, referral)
+    audit.record(session, principal, "protection.refer", record_type="person", record_id=person,
+                 details={"kind": data.kind, "consent": data.consent})  # fmt: skip
+    return referral
+
+
+def close_referral(session: Session, principal: Principal, referral_id: uuid.UUID, outcome: str) -> Referral:
+    referral = repository.referral(session, referral_id)
+    if referral is None:
+        raise NotFound(N_("No such referral."), field="referral_id")
+    if referral.state == "closed":
+        raise Conflict(N_("This referral is already closed."), field="referral_id")
+    referral.state, referral.closed_at, referral.outcome = "closed", utcnow(), outcome
+    audit.record(session, principal, "protection.referral_close", record_type="person", record_id=referral.person_id,
+                 details={"kind": referral.kind})  # fmt: skip
+    return referral
+
+
+# -- asylum -----------------------------------------------------------------------------------------------------------
+def record_intention(session: Session, principal: Principal, person_id: uuid.UUID, note: str | None) -> AsylumClaim:
+    """Anyone who meets the person records it, at any step: from this moment the person is protected."""
+    person = _person(session, person_id)
+    now = utcnow()
+    entry = {"state": "intention", "on": now.date().isoformat(), "by": str(principal.user_id or principal.username)}
+    claim = AsylumClaim(person_id=person, state="intention", history=[entry], recorded_by_id=principal.user_id,
+                        recorded_at=now, updated_at=now)  # fmt: skip
+    repository.add(session, claim)
+    audit.record(session, principal, "protection.asylum_intention", record_type="person", record_id=person)
+    return claim
+
+
+def update_claim(session: Session, principal: Principal, claim_id: uuid.UUID, data: ClaimUpdateIn) -> AsylumClaim:
+    claim = repository.claim(session, claim_id, lock=True)
+    if claim is None:
+        raise NotFound(N_("No such claim."), field="claim_id")
+    if not rules.can_move_claim(claim.state, data.state):
+        raise Conflict(
+            N_("A claim cannot go from %(current)s to %(new)s."), field="state", current=claim.state, new=data.state
+        )
+    last = date.fromisoformat(str(claim.history[-1]["on"])) if claim.history else None
+    if last and data.on < last:
+        raise InvalidInput(N_("This date is before the claim's previous step."), field="on")
+    if data.on > utcnow().date():
+        raise InvalidInput(N_("This date is in the future."), field="on")
+    claim.state = data.state
+    claim.authority = data.authority or claim.authority
+    claim.authority_ref = data.authority_ref or claim.authority_ref
+    by = str(principal.user_id or principal.username)
+    claim.history = [*claim.history, {"state": data.state, "on": data.on.isoformat(), "by": by}]
+    claim.updated_at = utcnow()
+    audit.record(session, principal, "protection.claim_update", record_type="person", record_id=claim.person_id,
+                 details={"state": data.state})  # fmt: skip
+    return claim
+
+
+# -- cases ------------------------------------------------------------------------------------------------------------
+def open_case(session: Session, principal: Principal, person_id: uuid.UUID, data: CaseIn) -> ProtectionCase:
+    person = _person(session, person_id)
+    case = ProtectionCase(person_id=person, kind=data.kind, assigned_to_id=data.assigned_to or principal.user_id,
+                          opened_by_id=principal.user_id, opened_at=utcnow())  # fmt: skip
+    repository.add(session, case)
+    audit.record(session, principal, "protection.case_open", record_type="person", record_id=person,
+                 details={"kind": data.kind, "case_id": str(case.id)})  # fmt: skip
+    return case
+
+
+def _case(session: Session, case_id: uuid.UUID) -> ProtectionCase:
+    case = repository.case(session, case_id)
+    if case is None:
+        raise NotFound(N_("No such case."), field="case_id")
+    return case
+
+
+def assign(session: Session, principal: Principal, case_id: uuid.UUID, to: uuid.UUID) -> ProtectionCase:
+    case = _case(session, case_id)
+    case.assigned_to_id = to
+    audit.record(session, principal, "protection.case_assign", record_type="protection_case", record_id=case.id,
+                 details={"to": str(to)})  # fmt: skip
+    return case
+
+
+def add_note(session: Session, principal: Principal, case_id: uuid.UUID, data: NoteIn) -> CaseNote:
+    case = _case(session, case_id)
+    note = CaseNote(
+        case_id=case.id, text=data.text, visibility=data.visibility, author_id=principal.user_id, at=utcnow()
+    )
+    repository.add(session, note)
+    audit.record(session, principal, "protection.note", record_type="protection_case", record_id=case.id)
+    return note
+
+
+def visible_notes(session: Session, principal: Principal, case_id: uuid.UUID) -> list[CaseNote]:
+    """Notes marked 'assigned' are for the case's officer (and the author, and the supervisor) only."""
+    case = _case(session, case_id)
+    audit.record(session, principal, "protection.case_read", record_type="protection_case", record_id=case.id)
+    return [
+        n
+        for n in repository.notes(session, case.id)
+        if n.visibility == "protection"
+        or principal.user_id in (case.assigned_to_id, n.author_id)
+        or Role.SUPERVISOR in principal.roles
+    ]
+
+
+def add_follow_up(session: Session, principal: Principal, case_id: uuid.UUID, data: FollowUpIn) -> FollowUp:
+    case = _case(session, case_id)
+    if data.due_on < utcnow().date() - timedelta(days=1):
+        raise InvalidInput(N_("A follow-up is due today or later."), field="due_on")
+    item = FollowUp(case_id=case.id, due_on=data.due_on, what=data.what)
+    repository.add(session, item)
+    audit.record(session, principal, "protection.follow_up", record_type="protection_case", record_id=case.id)
+    return item
+
+
+def complete_follow_up(session: Session, principal: Principal, follow_up_id: uuid.UUID) -> FollowUp:
+    item = repository.follow_up(session, follow_up_id)
+    if item is None:
+        raise NotFound(N_("No such follow-up."), field="follow_up_id")
+    if item.done_at is None:
+        item.done_at, item.done_by_id = utcnow(), principal.user_id
+        audit.record(session, principal, "protection.follow_up_done", record_type="protection_case",
+                     record_id=item.case_id)  # fmt: skip
+    return item
+
+
+def close_case(session: Session, principal: Principal, case_id: uuid.UUID, reason: str) -> ProtectionCase:
+    case = _case(session, case_id)
+    if case.state == "closed":
+        raise Conflict(N_("This case is already closed."), field="case_id")
+    if (
+        principal.user_id not in (case.assigned_to_id,)
+        and Role.SUPERVISOR not in principal.roles
+        and principal.via != "cli"
+    ):
+        raise Forbidden(N_("Only the case's officer or a supervisor closes a case."), field="case_id")
+    case.state, case.closed_at, case.close_reason = "closed", utcnow(), reason
+    audit.record(session, principal, "protection.case_close", record_type="protection_case", record_id=case.id)
+    return case
+
+
+@dataclass
+class QueueItem:
+    person_id: uuid.UUID
+    name: str
+    case: ProtectionCase | None
+    flags: list[str]
+    next_due: date | None
+    overdue: bool
+
+
+def queue(session: Session, principal: Principal) -> list[QueueItem]:
+    """Open cases (the reader's own first, then by next follow-up due) and flagged persons without a case yet."""
+    cases = list(repository.open_cases(session))
+    intake = list(repository.flags_without_case(session))
+    persons = {c.person_id for c in cases} | {f.person_id for f in intake}
+    names = repository.latest_names(session, persons)
+    flags_by: dict[uuid.UUID, list[str]] = {}
+    for f in repository.flags_of(session, persons):
+        if f.closed_at is None:
+            flags_by.setdefault(f.person_id, []).append(f.kind)
+    due: dict[uuid.UUID, date] = {}
+    for item in repository.follow_ups(session, [c.id for c in cases]):
+        if item.done_at is None:
+            due[item.case_id] = min(item.due_on, due.get(item.case_id, item.due_on))
+    today = utcnow().date()
+
+    def name(p: uuid.UUID) -> str:
+        e = names.get(p)
+        return f"{e.given_names} {e.surnames}".strip() if e else str(p)
+
+    items = [QueueItem(c.person_id, name(c.person_id), c, flags_by.get(c.person_id, []), due.get(c.id),
+                       bool(due.get(c.id) and due[c.id] < today)) for c in cases]  # fmt: skip
+    items.sort(key=lambda i: (i.case.assigned_to_id != principal.user_id, i.next_due or date.max))  # type: ignore[union-attr]
+    seen = set()
+    for f in intake:
+        if f.person_id not in seen:
+            seen.add(f.person_id)
+            items.append(QueueItem(f.person_id, name(f.person_id), None, flags_by.get(f.person_id, []), None, False))
+    audit.record(session, principal, "protection.queue_read", details={"items": len(items)})
+    return items
+
+
+# -- safe-conduct passes ----------------------------------------------------------------------------------------------
+MAX_PASS_DAYS = 90
+
+
+def issue_pass(
+    session: Session,
+    principal: Principal,
+    key: Ed25519PrivateKey,
+    person_id: uuid.UUID,
+    *,
+    valid_from: date,
+    valid_until: date,
+    route: list[str],
+    destination: str,
+) -> SafeConductPass:
+    person = current_person(session, person_id)
+    if valid_until < valid_from:
+        raise InvalidInput(N_("The pass ends before it starts."), field="valid_until")
+    if (valid_until - valid_from).days > MAX_PASS_DAYS:
+        raise InvalidInput(N_("A pass is valid for %(days)s days at most."), field="valid_until", days=MAX_PASS_DAYS)
+    encounters = enrolment_repository.person_encounters(session, person, principal)
+    if not encounters:
+        raise NotFound(N_("No such person."), field="person_id")
+    latest = encounters[-1]
+    pass_id = uuid.uuid4()
+    initials = "".join(w[0] for w in f"{latest.given_names} {latest.surnames}".split() if w[:1].isalpha())[:4]
+    payload = {
+        "n": str(pass_id),
+        "f": valid_from.isoformat(),
+        "u": valid_until.isoformat(),
+        "r": route,
+        "d": destination,
+        "i": f"{enrolment_rules.fold(initials).upper()} {latest.birth_year}",
+    }
+    token = passes.sign(payload, key)
+    row = SafeConductPass(
+        id=pass_id, person_id=person, encounter_id=latest.id, valid_from=valid_from, valid_until=valid_until,
+        route=route, destination=destination, key_id=passes.key_id(key.public_key()), token=token,
+        issued_by_id=principal.user_id, issued_at=utcnow(),
+    )  # fmt: skip
+    repository.add(session, row)
+    audit.record(session, principal, "protection.pass_issue", record_type="person", record_id=person,
+                 details={"pass": str(pass_id)})  # fmt: skip
+    return row
+
+
+def revoke_pass(session: Session, principal: Principal, pass_id: uuid.UUID, reason: str) -> SafeConductPass:
+    row = repository.pass_(session, pass_id)
+    if row is None:
+        raise NotFound(N_("No such pass."), field="pass_id")
+    if row.revoked_at is None:
+        row.revoked_at, row.revoked_by_id, row.revoke_reason = utcnow(), principal.user_id, reason
+        audit.record(session, principal, "protection.pass_revoke", record_type="person", record_id=row.person_id,
+                     details={"pass": str(pass_id)})  # fmt: skip
+    return row
+
+
+def revocation_document(session: Session, key: Ed25519PrivateKey) -> str:
+    return passes.revocation_list(repository.revoked_passes(session), utcnow().date(), key)
