@@ -39,6 +39,7 @@ from travesia.network import api as network_api
 from travesia.network import web as network_web
 from travesia.persons import web as persons_web
 from travesia.pipeline import jobs
+from travesia.privacy import api as privacy_api
 from travesia.programmes import api as programmes_api
 from travesia.protection import api as protection_api
 from travesia.protection import passes, verify_web
@@ -134,6 +135,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         network_api.router,
         protection_api.router,
         programmes_api.router,
+        programmes_api.pathways_router,
+        privacy_api.router,
     ):
         app.include_router(router)
     _install_error_handlers(app)

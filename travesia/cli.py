@@ -17,6 +17,9 @@ from travesia.identity.cli import app as identity_app
 from travesia.identity.cli import resolve
 from travesia.network.cli import app as network_app
 from travesia.pipeline.cli import app as jobs_app
+from travesia.privacy.cli import app as retention_app
+from travesia.privacy.cli import subject_access
+from travesia.programmes.cli import app as pathways_app
 from travesia.protection.cli import app as passes_app
 from travesia.protection.cli import verify_pass
 from travesia.screening.cli import app as watchlist_app
@@ -42,6 +45,9 @@ app.add_typer(jobs_app, name="jobs")
 app.add_typer(identity_app, name="identity")
 app.add_typer(network_app, name="network")
 app.add_typer(passes_app, name="passes")
+app.add_typer(retention_app, name="retention")
+app.add_typer(pathways_app, name="pathways")
+app.command("subject-access")(subject_access)
 app.command("verify-pass")(verify_pass)
 app.command("screen")(screen)
 app.command("resolve")(resolve)

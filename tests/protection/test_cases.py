@@ -3,8 +3,11 @@ protection officer's queue."""
 
 from datetime import date, timedelta
 
+from sqlalchemy import select
+
 from tests.conftest import token_for
 from travesia.core.principal import Role
+from travesia.models import User
 
 
 def test_claims_move_only_forward_and_keep_their_history(client, people, officer, protection_officer):
@@ -69,6 +72,18 @@ def test_notes_are_shown_by_visibility(client, session, make_user, auth_ctx, peo
                          json={"due_on": (date.today() + timedelta(days=3)).isoformat(), "what": "family tracing"},
                          headers=protection_officer)  # fmt: skip
     assert follow.status_code == 201
+    done = client.post(f"/api/v1/protection/follow-ups/{follow.json()['id']}/done", headers=colleague)
+    assert done.status_code == 200 and done.json()["done_at"]
+    registrar = session.execute(select(User.id).where(User.username == "oficial.registro")).scalar_one_or_none()
+    if registrar is not None:
+        wrong = client.post(f"/api/v1/protection/cases/{case['id']}/assign", json={"to": str(registrar)},
+                            headers=protection_officer)  # fmt: skip
+        assert wrong.status_code == 422 and "to" in wrong.text
+    colleague_id = session.execute(select(User.id).where(User.username == "proteccion.dos")).scalar_one()
+    moved = client.post(f"/api/v1/protection/cases/{case['id']}/assign", json={"to": str(colleague_id)},
+                        headers=protection_officer)  # fmt: skip
+    assert moved.status_code == 200 and moved.json()["assigned_to_id"] == str(colleague_id)
+    assert len(client.get(notes, headers=colleague).json()) == 2  # now the assigned officer, they read it
     close = f"/api/v1/protection/cases/{case['id']}/close"
-    assert client.post(close, json={"reason": "x"}, headers=colleague).status_code == 403  # not theirs
-    assert client.post(close, json={"reason": "reunited"}, headers=protection_officer).status_code == 200
+    assert client.post(close, json={"reason": "x"}, headers=protection_officer).status_code == 403  # no longer theirs
+    assert client.post(close, json={"reason": "reunited"}, headers=colleague).status_code == 200

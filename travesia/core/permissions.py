@@ -33,6 +33,8 @@ class Perm(StrEnum):
     PROTECTION_FLAG = "protection:flag"  # record a vulnerability (pregnancy, disability, ...) at registration
     PROTECTION_MANAGE = "protection:manage"  # cases, notes, referrals, claims, trafficking screenings, passes
     PROGRAMMES_MANAGE = "programmes:manage"  # flights, manifests, boarding
+    PATHWAYS_EXPORT = "pathways:export"  # the partner's file of a legal pathway, under its agreement
+    PRIVACY_MANAGE = "privacy:manage"  # retention plans, subject-access reports (the data protection officer)
 
 
 ALL_ROLES = frozenset(Role)
@@ -73,6 +75,10 @@ ROLE_PERMISSIONS: dict[Perm, frozenset[Role]] = {
     Perm.PROTECTION_MANAGE: frozenset({Role.PROTECTION_OFFICER, Role.SUPERVISOR}),
     # The programme officer sees that a person is held, never why: the gate answers with reason codes.
     Perm.PROGRAMMES_MANAGE: frozenset({Role.PROGRAMME_OFFICER, Role.SUPERVISOR}),
+    # Exports leave the authority: the partner liaison who answers for the agreement, and the supervisor.
+    Perm.PATHWAYS_EXPORT: frozenset({Role.PARTNER_LIAISON, Role.SUPERVISOR}),
+    # The auditor acts as the data protection officer: sees what retention would remove, answers subject access.
+    Perm.PRIVACY_MANAGE: frozenset({Role.AUDITOR}),
 }
 
 

@@ -58,6 +58,9 @@ class Settings(BaseSettings):
         "FULL", description="SQLite durability: FULL survives power loss, NORMAL only process crashes."
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level.")
+    retention_rules: Path | None = Field(
+        None, description="JSON file of retention periods in years (asylum, transit, operational); default 10/5/3."
+    )
     face_threshold: float = Field(
         0.5, gt=0, lt=2, description="Face match: largest descriptor distance called a match (see docs/biometrics.md)."
     )

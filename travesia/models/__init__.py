@@ -7,7 +7,7 @@ from travesia.models.biometrics import BiometricCandidate, BiometricIndexState, 
 from travesia.models.enrolment import BiometricSample, Document, Encounter, Person, TravelGroup
 from travesia.models.identity import IdentityDecision
 from travesia.models.network import Inspection, InspectionSubject, NetworkCluster, Seizure, TravelContact
-from travesia.models.programmes import Flight, ManifestEntry
+from travesia.models.programmes import Flight, ManifestEntry, PathwayProgramme, PathwayReferral
 from travesia.models.protection import (
     AsylumClaim,
     CaseNote,
@@ -45,6 +45,8 @@ __all__ = [
     "LoginFailure",
     "ManifestEntry",
     "NetworkCluster",
+    "PathwayProgramme",
+    "PathwayReferral",
     "Person",
     "ProtectionCase",
     "ProtectionFlag",

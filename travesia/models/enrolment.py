@@ -20,6 +20,9 @@ class Person(Base):
     id: Mapped[uuid.UUID] = uuid_pk()
     created_at: Mapped[datetime] = created_at()
     merged_into_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("persons.id"))
+    # Set when retention removed the person's personal data: what stays is a pseudonymous id for statistics and
+    # the audit trail (privacy.service.apply_retention).
+    anonymised_at: Mapped[datetime | None]
 
 
 class TravelGroup(Base):

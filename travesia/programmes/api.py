@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import JSONResponse, Response
 
+from travesia.core.errors import N_, InvalidInput
 from travesia.core.guards import Require
 from travesia.core.http import DbSession
 from travesia.core.permissions import Perm
 from travesia.core.principal import Principal
-from travesia.programmes import repository, service
+from travesia.enrolment.codes import country_code
+from travesia.enrolment.schemas import Country
+from travesia.programmes import pathway_service, pathways, repository, service
 from travesia.programmes.schemas import (
     BulkPlaceIn,
     EligibleOut,
@@ -93,3 +97,46 @@ def manifest_csv(session: DbSession, principal: Manager, flight_id: uuid.UUID) -
 @router.get("/{flight_id}/manifest.pdf")
 def manifest_pdf(session: DbSession, principal: Manager, flight_id: uuid.UUID) -> Response:
     return Response(service.manifest_pdf(session, principal, flight_id), media_type="application/pdf")
+
+
+# -- legal pathways ---------------------------------------------------------------------------------------------------
+pathways_router = APIRouter(prefix="/api/v1", tags=["pathways"])
+Exporter = Annotated[Principal, Depends(Require(Perm.PATHWAYS_EXPORT))]
+
+
+class PathwayReferIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    consent: Literal["given", "not_able"]
+    family_ties: list[Country] = Field(default_factory=list, max_length=10)
+
+
+@pathways_router.get("/persons/{person_id}/pathways")
+def pathway_eligibility(
+    session: DbSession,
+    principal: Manager,
+    person_id: uuid.UUID,
+    family_ties: Annotated[list[str], Query()] = [],  # noqa: B006
+) -> Any:
+    """Each active pathway with its rules checked one by one (met or not, and the value compared)."""
+    try:
+        ties = [country_code(t) for t in family_ties]
+    except ValueError as error:
+        raise InvalidInput(N_("%(problem)s"), field="family_ties", problem=str(error)) from None
+    return [
+        {"code": p.code, "name": p.name, "eligible": pathways.eligible(checks),
+         "checks": [{"rule": c.rule, "met": c.met, "detail": c.detail} for c in checks]}
+        for p, checks in pathway_service.evaluate(session, principal, person_id, ties)
+    ]  # fmt: skip
+
+
+@pathways_router.post("/persons/{person_id}/pathways/{code}", status_code=201)
+def pathway_refer(session: DbSession, principal: Manager, person_id: uuid.UUID, code: str, body: PathwayReferIn) -> Any:
+    row = pathway_service.refer(session, principal, code, person_id, body.consent, list(body.family_ties))
+    return {"id": str(row.id), "programme": row.programme_code, "checks": row.checks}
+
+
+@pathways_router.get("/pathways/{code}/export.csv")
+def pathway_export(session: DbSession, principal: Exporter, code: str) -> Response:
+    """For the partner, under its agreement: the agreed fields of the persons who consented."""
+    return Response(pathway_service.export(session, principal, code), media_type="text/csv; charset=utf-8")

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from travesia.models import Encounter, Flight, ManifestEntry, TravelGroup
+from travesia.models import Document, Encounter, Flight, ManifestEntry, PathwayProgramme, PathwayReferral, TravelGroup
 
 ACTIVE = ("placed", "held", "boarded")
 
@@ -94,3 +94,43 @@ def nationals(session: Session, country: str, limit: int) -> list[uuid.UUID]:
 def latest(session: Session, person_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Encounter]:
     stmt = select(Encounter).where(Encounter.person_id.in_(list(person_ids))).order_by(Encounter.occurred_at)
     return {e.person_id: e for e in session.execute(stmt).scalars()}
+
+
+# -- legal pathways ---------------------------------------------------------------------------------------------------
+def programme(session: Session, code: str) -> PathwayProgramme | None:
+    return session.get(PathwayProgramme, code)
+
+
+def programmes(session: Session, active_only: bool = True) -> Sequence[PathwayProgramme]:
+    stmt = select(PathwayProgramme).order_by(PathwayProgramme.code)
+    if active_only:
+        stmt = stmt.where(PathwayProgramme.active.is_(True))
+    return session.execute(stmt).scalars().all()
+
+
+def pathway_referral(session: Session, code: str, person_id: uuid.UUID) -> PathwayReferral | None:
+    stmt = select(PathwayReferral).where(PathwayReferral.programme_code == code, PathwayReferral.person_id == person_id)
+    return session.execute(stmt).scalar_one_or_none()
+
+
+def referrals_to_export(session: Session, code: str) -> Sequence[PathwayReferral]:
+    stmt = (
+        select(PathwayReferral)
+        .where(
+            PathwayReferral.programme_code == code,
+            PathwayReferral.consent == "given",
+            PathwayReferral.state.in_(("referred", "accepted")),
+        )
+        .order_by(PathwayReferral.referred_at)
+    )
+    return session.execute(stmt).scalars().all()
+
+
+def registrations(session: Session, person_id: uuid.UUID) -> list[Encounter]:
+    stmt = select(Encounter).where(Encounter.person_id == person_id).order_by(Encounter.occurred_at)
+    return list(session.execute(stmt).scalars())
+
+
+def first_document(session: Session, encounter_ids: list[uuid.UUID]) -> Document | None:
+    stmt = select(Document).where(Document.encounter_id.in_(encounter_ids)).order_by(Document.position).limit(1)
+    return session.execute(stmt).scalar_one_or_none()

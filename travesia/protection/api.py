@@ -99,6 +99,23 @@ def add_follow_up(session: DbSession, principal: Manager, case_id: uuid.UUID, bo
     return {"id": str(service.add_follow_up(session, principal, case_id, body).id)}
 
 
+class AssignIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    to: uuid.UUID
+
+
+@router.post("/protection/cases/{case_id}/assign", response_model=CaseOut)
+def assign(session: DbSession, principal: Manager, case_id: uuid.UUID, body: AssignIn) -> Any:
+    return service.assign(session, principal, case_id, body.to)
+
+
+@router.post("/protection/follow-ups/{follow_up_id}/done")
+def follow_up_done(session: DbSession, principal: Manager, follow_up_id: uuid.UUID) -> dict[str, str]:
+    item = service.complete_follow_up(session, principal, follow_up_id)
+    return {"id": str(item.id), "done_at": item.done_at.isoformat() if item.done_at else ""}
+
+
 @router.post("/protection/cases/{case_id}/close", response_model=CaseOut)
 def close_case(session: DbSession, principal: Manager, case_id: uuid.UUID, body: CloseIn) -> Any:
     return service.close_case(session, principal, case_id, body.reason)

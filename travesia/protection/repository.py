@@ -21,6 +21,8 @@ from travesia.models import (
     Referral,
     SafeConductPass,
     TraffickingScreening,
+    User,
+    UserRole,
 )
 from travesia.protection.rules import ProtectionFacts
 
@@ -205,3 +207,12 @@ def pass_(session: Session, pass_id: uuid.UUID) -> SafeConductPass | None:
 def revoked_passes(session: Session) -> list[str]:
     stmt = select(SafeConductPass.id).where(SafeConductPass.revoked_at.is_not(None)).order_by(SafeConductPass.id)
     return [str(p) for p in session.execute(stmt).scalars()]
+
+
+def is_protection_staff(session: Session, user_id: uuid.UUID) -> bool:
+    stmt = (
+        select(UserRole.role)
+        .join(User, User.id == UserRole.user_id)
+        .where(User.id == user_id, User.is_active.is_(True))
+    )
+    return bool(set(session.execute(stmt).scalars()) & {"protection_officer", "supervisor"})

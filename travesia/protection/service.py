@@ -241,6 +241,8 @@ def _case(session: Session, case_id: uuid.UUID) -> ProtectionCase:
 
 def assign(session: Session, principal: Principal, case_id: uuid.UUID, to: uuid.UUID) -> ProtectionCase:
     case = _case(session, case_id)
+    if not repository.is_protection_staff(session, to):
+        raise InvalidInput(N_("Cases are assigned to an active protection officer or supervisor."), field="to")
     case.assigned_to_id = to
     audit.record(session, principal, "protection.case_assign", record_type="protection_case", record_id=case.id,
                  details={"to": str(to)})  # fmt: skip
