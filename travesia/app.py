@@ -49,6 +49,8 @@ from travesia.screening import service as screening
 from travesia.screening import web as screening_web
 from travesia.stations import api as stations_api
 from travesia.stations import web as stations_web
+from travesia.statistics import api as statistics_api
+from travesia.statistics import web as statistics_web
 from travesia.web import shell
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -125,6 +127,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         network_web.router,
         verify_web.router,
         protection_web.router,
+        statistics_web.router,
         auth_api.router,
         stations_api.router,
         audit_api.router,
@@ -137,6 +140,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         programmes_api.router,
         programmes_api.pathways_router,
         privacy_api.router,
+        statistics_api.router,
     ):
         app.include_router(router)
     _install_error_handlers(app)

@@ -25,6 +25,7 @@ from travesia.protection.cli import verify_pass
 from travesia.screening.cli import app as watchlist_app
 from travesia.screening.cli import screen
 from travesia.stations.cli import app as stations_app
+from travesia.statistics.cli import stats
 from travesia.synth.cli import synth
 
 app = typer.Typer(
@@ -49,6 +50,7 @@ app.add_typer(retention_app, name="retention")
 app.add_typer(pathways_app, name="pathways")
 app.command("subject-access")(subject_access)
 app.command("verify-pass")(verify_pass)
+app.command("stats")(stats)
 app.command("screen")(screen)
 app.command("resolve")(resolve)
 app.command("synth")(synth)

@@ -25,6 +25,7 @@ from travesia.network import service as network
 from travesia.stations import repository as station_repo
 from travesia.stations import service as stations
 from travesia.stations.schemas import StationCreate
+from travesia.statistics import service as statistics
 from travesia.synth import network as synth_network
 from travesia.synth import population
 
@@ -137,6 +138,7 @@ def setup(
                 f"{resolved.proposed_merges} merges proposed for review"
             )
             with unit_of_work(cfg) as session:
+                statistics.refresh(session, utcnow())
                 planted = synth_network.plant(session, operator(), seed=seed)
                 flags = network.detect(session, operator())
             console.print(

@@ -199,3 +199,23 @@ def test_protection_officer_works_the_queue(demo_server, page, fresh_database_ur
     row = page.locator("#queue tbody tr", has_text="general")
     assert row.count() == 1 and "suyo" in row.inner_text()  # the officer's own case, first in the queue
     page.screenshot(path=str(SHOTS / "protection-queue.png"), full_page=True)
+
+
+def test_statistician_reads_the_dashboard(demo_server, page):
+    base, password, _ = demo_server
+    page.goto(f"{base}/login")
+    page.fill("#username", "demo-estadistica")
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/")
+    page.click("nav >> text=Estadísticas")
+    page.wait_for_url(re.compile(r".*/statistics$"))
+    page.select_option("#grain", "month")
+    page.fill("#start", "2021-01-01")
+    page.click('button:has-text("Mostrar")')
+    page.wait_for_url(re.compile(r".*/statistics\?.*grain=month.*"))
+    charts = page.locator("svg.chart")
+    assert charts.count() >= 11
+    assert all(charts.nth(i).is_visible() for i in range(charts.count()))
+    assert page.locator("#chart-arrivals_station svg rect").count() > 10  # columns drawn
+    page.screenshot(path=str(SHOTS / "statistics-dashboard.png"), full_page=True)

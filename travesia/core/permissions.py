@@ -34,6 +34,7 @@ class Perm(StrEnum):
     PROTECTION_MANAGE = "protection:manage"  # cases, notes, referrals, claims, trafficking screenings, passes
     PROGRAMMES_MANAGE = "programmes:manage"  # flights, manifests, boarding
     PATHWAYS_EXPORT = "pathways:export"  # the partner's file of a legal pathway, under its agreement
+    STATISTICS_READ = "statistics:read"  # aggregated figures, charts, forecasts
     PRIVACY_MANAGE = "privacy:manage"  # retention plans, subject-access reports (the data protection officer)
 
 
@@ -77,6 +78,7 @@ ROLE_PERMISSIONS: dict[Perm, frozenset[Role]] = {
     Perm.PROGRAMMES_MANAGE: frozenset({Role.PROGRAMME_OFFICER, Role.SUPERVISOR}),
     # Exports leave the authority: the partner liaison who answers for the agreement, and the supervisor.
     Perm.PATHWAYS_EXPORT: frozenset({Role.PARTNER_LIAISON, Role.SUPERVISOR}),
+    Perm.STATISTICS_READ: frozenset({Role.STATISTICIAN, Role.SUPERVISOR}),
     # The auditor acts as the data protection officer: sees what retention would remove, answers subject access.
     Perm.PRIVACY_MANAGE: frozenset({Role.AUDITOR}),
 }

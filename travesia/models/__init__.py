@@ -20,6 +20,7 @@ from travesia.models.protection import (
 )
 from travesia.models.screening import Alert, AlertReview, Screening, Watchlist, WatchlistEntry, WatchlistVersion
 from travesia.models.stations import STATION_KINDS, Station
+from travesia.models.statistics import StatsDaily, StatsGroupFirst, StatsGroupsDaily, StatsWatermark
 
 __all__ = [
     "STATION_KINDS",
@@ -55,6 +56,10 @@ __all__ = [
     "Screening",
     "Seizure",
     "Station",
+    "StatsDaily",
+    "StatsGroupFirst",
+    "StatsGroupsDaily",
+    "StatsWatermark",
     "TraffickingScreening",
     "TravelContact",
     "TravelGroup",

@@ -51,6 +51,7 @@ class Encounter(Base):
         Index("ix_encounters_group", "group_id"),
         Index("ix_encounters_corrects", "corrects_id"),
         Index("ix_encounters_phone", "phone"),
+        Index("ix_encounters_recorded", "recorded_at"),  # the statistics roll-ups read what is new
         CheckConstraint("sex IN ('F', 'M', 'X')", name="sex_code"),
         CheckConstraint("birth_precision IN ('day', 'month', 'year')", name="birth_precision"),
     )

@@ -28,6 +28,7 @@ from travesia.core.logging import get_logger
 from travesia.identity import service as identity
 from travesia.protection import service as protection
 from travesia.screening import service as screening
+from travesia.statistics import service as statistics
 
 log = get_logger("travesia.pipeline")
 
@@ -87,6 +88,8 @@ class Pipeline:
 
     def _sweep(self) -> None:
         self._screen_due()
+        with self.db.transaction() as session:
+            statistics.refresh(session)
         screening.rescreen_pending(self.db, self.screener)
 
     # -- what the edges call, after their transaction has committed --------------------------------------------

@@ -1,0 +1,179 @@
+"""Statistics use cases: the dashboard's charts (each with its table for CSV), occupancy against capacity, weekly
+forecasts with their backtest and capacity warnings, and the headline figures. Aggregates only: no personal data
+leaves here, but reading them is still audited."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import distinct, extract, func, select
+from sqlalchemy.orm import Session
+
+from travesia.audit import service as audit
+from travesia.core.errors import N_, InvalidInput, NotFound
+from travesia.core.principal import Principal
+from travesia.models import Alert, Encounter
+from travesia.stations import repository as stations_repository
+from travesia.statistics import charts, forecast, repository
+
+STAY_DAYS = 3  # a reception station shelters people for about three days before they move on (the seeds)
+# The roll-up reads registrations recorded at least this long ago, so that one committing while it runs (with an
+# earlier recorded_at) is never skipped.
+LAG = timedelta(minutes=1)
+
+
+def refresh(session: Session, until: datetime | None = None) -> int:
+    """Bring the dashboard's roll-ups up to date (the pipeline's sweep calls this every minute)."""
+    return repository.refresh(session, until or datetime.now(UTC) - LAG)
+
+
+def as_of(session: Session) -> datetime | None:
+    mark = repository.watermark(session)
+    return mark.recorded_until if mark else None
+
+
+@dataclass(frozen=True)
+class Filters:
+    start: date
+    end: date  # inclusive
+    station: str | None = None
+    grain: str = "week"
+
+
+def default_filters(today: date) -> Filters:
+    return Filters(start=today - timedelta(days=364), end=today)
+
+
+@dataclass
+class Chart:
+    id: str
+    title: str
+    svg: str
+    table: charts.Table
+
+
+CHARTS: dict[str, tuple[str, Callable[..., list[tuple[str, str, int]]]]] = {
+    "arrivals_station": (N_("Arrivals by station"), lambda s, sc, g: repository.arrivals(s, sc, g, "station")),
+    "arrivals_nationality": (
+        N_("Arrivals by nationality"),
+        lambda s, sc, g: repository.arrivals(s, sc, g, "nationality"),
+    ),
+    "arrivals_sex": (N_("Arrivals by sex"), lambda s, sc, g: repository.arrivals(s, sc, g, "sex")),
+    "arrivals_age": (N_("Arrivals by age band"), lambda s, sc, g: repository.arrivals(s, sc, g, "age_band")),
+    "groups": (N_("Families and travelling groups"), repository.groups),
+    "children_alone": (N_("Children alone (unaccompanied or separated)"), repository.children_alone),
+    "alerts": (N_("Alerts by kind and outcome"), repository.alerts),
+    "referrals": (N_("Protection referrals"), repository.referrals),
+    "claims": (N_("Asylum claims by state"), repository.claims),
+    "repatriations": (N_("Repatriations boarded, by destination"), repository.repatriations),
+}
+
+
+def _scope(session: Session, filters: Filters) -> repository.Scope:
+    if filters.grain not in repository.GRAINS:
+        raise InvalidInput(N_("Choose day, week or month."), field="grain")
+    if filters.end < filters.start:
+        raise InvalidInput(N_("The period ends before it starts."), field="end")
+    station_id = None
+    if filters.station:
+        station = stations_repository.by_code(session, filters.station)
+        if station is None:
+            raise NotFound(N_("No station with code %(code)s."), field="station", code=filters.station)
+        station_id = station.id
+    start = datetime.combine(filters.start, datetime.min.time(), UTC)
+    end = datetime.combine(filters.end + timedelta(days=1), datetime.min.time(), UTC)
+    return repository.Scope(start, end, station_id)
+
+
+def chart(session: Session, chart_id: str, filters: Filters, translate: Callable[[str], str] = str) -> Chart:
+    if chart_id not in CHARTS:
+        raise NotFound(N_("No such chart."), field="chart")
+    title, query = CHARTS[chart_id]
+    rows = query(session, _scope(session, filters), filters.grain)
+    periods, series = charts.pivot(rows)
+    svg = charts.columns(translate(title), periods, series, translate(N_("No data for this period.")))
+    return Chart(chart_id, translate(title), svg, charts.table(periods, series))
+
+
+def occupancy(session: Session, on: date, translate: Callable[[str], str] = str) -> Chart:
+    rows = repository.occupancy(session, on, STAY_DAYS)
+    title = translate(N_("People present against capacity"))
+    items = [(code, present, cap or 0) for code, _, present, cap in rows]
+    table = charts.Table(["station", "present", "capacity"], [[c, p, cap] for c, p, cap in items])
+    return Chart("occupancy", title, charts.capacity_bars(title, items), table)
+
+
+def dashboard(
+    session: Session, principal: Principal, filters: Filters, translate: Callable[[str], str] = str
+) -> list[Chart]:
+    out = [chart(session, chart_id, filters, translate) for chart_id in CHARTS]
+    out.insert(0, occupancy(session, filters.end, translate))
+    audit.record(
+        session, principal, "statistics.dashboard", details={"station": filters.station or "", "grain": filters.grain}
+    )
+    return out
+
+
+def csv_of(table: charts.Table) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(table.columns)
+    writer.writerows(table.rows)
+    return out.getvalue()
+
+
+# -- forecasts --------------------------------------------------------------------------------------------------------
+@dataclass
+class ForecastView:
+    forecasts: list[forecast.Forecast]
+    backtests: list[forecast.Backtest]
+    warnings: list[forecast.Warning]
+    chart: Chart
+
+
+def forecasts(session: Session, principal: Principal, by: str = "station", horizon: int = 8,
+              translate: Callable[[str], str] = str) -> ForecastView:  # fmt: skip
+    if by not in ("station", "nationality"):
+        raise InvalidInput(N_("Forecast by station or by nationality."), field="by")
+    if not 1 <= horizon <= 8:
+        raise InvalidInput(N_("Forecast one to eight weeks ahead."), field="horizon")
+    frame = forecast.weekly_frame(repository.weekly_arrivals(session, None, by))
+    made = forecast.forecast(frame, horizon)
+    tests = forecast.backtest(frame, horizon)
+    capacities = {s.code: s.capacity for s in repository.stations(session) if s.capacity} if by == "station" else {}
+    warnings = forecast.capacity_warnings(made, capacities, STAY_DAYS)
+    title = translate(N_("Weekly arrivals: the last year and the forecast"))
+    history = frame[frame["ds"] >= frame["ds"].max() - timedelta(weeks=52)] if not frame.empty else frame
+    weeks = sorted({d.date() for d in history["ds"]}) + (made[0].weeks if made else [])
+    series: dict[str, list[float]] = {}
+    bands: dict[str, tuple[list[float], list[float]]] = {}
+    for f in sorted(made, key=lambda f: -sum(f.mean))[: charts.MAX_SERIES]:
+        past = history[history["unique_id"] == f.key].sort_values("ds")["y"].tolist()
+        series[f.key] = past + f.mean
+        bands[f.key] = (f.low, f.high)
+    labels = [w.isoformat() for w in weeks]
+    svg = charts.lines(title, labels, series, bands)
+    table = charts.Table(
+        ["key", "week", "mean", f"low_{made[0].level if made else 80}", f"high_{made[0].level if made else 80}"],
+        [[f.key, w.isoformat(), round(m, 1), round(lo, 1), round(hi, 1)]
+         for f in made for w, m, lo, hi in zip(f.weeks, f.mean, f.low, f.high, strict=True)],
+    )  # fmt: skip
+    audit.record(session, principal, "statistics.forecast", details={"by": by, "horizon": horizon})
+    return ForecastView(made, tests, warnings, Chart("forecast", title, svg, table))
+
+
+# -- headline figures -------------------------------------------------------------------------------------------------
+def headline(session: Session) -> dict[str, object]:
+    year = extract("year", Encounter.occurred_at)
+    years = dict(session.execute(select(year, func.count(distinct(Encounter.person_id))).group_by(year)).all())
+    return {
+        "registrations": session.execute(select(func.count()).select_from(Encounter)).scalar_one(),
+        "persons": session.execute(select(func.count(distinct(Encounter.person_id)))).scalar_one(),
+        "persons_by_year": {int(y): int(n) for y, n in sorted(years.items())},
+        "alerts": session.execute(select(func.count()).select_from(Alert)).scalar_one(),
+        "alerts_confirmed": session.execute(select(func.count()).where(Alert.state == "confirmed")).scalar_one(),
+    }
