@@ -15,6 +15,9 @@ from travesia.statistics import service
 def stats(
     out: Path | None = typer.Option(None, "--out", help="Folder for the dashboard's tables as CSV."),
     grain: str = typer.Option("month", "--grain", help="day, week or month"),
+    release: Path | None = typer.Option(None, "--release", help="Folder for the public release (CSV tables, PDF)."),
+    epsilon: float = typer.Option(1.0, "--epsilon", help="The release's total privacy budget."),
+    threshold: int = typer.Option(10, "--threshold", help="Cells under this are published as '<threshold'."),
 ) -> None:
     """Print the headline figures (registrations, persons per year, alerts); write the tables with --out."""
     with unit_of_work() as session:
@@ -32,3 +35,8 @@ def stats(
             for chart in service.dashboard(session, operator(), filters):
                 (out / f"{chart.id}.csv").write_text(service.csv_of(chart.table), encoding="utf-8")
             console.print(f"wrote the dashboard's tables to {out}")
+        if release is not None:
+            made = service.public_release(session, operator(), epsilon, threshold)
+            written = service.write_release(made, release)
+            console.print(f"public release (ε={made.epsilon:g}, spent {made.spent:.4f}, cells under {threshold} "
+                          f"suppressed): {', '.join(p.name for p in written)}")  # fmt: skip

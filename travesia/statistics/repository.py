@@ -270,3 +270,31 @@ def _first_registrations(session: Session, since: datetime, until: datetime) -> 
         session.execute(insert.on_conflict_do_update(index_elements=["group_id"], set_={"day": insert.excluded.day}))
     rows = [{"day": d, "station_id": st, "kind": k, "groups": n} for (d, st, k), n in deltas.items() if n]
     _upsert(session, StatsGroupsDaily, ["day", "station_id", "kind"], "groups", rows)
+
+
+def first_registrations(session: Session) -> list[tuple[int, str, str, str, str]]:
+    """(year, nationality, sex, age band, station code) of each person's first registration: one row a person."""
+    first = (
+        select(Encounter.person_id, func.min(Encounter.occurred_at).label("at"))
+        .group_by(Encounter.person_id)
+        .subquery()
+    )
+    stmt = (
+        select(
+            extract("year", Encounter.occurred_at),
+            func.coalesce(Encounter.nationality, "???"),
+            Encounter.sex,
+            age_band(Encounter.occurred_at, Encounter.birth_year),
+            Station.code,
+            Encounter.person_id,
+        )
+        .join(first, (first.c.person_id == Encounter.person_id) & (first.c.at == Encounter.occurred_at))
+        .join(Station, Station.id == Encounter.station_id)
+    )
+    seen: set[object] = set()
+    out = []
+    for year, nationality, sex, band, station, person in session.execute(stmt):
+        if person not in seen:  # two registrations at the same first instant: the person counts once
+            seen.add(person)
+            out.append((int(year), str(nationality), str(sex), str(band), str(station)))
+    return out

@@ -6,19 +6,23 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import distinct, extract, func, select
 from sqlalchemy.orm import Session
 
 from travesia.audit import service as audit
+from travesia.core import pdf
 from travesia.core.errors import N_, InvalidInput, NotFound
 from travesia.core.principal import Principal
 from travesia.models import Alert, Encounter
 from travesia.stations import repository as stations_repository
 from travesia.statistics import charts, forecast, repository
+from travesia.statistics import release as release_
 
 STAY_DAYS = 3  # a reception station shelters people for about three days before they move on (the seeds)
 # The roll-up reads registrations recorded at least this long ago, so that one committing while it runs (with an
@@ -177,3 +181,64 @@ def headline(session: Session) -> dict[str, object]:
         "alerts": session.execute(select(func.count()).select_from(Alert)).scalar_one(),
         "alerts_confirmed": session.execute(select(func.count()).where(Alert.state == "confirmed")).scalar_one(),
     }
+
+
+# -- public release ---------------------------------------------------------------------------------------------------
+def public_release(
+    session: Session, principal: Principal, epsilon: float = release_.DEFAULT_EPSILON,
+    threshold: int = release_.DEFAULT_THRESHOLD,
+) -> release_.Release:  # fmt: skip
+    people = repository.first_registrations(session)
+    tables = {
+        "persons_by_year_nationality": (["year", "nationality"], Counter((y, n) for y, n, _, _, _ in people)),
+        "persons_by_year_sex_age": (["year", "sex", "age_band"], Counter((y, s, b) for y, _, s, b, _ in people)),
+        "persons_by_year_station": (["year", "station"], Counter((y, st) for y, _, _, _, st in people)),
+    }
+    try:
+        made = release_.release(tables, epsilon, threshold)
+    except ValueError as error:
+        raise InvalidInput(N_("%(problem)s"), field="epsilon", problem=str(error)) from None
+    details = {"epsilon": epsilon, "threshold": threshold, "spent": made.spent, "tables": len(made.tables)}
+    audit.record(session, principal, "statistics.release", details=details)
+    return made
+
+
+def write_release(made: release_.Release, folder: Path) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for table in made.tables:
+        path = folder / f"{table.name}.csv"
+        path.write_text(csv_of(charts.Table(table.columns, table.rows)), encoding="utf-8")
+        written.append(path)
+    report = folder / "release.pdf"
+    report.write_bytes(release_pdf(made))
+    written.append(report)
+    return written
+
+
+def release_pdf(made: release_.Release) -> bytes:
+    doc = pdf.document("Public release")
+    doc.set_font("helvetica", "B", 14)
+    doc.cell(0, 8, "Persons in transit - public release", new_x="LMARGIN", new_y="NEXT")
+    doc.set_font("helvetica", size=9)
+    method = (
+        f"Counts of persons (each person counted once, at their first registration), protected by differential "
+        f"privacy: discrete Laplace noise (OpenDP), total privacy budget epsilon = {made.epsilon:g} "
+        f"(spent {made.spent:.4f}, split equally over {len(made.tables)} tables), then cells under {made.threshold} "
+        f"shown as '<{made.threshold}'. Figures are noisy by design and need not add up."
+    )
+    doc.multi_cell(0, 5, method)
+    for table in made.tables:
+        doc.ln(3)
+        doc.set_font("helvetica", "B", 11)
+        doc.cell(0, 7, table.name.replace("_", " "), new_x="LMARGIN", new_y="NEXT")
+        doc.set_font("helvetica", size=8)
+        width = 180 / len(table.columns)
+        for column in table.columns:
+            doc.cell(width, 5, column, border=1)
+        doc.ln()
+        for row in table.rows:
+            for value in row:
+                doc.cell(width, 5, pdf.latin(value), border=1)
+            doc.ln()
+    return pdf.output(doc)
