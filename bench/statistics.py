@@ -136,6 +136,7 @@ def main() -> None:
     parser.add_argument("--postgres", help="URL of an empty PostgreSQL database to fill and measure as well")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--skip-forecast", action="store_true")
+    parser.add_argument("--skip-sqlite", action="store_true", help="measure PostgreSQL only")
     args = parser.parse_args()
     print(f"# bench/statistics.py — {time.strftime('%Y-%m-%d')} — {platform.node()} ({platform.machine()})")
     print(

@@ -181,3 +181,55 @@ def test_a_late_earlier_registration_moves_its_group(db, session, tmp_path):
     assert table_counts(service.chart(session, "groups", daily).table) == Counter({("2024-03-05", "family"): 1})
     register(2, "Isa")  # a station syncing late brings an earlier registration of the same group
     assert table_counts(service.chart(session, "groups", daily).table) == Counter({("2024-03-02", "family"): 1})
+
+
+def test_protection_and_repatriation_figures(session, population):
+    import uuid as uuid_
+
+    from travesia.models import Alert, AsylumClaim, Encounter, Flight, ManifestEntry, ProtectionFlag, Referral
+
+    persons = [p for (p,) in session.query(Encounter.person_id).limit(6)]
+    encounters = [e for (e,) in session.query(Encounter.id).limit(3)]
+    at = datetime(2024, 5, 10, 12, tzinfo=UTC)
+    for i, p in enumerate(persons[:3]):
+        session.add(
+            AsylumClaim(person_id=p, state="pending" if i else "granted", history=[], recorded_at=at, updated_at=at)
+        )
+    session.add_all(
+        [
+            Referral(person_id=persons[3], kind="medical", partner="x", consent="given", opened_at=at),
+            Referral(person_id=persons[4], kind="trafficking", partner="y", consent="given", opened_at=at),
+            ProtectionFlag(person_id=persons[5], kind="unaccompanied_child", source="derived", recorded_at=at),
+            *[
+                Alert(
+                    dedupe_key=f"k{i}",
+                    encounter_id=e,
+                    kind="watchlist",
+                    score=0.9,
+                    priority=1,
+                    state=state,
+                    created_at=at,
+                )
+                for i, (e, state) in enumerate(zip(encounters, ["open", "confirmed", "confirmed"], strict=True))
+            ],
+        ]
+    )
+    flight = Flight(
+        id=uuid_.uuid4(), kind="repatriation", departs_on=at.date(), destination="VEN", capacity=10, operator="x"
+    )
+    session.add(flight)
+    session.flush()
+    session.add_all([ManifestEntry(flight_id=flight.id, person_id=p, family_key=str(p), state="boarded", placed_at=at,
+                                   boarded_at=at) for p in persons[:2]])  # fmt: skip
+    session.commit()
+    may = service.Filters(date(2024, 5, 1), date(2024, 5, 31), None, "month")
+    period = "2024-05-01"
+
+    def counts(chart_id):
+        return table_counts(service.chart(session, chart_id, may).table)
+
+    assert counts("claims") == Counter({(period, "pending"): 2, (period, "granted"): 1})
+    assert counts("referrals") == Counter({(period, "medical"): 1, (period, "trafficking"): 1})
+    assert counts("children_alone") == Counter({(period, "unaccompanied_child"): 1})
+    assert counts("repatriations") == Counter({(period, "VEN"): 2})
+    assert counts("alerts") == Counter({(period, "watchlist:open"): 1, (period, "watchlist:confirmed"): 2})
