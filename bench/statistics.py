@@ -143,9 +143,8 @@ def main() -> None:
         f"command: python bench/statistics.py --encounters {args.encounters}{' --postgres URL' if args.postgres else ''}"
     )
     with tempfile.TemporaryDirectory() as folder:
-        targets = [("SQLite", f"sqlite:///{folder}/bench.db")] + (
-            [("PostgreSQL", args.postgres)] if args.postgres else []
-        )
+        targets = [] if args.skip_sqlite else [("SQLite", f"sqlite:///{folder}/bench.db")]
+        targets += [("PostgreSQL", args.postgres)] if args.postgres else []
         for label, url in targets:
             migrations.upgrade(url)
             db = Database(url, sqlite_synchronous="NORMAL")
