@@ -23,6 +23,8 @@ from travesia.auth.passwords import Hasher
 from travesia.biometrics import api as biometrics_api
 from travesia.biometrics import service as biometrics
 from travesia.biometrics import web as biometrics_web
+from travesia.core import crypto
+from travesia.core.background import Loop
 from travesia.core.crypto import Keyring
 from travesia.core.db import Database
 from travesia.core.errors import N_, DomainError
@@ -42,7 +44,7 @@ from travesia.pipeline import jobs
 from travesia.privacy import api as privacy_api
 from travesia.programmes import api as programmes_api
 from travesia.protection import api as protection_api
-from travesia.protection import passes, verify_web
+from travesia.protection import verify_web
 from travesia.protection import web as protection_web
 from travesia.screening import api as screening_api
 from travesia.screening import service as screening
@@ -51,6 +53,9 @@ from travesia.stations import api as stations_api
 from travesia.stations import web as stations_web
 from travesia.statistics import api as statistics_api
 from travesia.statistics import web as statistics_web
+from travesia.sync import api as sync_api
+from travesia.sync import station as sync_station
+from travesia.sync.agent import Agent
 from travesia.web import shell
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -77,7 +82,10 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             app.state.after_enrolment = after_enrolment
             worker.start()
             runner.start()
+        sync_loop = _start_station(app, settings)
         yield
+        if sync_loop is not None:
+            sync_loop.stop()
         if worker is not None and runner is not None:
             worker.stop()
             runner.stop()
@@ -100,7 +108,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         keyring=Keyring(settings.keyring_spec),
     )
     app.state.biometrics = biometrics.Biometrics.from_settings(settings)
-    app.state.pass_key = passes.load_or_create_key(settings.data_dir / "pass-signing.pem")
+    app.state.pass_key = crypto.load_or_create_key(settings.data_dir / "pass-signing.pem")
+    if settings.station:  # a field station signs its sync batches with a key of its own
+        app.state.station_key = crypto.load_or_create_key(settings.data_dir / "station-signing.pem")
     app.state.screener = screening.Screener()
     app.state.pipeline = jobs.Pipeline(
         app.state.db,
@@ -141,10 +151,39 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         programmes_api.pathways_router,
         privacy_api.router,
         statistics_api.router,
+        sync_api.router,
     ):
         app.include_router(router)
     _install_error_handlers(app)
     return app
+
+
+def _start_station(app: FastAPI, settings: Settings) -> Loop | None:
+    """Field-station mode: mark the database as this station's, and sync with central in the background."""
+    if not settings.station:
+        return None
+    with app.state.db.transaction() as session:
+        sync_station.setup(session, settings.station, settings.central_url)
+    if not settings.central_url:
+        return None
+    pipeline = app.state.pipeline
+
+    def rescreen(version_ids: list[object]) -> None:
+        for version_id in version_ids:
+            pipeline.after_list_import(version_id)
+
+    interval = settings.sync_interval
+    agent = Agent(
+        app.state.db,
+        app.state.station_key,
+        settings.central_url,
+        after_lists=rescreen,
+        backoff=(interval / 2, interval * 16),
+    )
+    loop = Loop("sync-agent", agent.run_once, settings.sync_interval)
+    app.state.sync_loop, app.state.sync_agent = loop, agent
+    loop.start()
+    return loop
 
 
 def _install_error_handlers(app: FastAPI) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import typer
 
 from travesia import __version__
@@ -26,6 +28,7 @@ from travesia.screening.cli import app as watchlist_app
 from travesia.screening.cli import screen
 from travesia.stations.cli import app as stations_app
 from travesia.statistics.cli import stats
+from travesia.sync.cli import app as sync_app
 from travesia.synth.cli import synth
 
 app = typer.Typer(
@@ -48,6 +51,7 @@ app.add_typer(network_app, name="network")
 app.add_typer(passes_app, name="passes")
 app.add_typer(retention_app, name="retention")
 app.add_typer(pathways_app, name="pathways")
+app.add_typer(sync_app, name="sync")
 app.command("subject-access")(subject_access)
 app.command("verify-pass")(verify_pass)
 app.command("stats")(stats)
@@ -61,13 +65,20 @@ app.command("synth")(synth)
 def serve(
     host: str = typer.Option(None, help="Listen address (default TRAVESIA_HOST, 127.0.0.1)."),
     port: int = typer.Option(None, help="Port (default TRAVESIA_PORT, 8000)."),
+    station: str = typer.Option(None, help="Run as this field station, offline first (default TRAVESIA_STATION)."),
+    central: str = typer.Option(None, help="Central's address for the station's sync (default TRAVESIA_CENTRAL_URL)."),
 ) -> None:
-    """Serve the web application and the API."""
+    """Serve the web application and the API (with --station: a field station that syncs with central)."""
     import uvicorn
 
     from travesia.app import create_app
     from travesia.core.logging import configure_logging
 
+    # Through the environment, so that every worker process reads the same settings.
+    if station:
+        os.environ["TRAVESIA_STATION"] = station
+    if central:
+        os.environ["TRAVESIA_CENTRAL_URL"] = central
     cfg = settings()
     configure_logging(cfg.log_level)
     # Several workers need an import string (each process builds its own app from the same environment).

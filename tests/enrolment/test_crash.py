@@ -16,30 +16,11 @@ from sqlalchemy import create_engine, func, select
 from sqlalchemy.pool import NullPool
 
 from tests.enrolment.conftest import person
-from tests.live import cli_env, free_port, run_cli
-from travesia.auth import repository
-from travesia.auth import service as auth_service
-from travesia.auth.passwords import Hasher
-from travesia.auth.service import AuthContext
-from travesia.core.crypto import Keyring
-from travesia.core.db import Database
-from travesia.core.settings import load_settings
+from tests.live import api_token, cli_env, free_port, run_cli, wait_ready
 from travesia.models import Encounter
 
 KILLS = 5
 DEADLINE_S = 90
-
-
-def make_token(env) -> str:
-    settings = load_settings(data_dir=env["TRAVESIA_DATA_DIR"], database_url=env["TRAVESIA_DATABASE_URL"])
-    ctx = AuthContext(settings, Hasher(1, 1024), Keyring(settings.keyring_spec))
-    db = Database(settings.sqlalchemy_url)
-    with db.transaction() as session:
-        user = repository.user_by_username(session, "oficial.crash")
-        principal = auth_service.principal_for(user, station_id=None, via="token", credential_id=None)
-        _, token = auth_service.create_token(session, ctx, principal, "crash", 1)
-    db.dispose()
-    return token
 
 
 def start(env, port):
@@ -49,17 +30,6 @@ def start(env, port):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-
-
-def wait_ready(base, deadline):
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/readyz", timeout=0.5).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.05)
-    raise AssertionError("server did not come back")
 
 
 def test_sigkill_never_loses_an_acknowledged_enrolment(fresh_database_url, tmp_path):
@@ -79,7 +49,7 @@ def test_sigkill_never_loses_an_acknowledged_enrolment(fresh_database_url, tmp_p
         stdin="una frase de paso bastante larga\n",
     )
     assert made.returncode == 0, made.stderr
-    headers = {"Authorization": f"Bearer {make_token(env)}"}
+    headers = {"Authorization": f"Bearer {api_token(env, 'oficial.crash')}"}
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     rng = random.Random(20261122)

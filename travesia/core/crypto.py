@@ -10,8 +10,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 MAGIC = b"TRV1"
@@ -63,3 +66,29 @@ def keyed_digest(secret: bytes, purpose: str, value: str) -> str:
 def token_digest(token: str) -> str:
     """SHA-256 of a high-entropy bearer secret (session or API token): what the database stores."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+# -- Ed25519 signing keys (safe-conduct passes, station sync batches) ---------------------------------------------
+def key_id(public: Ed25519PublicKey) -> str:
+    """First 16 hex digits of SHA-256 over the raw public key: how documents name the key that signed them."""
+    raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return hashlib.sha256(raw).hexdigest()[:16]
+
+
+def load_or_create_key(path: Path) -> Ed25519PrivateKey:
+    """The signing key in PEM beside the database (created once, readable by the owner only)."""
+    if path.exists():
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        if not isinstance(key, Ed25519PrivateKey):
+            raise ValueError(f"{path} is not an Ed25519 private key")
+        return key
+    key = Ed25519PrivateKey.generate()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    path.touch(mode=0o600)
+    path.write_bytes(pem)
+    return key
+
+
+def public_pem(public: Ed25519PublicKey) -> str:
+    return public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()

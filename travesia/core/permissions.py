@@ -36,6 +36,7 @@ class Perm(StrEnum):
     PATHWAYS_EXPORT = "pathways:export"  # the partner's file of a legal pathway, under its agreement
     STATISTICS_READ = "statistics:read"  # aggregated figures, charts, forecasts
     PRIVACY_MANAGE = "privacy:manage"  # retention plans, subject-access reports (the data protection officer)
+    SYNC_OPERATE = "sync:operate"  # a field station's sync: its status, "sync now"
 
 
 ALL_ROLES = frozenset(Role)
@@ -44,6 +45,7 @@ ROLE_PERMISSIONS: dict[Perm, frozenset[Role]] = {
     Perm.ACCOUNT_SELF: ALL_ROLES,
     Perm.STATIONS_READ: ALL_ROLES,
     Perm.STATIONS_MANAGE: frozenset({Role.ADMIN}),
+    Perm.SYNC_OPERATE: frozenset({Role.REGISTRATION_OFFICER, Role.SUPERVISOR, Role.ADMIN}),
     Perm.USERS_READ: frozenset({Role.ADMIN, Role.SUPERVISOR, Role.AUDITOR}),
     Perm.USERS_MANAGE: frozenset({Role.ADMIN}),
     # The auditor watches the administrators too, so admin does not read the trail.

@@ -67,6 +67,15 @@ class Settings(BaseSettings):
     finger_threshold: int = Field(40, ge=1, le=1000, description="Fingerprint match: smallest Bozorth3 score.")
     biometric_attempts: int = Field(5, ge=1, le=50, description="Tries of the biometric step before it is failed.")
     biometric_worker: bool = Field(True, description="`travesia serve` runs the biometric step in the background.")
+    station: str | None = Field(
+        None,
+        max_length=32,
+        description="Run as this field station (`serve --station CODE`), syncing with central.",
+    )
+    central_url: str | None = Field(
+        None, pattern=r"^https?://", description="Central's address, for a field station's sync (e.g. https://central)."
+    )
+    sync_interval: float = Field(30, gt=0, le=3600, description="Seconds between a field station's sync rounds.")
     pg_port: int = Field(54329, ge=1024, le=65535, description="Port of the local PostgreSQL of `db postgres`.")
 
     @field_validator("database_url")

@@ -293,8 +293,15 @@ def _insert(session: Session, batch: list[Prepared]) -> None:
     )
     group_ids = {item.validated.captured.data.group.id for item in batch if item.validated.captured.data.group}
     known_groups = set(session.execute(select(TravelGroup.id).where(TravelGroup.id.in_(group_ids))).scalars())
+    numbered = repository.local_station_code(session) is not None
+    next_seq: dict[uuid.UUID, int] = {}
     for item in batch:
         v, data = item.validated, item.validated.captured.data
+        if numbered:  # a field station numbers what it registers (see service.store)
+            if v.station.id not in next_seq:
+                next_seq[v.station.id] = repository.last_station_seq(session, v.station.id) + 1
+            v.station_seq = next_seq[v.station.id]
+            next_seq[v.station.id] += 1
         if data.corrects is not None:
             if data.corrects not in person_of:
                 raise _RowRefused()

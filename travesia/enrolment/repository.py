@@ -6,11 +6,11 @@ import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from travesia.core.principal import Principal, Role
-from travesia.models import BiometricSample, Document, Encounter, Person, Station, TravelGroup
+from travesia.models import BiometricSample, Document, Encounter, Person, Station, SyncState, TravelGroup
 
 STATION_BOUND_ROLES = frozenset({Role.REGISTRATION_OFFICER})
 
@@ -25,6 +25,16 @@ def station_scope(principal: Principal) -> frozenset[uuid.UUID] | None:
 def _scoped(stmt: Select, principal: Principal) -> Select:
     scope = station_scope(principal)
     return stmt if scope is None else stmt.where(Encounter.station_id.in_(scope))
+
+
+def local_station_code(session: Session) -> str | None:
+    """The station this database belongs to when it runs as a field station (``travesia serve --station``)."""
+    return session.execute(select(SyncState.station_code).limit(1)).scalar_one_or_none()
+
+
+def last_station_seq(session: Session, station_id: uuid.UUID) -> int:
+    stmt = select(func.coalesce(func.max(Encounter.station_seq), 0)).where(Encounter.station_id == station_id)
+    return int(session.execute(stmt).scalar_one())
 
 
 def existing_hashes(session: Session, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:

@@ -42,6 +42,7 @@ class Captured:
     source: str  # web, api, import, sync
     photo: CleanImage | None = None
     fingerprints: dict[int, CleanImage] = field(default_factory=dict)
+    station_seq: int | None = None  # the station's own number for it, when central stores a synced batch
 
 
 def has_images(captured: Captured) -> bool:
@@ -57,6 +58,7 @@ class Validated:
     birth: tuple[int, int | None, int | None, str]
     consent: str | None = None
     exemptions: list[dict[str, object]] = field(default_factory=list)
+    station_seq: int | None = None  # set in ``store``, inside the write transaction
 
 
 @dataclass
@@ -82,6 +84,9 @@ def validate(session: Session, captured: Captured, station_cache: dict[str, Stat
         raise InvalidInput(N_("Unknown station code: %(code)s"), field="station", code=code)
     if principal.via not in ("cli", "system") and station.id not in principal.station_ids:
         raise Forbidden(N_("You are not assigned to that station."), field="station")
+    local = repository.local_station_code(session)
+    if local is not None and local != station.code:
+        raise InvalidInput(N_("This field station registers people at %(code)s only."), field="station", code=local)
     year, month, day, precision = data.birth_parts()
     documents = []
     for index, doc in enumerate(data.documents):
@@ -127,6 +132,10 @@ def store(session: Session, validated: Validated) -> Stored:
     person_id = _person_for(session, data)
     group_id = _group_for(session, data, validated.station)
     now = utcnow()
+    validated.station_seq = validated.captured.station_seq
+    if validated.station_seq is None and repository.local_station_code(session) is not None:
+        # A field station numbers what it registers; writers are serialised, so max + 1 is never taken twice.
+        validated.station_seq = repository.last_station_seq(session, validated.station.id) + 1
     encounter = Encounter(**encounter_values(validated, person_id=person_id, group_id=group_id, now=now))
     rows: list[object] = [Document(**values) for values in document_values(validated)]
     rows.extend(_samples(data.id, validated.captured.photo, validated.captured.fingerprints))
@@ -182,6 +191,7 @@ def encounter_values(
         "occurred_at": data.occurred_at or now,
         "recorded_at": now,
         "source": validated.captured.source,
+        "station_seq": validated.station_seq,
         "given_names": data.given_names,
         "surnames": data.surnames,
         "name_key": rules.name_key(data.given_names, data.surnames),

@@ -21,6 +21,7 @@ from travesia.models.protection import (
 from travesia.models.screening import Alert, AlertReview, Screening, Watchlist, WatchlistEntry, WatchlistVersion
 from travesia.models.stations import STATION_KINDS, Station
 from travesia.models.statistics import StatsDaily, StatsGroupFirst, StatsGroupsDaily, StatsWatermark
+from travesia.models.sync import StationKey, SyncBatch, SyncCursor, SyncNotice, SyncState
 
 __all__ = [
     "STATION_KINDS",
@@ -56,10 +57,15 @@ __all__ = [
     "Screening",
     "Seizure",
     "Station",
+    "StationKey",
     "StatsDaily",
     "StatsGroupFirst",
     "StatsGroupsDaily",
     "StatsWatermark",
+    "SyncBatch",
+    "SyncCursor",
+    "SyncNotice",
+    "SyncState",
     "TraffickingScreening",
     "TravelContact",
     "TravelGroup",

@@ -52,6 +52,9 @@ class Encounter(Base):
         Index("ix_encounters_corrects", "corrects_id"),
         Index("ix_encounters_phone", "phone"),
         Index("ix_encounters_recorded", "recorded_at"),  # the statistics roll-ups read what is new
+        # A field station numbers its registrations 1, 2, 3…; central keeps the numbers, so sync can prove that
+        # every one arrived once and in order (null for registrations made at central).
+        Index("ux_encounters_station_seq", "station_id", "station_seq", unique=True),
         CheckConstraint("sex IN ('F', 'M', 'X')", name="sex_code"),
         CheckConstraint("birth_precision IN ('day', 'month', 'year')", name="birth_precision"),
     )
@@ -69,6 +72,7 @@ class Encounter(Base):
     occurred_at: Mapped[datetime]
     recorded_at: Mapped[datetime] = created_at()
     source: Mapped[str] = mapped_column(String(16))  # web, api, import, sync
+    station_seq: Mapped[int | None]
     given_names: Mapped[str] = mapped_column(String(200))
     surnames: Mapped[str] = mapped_column(String(200))
     # Accent- and case-folded name for substring search. Deliberately not indexed: a B-tree cannot serve

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from travesia.core import crypto
 from travesia.core.console import console, handles_errors, settings, unit_of_work
 from travesia.protection import passes, service
 
@@ -14,14 +15,14 @@ app = typer.Typer(help="Safe-conduct passes: the public key and the signed revoc
 
 
 def _key() -> passes.Ed25519PrivateKey:
-    return passes.load_or_create_key(settings().data_dir / "pass-signing.pem")
+    return crypto.load_or_create_key(settings().data_dir / "pass-signing.pem")
 
 
 @app.command("public-key")
 @handles_errors
 def public_key() -> None:
     """Print the public key (PEM) that verifies the passes."""
-    console.print(passes.public_pem(_key().public_key()), end="", highlight=False)
+    console.print(crypto.public_pem(_key().public_key()), end="", highlight=False)
 
 
 @app.command("revocations")

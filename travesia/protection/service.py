@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.orm import Session
 
 from travesia.audit import service as audit
+from travesia.core import crypto
 from travesia.core.db import utcnow
 from travesia.core.errors import N_, Conflict, Forbidden, InvalidInput, NotFound
 from travesia.core.principal import Principal, Role
@@ -387,7 +388,7 @@ def issue_pass(
     token = passes.sign(payload, key)
     row = SafeConductPass(
         id=pass_id, person_id=person, encounter_id=latest.id, valid_from=valid_from, valid_until=valid_until,
-        route=route, destination=destination, key_id=passes.key_id(key.public_key()), token=token,
+        route=route, destination=destination, key_id=crypto.key_id(key.public_key()), token=token,
         issued_by_id=principal.user_id, issued_at=utcnow(),
     )  # fmt: skip
     repository.add(session, row)

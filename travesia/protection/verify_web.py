@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import PlainTextResponse, Response
 
+from travesia.core import crypto
 from travesia.core.db import utcnow
 from travesia.core.guards import Public
 from travesia.core.templating import render
@@ -24,7 +25,7 @@ def revocations_file(request: Request) -> str:
 
 @router.get("/passes/public-key", response_class=PlainTextResponse)
 def public_key(request: Request, _: Anyone) -> str:
-    return passes.public_pem(request.app.state.pass_key.public_key())
+    return crypto.public_pem(request.app.state.pass_key.public_key())
 
 
 @router.get("/passes/revoked", response_class=PlainTextResponse)
@@ -36,7 +37,7 @@ def revoked(request: Request, _: Anyone) -> str:
 def verify_page(request: Request, _: Anyone, token: Annotated[str, Query(max_length=2000)] = "") -> Response:
     verdict = None
     if token.strip():
-        keys = {passes.key_id(request.app.state.pass_key.public_key()): request.app.state.pass_key.public_key()}
+        keys = {crypto.key_id(request.app.state.pass_key.public_key()): request.app.state.pass_key.public_key()}
         document = revocations_file(request)
         revoked_ids = passes.read_revocations(document, keys) if document else set()
         verdict = passes.verify(token, keys, revoked_ids, utcnow().date())

@@ -1,0 +1,369 @@
+"""Central's side of station sync: trust and revoke station keys, store signed batches exactly once and in order,
+answer a station's feed (alerts, person links, list deltas).
+
+A batch is stored in one transaction with its cursor and its ``sync_batches`` row; the acknowledgement is sent only
+after that transaction committed, so "acknowledged" means durable. A station numbers its encounters 1, 2, 3…;
+central accepts a batch only if it starts at or below the next number it expects, skips what it already holds (a
+retry after a lost acknowledgement) and refuses a gap, so the order per station is the order of the numbers.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from travesia.audit import service as audit
+from travesia.core import crypto
+from travesia.core.db import utcnow
+from travesia.core.errors import N_, Conflict, DomainError, InvalidInput, NotFound
+from travesia.core.principal import Principal, Role
+from travesia.enrolment import service as enrolment
+from travesia.enrolment.images import ImageProblem, clean_fingerprint, clean_image
+from travesia.models import Station, StationKey, SyncBatch, SyncCursor, WatchlistEntry
+from travesia.screening import repository as screening
+from travesia.stations import repository as stations
+from travesia.stations.schemas import StationCreate
+from travesia.sync import envelope, repository
+from travesia.sync.schemas import (
+    AlertNotice,
+    BatchAck,
+    BatchItem,
+    Feed,
+    FeedRequest,
+    LinkNotice,
+    ListDelta,
+)
+
+# Below this, a difference between the station's clock and central's is transit time and ordinary drift.
+CLOCK_TOLERANCE = timedelta(minutes=2)
+# The feed repeats this much before the cursor: a row committed late with an earlier time is still sent.
+FEED_OVERLAP = timedelta(minutes=10)
+
+
+def refused(status: int, field: str, problem: str, station: str | None = None) -> SyncRefused:
+    return SyncRefused(status, N_("The batch was refused: %(problem)s"), field=field, station=station, problem=problem)
+
+
+class SyncRefused(DomainError):
+    """A batch or feed request central will not act on; the API records it in the audit trail."""
+
+    def __init__(self, status: int, message: str, *, field: str, station: str | None = None, **params: object) -> None:
+        super().__init__(message, field=field, **params)
+        self.status_code = status
+        self.station = station
+
+
+@dataclass(frozen=True)
+class Opened:
+    envelope: envelope.Envelope
+    station: Station
+    key: StationKey
+
+
+# -- keys --------------------------------------------------------------------------------------------------------
+def read_public_key(text: str) -> Ed25519PublicKey:
+    """A station's public key as PEM, or as the 32 raw bytes in base64 (what `travesia sync key` prints)."""
+    text = text.strip()
+    try:
+        if text.startswith("-----BEGIN"):
+            key = serialization.load_pem_public_key(text.encode())
+        else:
+            key = Ed25519PublicKey.from_public_bytes(base64.b64decode(text, validate=True))
+    except (ValueError, binascii.Error):
+        raise InvalidInput(N_("Not an Ed25519 public key (PEM or base64)."), field="public_key") from None
+    if not isinstance(key, Ed25519PublicKey):
+        raise InvalidInput(N_("Not an Ed25519 public key (PEM or base64)."), field="public_key")
+    return key
+
+
+def trust_key(session: Session, principal: Principal, station_code: str, public_key: str) -> StationKey:
+    station = stations.by_code(session, station_code)
+    if station is None:
+        raise NotFound(N_("Unknown station code: %(code)s"), field="station", code=station_code)
+    key = read_public_key(public_key)
+    kid = crypto.key_id(key)
+    if repository.station_key(session, kid) is not None:
+        raise Conflict(N_("This key is registered already."), field="public_key")
+    raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    row = StationKey(key_id=kid, station_id=station.id, public_key=raw, added_by=principal.username)
+    repository.add(session, row)
+    audit.record(
+        session, principal, "sync.key_trust", record_type="station", record_id=station.id, details={"key": kid}
+    )
+    return row
+
+
+def revoke_key(session: Session, principal: Principal, key_id: str, reason: str) -> StationKey:
+    row = repository.station_key(session, key_id)
+    if row is None:
+        raise NotFound(N_("No such station key."), field="key_id")
+    if row.revoked_at is not None:
+        raise Conflict(N_("This key is revoked already."), field="key_id")
+    if not reason.strip():
+        raise InvalidInput(N_("Give the reason."), field="reason")
+    row.revoked_at, row.revoked_by, row.revoked_reason = utcnow(), principal.username, reason.strip()
+    audit.record(
+        session, principal, "sync.key_revoke", record_type="station", record_id=row.station_id, details={"key": key_id}
+    )
+    return row
+
+
+# -- opening an envelope -----------------------------------------------------------------------------------------
+def open_envelope(session: Session, blob: bytes, kind: str) -> Opened:
+    """Parse, find the station and its key, verify every byte; refuse replays of an accepted envelope."""
+    try:
+        env = envelope.parse(blob)
+    except envelope.EnvelopeProblem as problem:
+        raise refused(401, problem.field, problem.problem) from None
+    code = env.station
+    if env.header["kind"] != kind:
+        raise refused(422, "header.kind", f"expected {kind}", code)
+    station = stations.by_code(session, code)
+    if station is None:
+        raise SyncRefused(401, N_("Unknown station code: %(code)s"), field="header.station", code=code)
+    key = repository.station_key(session, env.key_id)
+    if key is None or key.station_id != station.id:
+        raise refused(401, "header.key_id", "the key is not registered for this station", code)
+    if key.revoked_at is not None:
+        raise refused(401, "header.key_id", "the station's key is revoked", code)
+    try:
+        envelope.verify(env, Ed25519PublicKey.from_public_bytes(key.public_key))
+    except envelope.EnvelopeProblem as problem:
+        raise refused(401, problem.field, problem.problem, code) from None
+    if kind == "encounters" and repository.batch_seen(session, env.digest):
+        replay = "this exact envelope was received before (a replay); a retry is sealed anew"
+        raise refused(409, "envelope", replay, code)
+    return Opened(env, station, key)
+
+
+def record_refusal(session: Session, refusal: SyncRefused, size: int) -> None:
+    """In its own transaction (the refused work rolled back): who tried what, never the content."""
+    audit.record(
+        session,
+        Principal(user_id=None, username=f"station:{refusal.station or '?'}", roles=frozenset(), via="station"),
+        "sync.refused",
+        outcome="refused",
+        details={
+            "status": refusal.status_code,
+            "field": refusal.field,
+            "problem": refusal.params.get("problem"),
+            "bytes": size,
+        },
+    )
+
+
+def _principal(station: Station, key_id: str) -> Principal:
+    """The station acts as a registration officer of its own station, and of nothing else."""
+    return Principal(
+        user_id=None,
+        username=f"station:{station.code}",
+        roles=frozenset({Role.REGISTRATION_OFFICER}),
+        station_id=station.id,
+        station_code=station.code,
+        station_ids=frozenset({station.id}),
+        via="station",
+        credential_id=key_id,
+    )
+
+
+# -- batches -----------------------------------------------------------------------------------------------------
+def clock_offset(station_time: datetime, now: datetime) -> timedelta:
+    offset = now - station_time
+    return offset if abs(offset) > CLOCK_TOLERANCE else timedelta(0)
+
+
+def _shifted(raw: dict[str, object], offset: timedelta) -> dict[str, object]:
+    """The station's times moved onto central's clock (the station's reading is kept in the batch row)."""
+    if not offset:
+        return raw
+    item = dict(raw)
+    encounter = dict(item.get("encounter") or {})  # type: ignore[call-overload]
+    for holder, name in ((item, "recorded_at"), (encounter, "occurred_at")):
+        value = holder.get(name)
+        if isinstance(value, str):
+            with contextlib.suppress(ValueError):  # a bad time is left for validation to name
+                holder[name] = (datetime.fromisoformat(value) + offset).isoformat()
+    item["encounter"] = encounter
+    return item
+
+
+def _item(number: int, raw: dict[str, object], offset: timedelta) -> BatchItem:
+    try:
+        return BatchItem.model_validate(_shifted(raw, offset))
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise refused(422, f"items.{number}.{where}", first["msg"]) from None
+
+
+def _captured(item: BatchItem, number: int, principal: Principal) -> enrolment.Captured:
+    try:
+        photo = clean_image(base64.b64decode(item.photo)) if item.photo else None
+        fingers = {pos: clean_fingerprint(base64.b64decode(data)) for pos, data in item.fingerprints.items()}
+    except ImageProblem as problem:
+        raise refused(422, f"items.{number}.images", str(problem)) from None
+    return enrolment.Captured(item.encounter, principal, "sync", photo, fingers, station_seq=item.seq)
+
+
+def receive_batch(session: Session, blob: bytes, now: datetime | None = None) -> BatchAck:
+    now = now or utcnow()
+    opened = open_envelope(session, blob, "encounters")
+    env, station = opened.envelope, opened.station
+    offset = clock_offset(envelope.station_time(env), now)
+    try:
+        raws = envelope.items(env)
+    except envelope.EnvelopeProblem as problem:
+        raise refused(422, problem.field, problem.problem, station.code) from None
+    parsed = [_item(n, raw, offset) for n, raw in enumerate(raws)]
+    first, last = int(env.header["first_seq"]), int(env.header["last_seq"])  # type: ignore[call-overload]
+    if [i.seq for i in parsed] != list(range(first, last + 1)) or not parsed:
+        raise refused(
+            422, "header.first_seq", "the items must be numbered first_seq, first_seq+1, … last_seq", station.code
+        )
+    cursor = repository.cursor(session, station.id, lock=True)
+    if cursor is None:
+        cursor = SyncCursor(station_id=station.id, last_seq=0, batches=0)
+        repository.add(session, cursor)
+        session.flush()
+    if first > cursor.last_seq + 1:
+        raise refused(
+            409,
+            "header.first_seq",
+            f"central holds up to {cursor.last_seq}; send from {cursor.last_seq + 1}",
+            station.code,
+        )
+    principal = _principal(station, opened.key.key_id)
+    stored = 0
+    held = repository.seq_of(session, [i.encounter.id for i in parsed if i.seq <= cursor.last_seq])
+    for number, item in enumerate(parsed):
+        if item.seq <= cursor.last_seq:
+            if held.get(item.encounter.id) != item.seq:
+                raise refused(
+                    409, f"items.{number}.seq", f"central holds number {item.seq} as another registration", station.code
+                )
+            continue
+        result = enrolment.enrol(session, _captured(item, number, principal))
+        stored += not result.replayed
+    cursor.last_seq = max(cursor.last_seq, last)
+    cursor.batches += 1
+    cursor.updated_at = now
+    batch = SyncBatch(
+        digest=env.digest,
+        nonce=uuid.UUID(str(env.header["nonce"])),
+        station_id=station.id,
+        key_id=opened.key.key_id,
+        first_seq=first,
+        last_seq=last,
+        encounters=len(parsed),
+        stored=stored,
+        size=len(blob),
+        station_time=envelope.station_time(env),
+        clock_offset_s=int(offset.total_seconds()),
+    )
+    repository.add(session, batch)
+    session.flush()
+    audit.record(
+        session,
+        principal,
+        "sync.batch",
+        record_type="station",
+        record_id=station.id,
+        details={
+            "first": first,
+            "last": last,
+            "stored": stored,
+            "bytes": len(blob),
+            "clock_offset_s": batch.clock_offset_s,
+        },
+    )
+    return BatchAck(
+        batch=batch.id,
+        encounters=len(parsed),
+        stored=stored,
+        already=len(parsed) - stored,
+        last_seq=cursor.last_seq,
+        clock_offset_s=batch.clock_offset_s,
+    )
+
+
+# -- the feed back -----------------------------------------------------------------------------------------------
+def feed(session: Session, blob: bytes, now: datetime | None = None) -> Feed:
+    """Alerts and person links for the station's encounters since its cursor, and the list entries changed since
+    the versions it holds. Read-only; a replayed request only repeats what the station was already sent."""
+    now = now or utcnow()
+    opened = open_envelope(session, blob, "feed")
+    station = opened.station
+    try:
+        request = FeedRequest.model_validate(opened.envelope.header["body"])
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise refused(422, f"header.body.{where}", first["msg"], station.code) from None
+    since = request.cursor - FEED_OVERLAP if request.cursor else None
+    alerts = [
+        AlertNotice(
+            id=a.id,
+            encounter_id=a.encounter_id,
+            kind=a.kind,
+            priority=a.priority,
+            state=a.state,
+            created_at=a.created_at,
+        )
+        for a in repository.alerts_for_station(session, station.id, since)
+    ]
+    pairs = repository.links_for_station(session, station.id, since)
+    counts = repository.encounters_per_person(session, {p for _, p in pairs})
+    links = [LinkNotice(encounter_id=e, person_id=p, encounters=counts.get(p, 1)) for e, p in pairs]
+    lists = []
+    for wl in repository.shareable_lists(session):
+        held = request.lists.get(wl.name, 0)
+        if wl.version <= held:
+            continue
+        lines = [_delta_line(entry) for entry in screening.entries_changed_since(session, wl.id, held)]
+        lists.append(
+            ListDelta(
+                name=wl.name,
+                title=wl.title,
+                kind=wl.kind,
+                owner=wl.owner,
+                legal_basis=wl.legal_basis,
+                sensitivity=wl.sensitivity,
+                threshold=wl.threshold,
+                version=wl.version,
+                lines=lines,
+            )
+        )
+    cursor = repository.cursor(session, station.id)
+    audit.record(
+        session,
+        _principal(station, opened.key.key_id),
+        "sync.feed",
+        record_type="station",
+        record_id=station.id,
+        details={"alerts": len(alerts), "links": len(links), "lists": [d.name for d in lists]},
+    )
+    return Feed(
+        now=now,
+        station=StationCreate.model_validate({name: getattr(station, name) for name in StationCreate.model_fields}),
+        last_seq=cursor.last_seq if cursor else 0,
+        alerts=alerts,
+        links=links,
+        lists=lists,
+    )
+
+
+def _delta_line(entry: WatchlistEntry) -> str:
+    """OpenSanctions' delta format, which the station's list import reads as it reads any delta file."""
+    if entry.removed_version is not None:
+        return envelope.canonical({"op": "DEL", "entity": {"id": entry.external_id}}).decode()
+    entity = {"id": entry.external_id, "schema": entry.schema, "properties": entry.properties}
+    return envelope.canonical({"op": "ADD", "entity": entity}).decode()

@@ -1,0 +1,160 @@
+"""The only SQL of station sync, central side and station side."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from travesia.models import (
+    Alert,
+    BiometricSample,
+    Encounter,
+    IdentityDecision,
+    Screening,
+    StationKey,
+    SyncBatch,
+    SyncCursor,
+    SyncNotice,
+    SyncState,
+    TravelGroup,
+    Watchlist,
+)
+
+
+def add(session: Session, *rows: object) -> None:
+    session.add_all(rows)
+
+
+# -- central -----------------------------------------------------------------------------------------------------
+def station_key(session: Session, key_id: str) -> StationKey | None:
+    return session.get(StationKey, key_id)
+
+
+def station_keys(session: Session, station_id: uuid.UUID) -> Sequence[StationKey]:
+    stmt = select(StationKey).where(StationKey.station_id == station_id).order_by(StationKey.added_at)
+    return session.execute(stmt).scalars().all()
+
+
+def cursor(session: Session, station_id: uuid.UUID, *, lock: bool = False) -> SyncCursor | None:
+    stmt = select(SyncCursor).where(SyncCursor.station_id == station_id)
+    if lock:  # PostgreSQL: one batch of a station at a time (SQLite serialises writers anyway)
+        stmt = stmt.with_for_update()
+    return session.execute(stmt).scalar_one_or_none()
+
+
+def batch_seen(session: Session, digest: str) -> bool:
+    return session.execute(select(SyncBatch.id).where(SyncBatch.digest == digest)).first() is not None
+
+
+def batches(session: Session, station_id: uuid.UUID) -> Sequence[SyncBatch]:
+    stmt = select(SyncBatch).where(SyncBatch.station_id == station_id).order_by(SyncBatch.id)
+    return session.execute(stmt).scalars().all()
+
+
+def seq_of(session: Session, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int | None]:
+    rows = session.execute(select(Encounter.id, Encounter.station_seq).where(Encounter.id.in_(ids)))
+    return {row.id: row.station_seq for row in rows}
+
+
+def alerts_for_station(session: Session, station_id: uuid.UUID, since: datetime | None) -> Sequence[Alert]:
+    stmt = select(Alert).join(Encounter, Encounter.id == Alert.encounter_id).where(Encounter.station_id == station_id)
+    if since is not None:
+        stmt = stmt.where(or_(Alert.created_at > since, Alert.decided_at > since))
+    return session.execute(stmt.order_by(Alert.created_at)).scalars().all()
+
+
+def links_for_station(
+    session: Session, station_id: uuid.UUID, since: datetime | None
+) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """(encounter, person) for the station's encounters screened, or moved by an identity decision, since then."""
+    screened = (
+        select(Encounter.id, Encounter.person_id)
+        .join(Screening, Screening.encounter_id == Encounter.id)
+        .where(Encounter.station_id == station_id, Screening.screened_at.is_not(None))
+    )
+    if since is not None:
+        screened = screened.where(Screening.screened_at > since)
+    found: dict[uuid.UUID, uuid.UUID] = {row[0]: row[1] for row in session.execute(screened)}
+    if since is not None:
+        moved: set[uuid.UUID] = set()
+        for ids in session.execute(
+            select(IdentityDecision.encounter_ids).where(IdentityDecision.decided_at > since)
+        ).scalars():
+            moved.update(uuid.UUID(str(i)) for i in ids)
+        if moved:
+            rows = session.execute(
+                select(Encounter.id, Encounter.person_id).where(
+                    Encounter.station_id == station_id, Encounter.id.in_(moved)
+                )
+            )
+            found.update({row[0]: row[1] for row in rows})
+    return list(found.items())
+
+
+def encounters_per_person(session: Session, person_ids: set[uuid.UUID]) -> dict[uuid.UUID, int]:
+    stmt = (
+        select(Encounter.person_id, func.count())
+        .where(Encounter.person_id.in_(person_ids))
+        .group_by(Encounter.person_id)
+    )
+    return {row[0]: row[1] for row in session.execute(stmt)}
+
+
+def shareable_lists(session: Session) -> Sequence[Watchlist]:
+    """Lists a field station may hold a copy of: secret ones stay at central (their hits come back as alerts)."""
+    stmt = select(Watchlist).where(Watchlist.sensitivity != "secret").order_by(Watchlist.name)
+    return session.execute(stmt).scalars().all()
+
+
+# -- station -----------------------------------------------------------------------------------------------------
+def state(session: Session) -> SyncState | None:
+    return session.execute(select(SyncState).limit(1)).scalar_one_or_none()
+
+
+def unsent(session: Session, station_id: uuid.UUID, after_seq: int, limit: int) -> Sequence[Encounter]:
+    stmt = (
+        select(Encounter)
+        .where(Encounter.station_id == station_id, Encounter.station_seq > after_seq)
+        .order_by(Encounter.station_seq)
+        .limit(limit)
+        .options(selectinload(Encounter.documents))
+    )
+    return session.execute(stmt).scalars().all()
+
+
+def count_unsent(session: Session, station_id: uuid.UUID, after_seq: int) -> int:
+    stmt = select(func.count()).where(Encounter.station_id == station_id, Encounter.station_seq > after_seq)
+    return int(session.execute(stmt).scalar_one())
+
+
+def count_registered(session: Session, station_id: uuid.UUID) -> int:
+    stmt = select(func.count()).where(Encounter.station_id == station_id, Encounter.station_seq.is_not(None))
+    return int(session.execute(stmt).scalar_one())
+
+
+def group_kinds(session: Session, group_ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+    rows = session.execute(select(TravelGroup.id, TravelGroup.kind).where(TravelGroup.id.in_(group_ids)))
+    return {row[0]: row[1] for row in rows}
+
+
+def samples_of(session: Session, encounter_ids: Sequence[uuid.UUID]) -> Sequence[BiometricSample]:
+    stmt = select(BiometricSample).where(BiometricSample.encounter_id.in_(encounter_ids))
+    return session.execute(stmt).scalars().all()
+
+
+def notice(session: Session, kind: str, central_id: str) -> SyncNotice | None:
+    stmt = select(SyncNotice).where(SyncNotice.kind == kind, SyncNotice.central_id == central_id)
+    return session.execute(stmt).scalar_one_or_none()
+
+
+def notices(session: Session, kind: str | None = None, encounter_id: uuid.UUID | None = None) -> Sequence[SyncNotice]:
+    stmt = select(SyncNotice).order_by(SyncNotice.id)
+    if kind is not None:
+        stmt = stmt.where(SyncNotice.kind == kind)
+    if encounter_id is not None:
+        stmt = stmt.where(SyncNotice.encounter_id == encounter_id)
+    return session.execute(stmt).scalars().all()
