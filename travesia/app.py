@@ -36,6 +36,7 @@ from travesia.core.settings import Settings, load_settings
 from travesia.core.templating import render
 from travesia.enrolment import api as enrolment_api
 from travesia.enrolment import web as enrolment_web
+from travesia.exchange import api as exchange_api
 from travesia.identity import api as identity_api
 from travesia.network import api as network_api
 from travesia.network import web as network_web
@@ -152,6 +153,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         privacy_api.router,
         statistics_api.router,
         sync_api.router,
+        exchange_api.router,
     ):
         app.include_router(router)
     _install_error_handlers(app)

@@ -15,6 +15,7 @@ from travesia.core.console import console, handles_errors, settings
 from travesia.core.settings import settings_table
 from travesia.demo import app as demo_app
 from travesia.enrolment.cli import import_app, mrz_app
+from travesia.exchange.cli import app as exchange_app
 from travesia.identity.cli import app as identity_app
 from travesia.identity.cli import resolve
 from travesia.network.cli import app as network_app
@@ -52,6 +53,7 @@ app.add_typer(passes_app, name="passes")
 app.add_typer(retention_app, name="retention")
 app.add_typer(pathways_app, name="pathways")
 app.add_typer(sync_app, name="sync")
+app.add_typer(exchange_app, name="exchange")
 app.command("subject-access")(subject_access)
 app.command("verify-pass")(verify_pass)
 app.command("stats")(stats)

@@ -36,6 +36,7 @@ class Perm(StrEnum):
     PATHWAYS_EXPORT = "pathways:export"  # the partner's file of a legal pathway, under its agreement
     STATISTICS_READ = "statistics:read"  # aggregated figures, charts, forecasts
     PRIVACY_MANAGE = "privacy:manage"  # retention plans, subject-access reports (the data protection officer)
+    EXCHANGE_MANAGE = "exchange:manage"  # data-sharing agreements, partner keys, NIST imports and exports
     SYNC_OPERATE = "sync:operate"  # a field station's sync: its status, "sync now"
 
 
@@ -45,6 +46,7 @@ ROLE_PERMISSIONS: dict[Perm, frozenset[Role]] = {
     Perm.ACCOUNT_SELF: ALL_ROLES,
     Perm.STATIONS_READ: ALL_ROLES,
     Perm.STATIONS_MANAGE: frozenset({Role.ADMIN}),
+    Perm.EXCHANGE_MANAGE: frozenset({Role.PARTNER_LIAISON}),
     Perm.SYNC_OPERATE: frozenset({Role.REGISTRATION_OFFICER, Role.SUPERVISOR, Role.ADMIN}),
     Perm.USERS_READ: frozenset({Role.ADMIN, Role.SUPERVISOR, Role.AUDITOR}),
     Perm.USERS_MANAGE: frozenset({Role.ADMIN}),

@@ -5,6 +5,7 @@ from travesia.models.auth import ApiToken, LoginFailure, User, UserRole, UserSta
 from travesia.models.base import Base
 from travesia.models.biometrics import BiometricCandidate, BiometricIndexState, BiometricTemplate
 from travesia.models.enrolment import BiometricSample, Document, Encounter, Person, TravelGroup
+from travesia.models.exchange import ExportJob, PartnerKey, PartnerRequest, SharingAgreement
 from travesia.models.identity import IdentityDecision
 from travesia.models.network import Inspection, InspectionSubject, NetworkCluster, Seizure, TravelContact
 from travesia.models.programmes import Flight, ManifestEntry, PathwayProgramme, PathwayReferral
@@ -39,6 +40,7 @@ __all__ = [
     "CaseNote",
     "Document",
     "Encounter",
+    "ExportJob",
     "Flight",
     "FollowUp",
     "IdentityDecision",
@@ -47,6 +49,8 @@ __all__ = [
     "LoginFailure",
     "ManifestEntry",
     "NetworkCluster",
+    "PartnerKey",
+    "PartnerRequest",
     "PathwayProgramme",
     "PathwayReferral",
     "Person",
@@ -56,6 +60,7 @@ __all__ = [
     "SafeConductPass",
     "Screening",
     "Seizure",
+    "SharingAgreement",
     "Station",
     "StationKey",
     "StatsDaily",

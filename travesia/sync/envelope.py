@@ -32,8 +32,19 @@ SIGNATURE_SIZE = 64
 MAX_HEADER = 16 * 1024
 MAX_PAYLOAD = 64 * 1024 * 1024  # decompressed: a batch is cut well below this by the sender
 KINDS = ("encounters", "feed")
-HEADER_FIELDS = {"kind", "station", "key_id", "nonce", "station_time", "first_seq", "last_seq", "count",
-                 "payload_sha256", "payload_size", "body"}  # fmt: skip
+HEADER_FIELDS = {
+    "kind",
+    "station",
+    "key_id",
+    "nonce",
+    "station_time",
+    "first_seq",
+    "last_seq",
+    "count",
+    "payload_sha256",
+    "payload_size",
+    "body",
+}
 
 
 class EnvelopeProblem(Exception):
