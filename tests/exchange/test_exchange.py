@@ -3,6 +3,7 @@ audited, and a field that is not in the agreement never leaves — proven field 
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import uuid
@@ -15,6 +16,7 @@ from skimage import data as skdata
 from sqlalchemy import select
 
 from tests.enrolment.conftest import person
+from travesia.biometrics import service as biometrics
 from travesia.core.errors import Forbidden, InvalidInput
 from travesia.core.principal import cli_principal
 from travesia.enrolment import service as enrolment
@@ -76,7 +78,7 @@ def agreement(name: str, *, fields=("names",), modalities=(), directions=("expor
 def registered(session, station):
     """Two persons at central with every field filled, one with a photo."""
     out = io.BytesIO()
-    PILImage.fromarray(skdata.astronaut()).resize((320, 320)).save(out, format="JPEG")
+    PILImage.fromarray(skdata.astronaut()).save(out, format="JPEG", quality=90)
     photo = clean_image(out.getvalue())
     bodies = [
         person(
@@ -237,3 +239,21 @@ def test_a_partners_nist_file_is_imported_into_a_watchlist_under_its_agreement(r
     with pytest.raises(Forbidden):
         service.import_nist(session, LIAISON, "out-only", "partner-co", blob, file_name="co.nist")
     assert uuid.UUID(str(result.report.version_id))
+
+
+def test_a_partner_query_by_face_needs_the_face_in_the_agreement(registered, client, session, app):
+    biometrics.run_pending(app.state.db, app.state.biometrics)  # the photo's template, as the pipeline makes it
+    service.create_agreement(session, LIAISON, agreement("faces-q", fields=["names"], modalities=["face"]))
+    service.create_agreement(session, LIAISON, agreement("names-q", fields=["names"]))
+    _, with_face = service.create_key(session, LIAISON, "faces-q", "A")
+    _, without = service.create_key(session, LIAISON, "names-q", "B")
+    session.commit()
+    out = io.BytesIO()
+    PILImage.fromarray(skdata.astronaut()).resize((400, 400)).rotate(5).save(out, format="JPEG")
+    body = {"purpose": "border security", "face": base64.b64encode(out.getvalue()).decode()}
+    answer = client.post("/api/v1/partner/query", json=body, headers={"Authorization": f"Bearer {with_face}"})
+    assert answer.status_code == 200, answer.text
+    [match] = answer.json()["matches"]
+    assert match["matched_on"] == "face" and match["record"]["surnames"] == "Pérez Núñez" and match["face"]
+    refused = client.post("/api/v1/partner/query", json=body, headers={"Authorization": f"Bearer {without}"})
+    assert refused.status_code == 403 and refused.json()["detail"][0]["loc"] == ["body", "face"]
