@@ -173,7 +173,8 @@ def test_detection_flags_the_planted_rings_and_not_the_busy_guides(client, sessi
     assert states[first] == "reviewed"
 
 
-def test_detection_from_the_command_line(db, population):
+def test_a_detection_run_flags_at_least_the_planted_rings(db, population):
+    """The use case `travesia network detect` runs (the command itself is a thin wrapper over it)."""
     with db.transaction() as session:
         out = service.detect(session, OPERATOR)
     assert out.communities > out.flagged >= 2

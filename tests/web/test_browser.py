@@ -73,6 +73,15 @@ def page(tmp_path_factory):
         browser.close()
 
 
+def sign_in(page, base: str, username: str, password: str) -> None:
+    """The login form, as a person fills it, up to the home page."""
+    page.goto(f"{base}/login")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/")
+
+
 def test_officer_signs_in_and_sees_role_and_station(demo_server, page):
     base, password, _ = demo_server
     page.goto(f"{base}/")
@@ -118,11 +127,7 @@ TD3 = "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\nL898902C36UTO7408122F120415
 
 def test_officer_enrols_a_family_of_three(demo_server, page, tmp_path):
     base, password, _ = demo_server
-    page.goto(f"{base}/login")
-    page.fill("#username", "demo-registro")
-    page.fill("#password", password)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
+    sign_in(page, base, "demo-registro", password)
     page.click("nav >> text=Registrar")
     page.select_option("#group_kind", "family")
     page.fill("#m0_given_names", "Anna Maria")
@@ -169,11 +174,7 @@ def test_protection_officer_works_the_queue(demo_server, page, fresh_database_ur
         person = conn.execute(text("SELECT person_id FROM encounters WHERE birth_year < 2000 LIMIT 1")).scalar_one()
     engine.dispose()
     person = uuid.UUID(str(person))  # SQLite hands back 32 hex digits, PostgreSQL a UUID
-    page.goto(f"{base}/login")
-    page.fill("#username", "demo-proteccion")
-    page.fill("#password", password)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
+    sign_in(page, base, "demo-proteccion", password)
     page.click("nav >> text=Protección")
     page.wait_for_url(f"{base}/protection")
     page.goto(f"{base}/protection/persons/{person}")
@@ -203,11 +204,7 @@ def test_protection_officer_works_the_queue(demo_server, page, fresh_database_ur
 
 def test_statistician_reads_the_dashboard(demo_server, page):
     base, password, _ = demo_server
-    page.goto(f"{base}/login")
-    page.fill("#username", "demo-estadistica")
-    page.fill("#password", password)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
+    sign_in(page, base, "demo-estadistica", password)
     page.click("nav >> text=Estadísticas")
     page.wait_for_url(re.compile(r".*/statistics$"))
     page.select_option("#grain", "month")

@@ -8,6 +8,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Protocol
 
 from anyascii import anyascii
 
@@ -55,6 +56,20 @@ def age_on(year: int, month: int | None, day: int | None, on: date) -> int:
 class Member:
     age: int
     relation: str | None
+
+
+class Registered(Protocol):
+    """What the family rules read of a registration (an encounter row, or anything shaped like one)."""
+
+    birth_year: int
+    birth_month: int | None
+    birth_day: int | None
+    relation: str | None
+
+
+def member_of(registered: Registered, on: date) -> Member:
+    """A registration as a group member: age on the day and relation to the group's head."""
+    return Member(age_on(registered.birth_year, registered.birth_month, registered.birth_day, on), registered.relation)
 
 
 def child_status(child: Member, others: Iterable[Member]) -> str | None:

@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -377,18 +377,16 @@ def to_out(
     )
 
 
-def _member(encounter: Encounter, on: date) -> rules.Member:
-    return rules.Member(
-        rules.age_on(encounter.birth_year, encounter.birth_month, encounter.birth_day, on), encounter.relation
-    )
-
-
 def _child_status(session: Session, encounter: Encounter) -> str | None:
     on = encounter.occurred_at.date()
     others = []
     if encounter.group_id:
-        others = [_member(e, on) for e in repository.group_members(session, encounter.group_id) if e.id != encounter.id]
-    return rules.child_status(_member(encounter, on), others)
+        others = [
+            rules.member_of(e, on)
+            for e in repository.group_members(session, encounter.group_id)
+            if e.id != encounter.id
+        ]
+    return rules.child_status(rules.member_of(encounter, on), others)
 
 
 def summary(encounter: Encounter, codes: dict[uuid.UUID, str]) -> EncounterSummary:
@@ -444,7 +442,9 @@ def get_group(session: Session, principal: Principal, group_id: uuid.UUID, purpo
     out = []
     for encounter in members:
         on = encounter.occurred_at.date()
-        status = rules.child_status(_member(encounter, on), [_member(e, on) for e in members if e.id != encounter.id])
+        status = rules.child_status(
+            rules.member_of(encounter, on), [rules.member_of(e, on) for e in members if e.id != encounter.id]
+        )
         out.append(
             GroupMember(
                 encounter_id=encounter.id,

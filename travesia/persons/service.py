@@ -149,11 +149,8 @@ def _unscoped(principal: Principal) -> Principal:
 
 def _child_status(encounter: Encounter, others: list[Encounter]) -> str | None:
     on = encounter.occurred_at.date()
-
-    def member(e: Encounter) -> enrolment_rules.Member:
-        return enrolment_rules.Member(enrolment_rules.age_on(e.birth_year, e.birth_month, e.birth_day, on), e.relation)
-
-    return enrolment_rules.child_status(member(encounter), [member(o) for o in others])
+    member = enrolment_rules.member_of
+    return enrolment_rules.child_status(member(encounter, on), [member(o, on) for o in others])
 
 
 def _stops(stations: list[Station | None]) -> list[routemap.Stop]:

@@ -72,18 +72,13 @@ def derive_flags(session: Session, encounter_id: uuid.UUID) -> list[ProtectionFl
         else []
     )
 
-    def member(e: object) -> enrolment_rules.Member:
-        return enrolment_rules.Member(
-            enrolment_rules.age_on(e.birth_year, e.birth_month, e.birth_day, on),  # type: ignore[attr-defined]
-            e.relation,  # type: ignore[attr-defined]
-        )
-
-    me = member(encounter)
+    me = enrolment_rules.member_of(encounter, on)
+    group = [enrolment_rules.member_of(o, on) for o in others]
     kinds = []
-    status = enrolment_rules.child_status(me, [member(o) for o in others])
+    status = enrolment_rules.child_status(me, group)
     if status in ("unaccompanied", "separated"):
         kinds.append(f"{status}_child")
-    adults = sum(1 for o in others if member(o).age >= enrolment_rules.ADULT_AGE)
+    adults = sum(1 for m in group if m.age >= enrolment_rules.ADULT_AGE)
     if rules.older_person_alone(me.age, adults):
         kinds.append("older_person_alone")
     made = []

@@ -24,9 +24,18 @@ router = APIRouter(prefix="/statistics", dependencies=[Depends(verify_csrf)], in
 Reader = Annotated[Principal, Depends(Require(Perm.STATISTICS_READ))]
 
 
-def _filters(start: date | None, end: date | None, station: str, grain: str) -> service.Filters:
+def _filters(
+    start: date | None = None,
+    end: date | None = None,
+    station: Annotated[str, Query(max_length=32)] = "",
+    grain: Annotated[str, Query(max_length=8)] = "week",
+) -> service.Filters:
+    """The dashboard's filters from the query string, defaults filled (the page and each chart file share them)."""
     default = service.default_filters(utcnow().date())
     return service.Filters(start or default.start, end or default.end, station or None, grain or "week")
+
+
+FilterParams = Annotated[service.Filters, Depends(_filters)]
 
 
 @router.get("")
@@ -34,12 +43,8 @@ def dashboard(
     request: Request,
     session: DbSession,
     principal: Reader,
-    start: date | None = None,
-    end: date | None = None,
-    station: Annotated[str, Query(max_length=32)] = "",
-    grain: Annotated[str, Query(max_length=8)] = "week",
+    filters: FilterParams,
 ) -> Response:
-    filters = _filters(start, end, station, grain)
     translate = gettext_for(request)
     context = {
         "filters": filters,
@@ -63,12 +68,8 @@ def chart_file(
     _: Reader,
     chart_id: str,
     fmt: str,
-    start: date | None = None,
-    end: date | None = None,
-    station: Annotated[str, Query(max_length=32)] = "",
-    grain: Annotated[str, Query(max_length=8)] = "week",
+    filters: FilterParams,
 ) -> Response:
-    filters = _filters(start, end, station, grain)
     translate = gettext_for(request)
     made = (
         service.occupancy(session, filters.end, translate)
