@@ -56,6 +56,7 @@ from travesia.statistics import api as statistics_api
 from travesia.statistics import web as statistics_web
 from travesia.sync import api as sync_api
 from travesia.sync import station as sync_station
+from travesia.sync import web as sync_web
 from travesia.sync.agent import Agent
 from travesia.web import shell
 
@@ -139,6 +140,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         verify_web.router,
         protection_web.router,
         statistics_web.router,
+        sync_web.router,
         auth_api.router,
         stations_api.router,
         audit_api.router,

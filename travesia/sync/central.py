@@ -117,6 +117,24 @@ def revoke_key(session: Session, principal: Principal, key_id: str, reason: str)
     return row
 
 
+@dataclass(frozen=True)
+class StationSync:
+    code: str
+    name: str
+    held: int  # registrations central holds from the station (all numbers up to here)
+    batches: int
+    last_batch_at: datetime | None
+    live_keys: int
+
+
+def overview(session: Session) -> list[StationSync]:
+    """Central's view for the supervisor: how far each field station's sync has come."""
+    return [
+        StationSync(s.code, s.name, c.last_seq if c else 0, c.batches if c else 0, at, keys)
+        for s, c, keys, at in repository.overview(session)
+    ]
+
+
 # -- opening an envelope -----------------------------------------------------------------------------------------
 def open_envelope(session: Session, blob: bytes, kind: str) -> Opened:
     """Parse, find the station and its key, verify every byte; refuse replays of an accepted envelope."""

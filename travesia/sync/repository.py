@@ -15,6 +15,7 @@ from travesia.models import (
     Encounter,
     IdentityDecision,
     Screening,
+    Station,
     StationKey,
     SyncBatch,
     SyncCursor,
@@ -110,6 +111,31 @@ def shareable_lists(session: Session) -> Sequence[Watchlist]:
     return session.execute(stmt).scalars().all()
 
 
+def overview(session: Session) -> list[tuple[Station, SyncCursor | None, int, datetime | None]]:
+    """Every station with a key: its cursor, its live keys, its last batch's arrival."""
+    live = (
+        select(StationKey.station_id, func.count().label("live_keys"))
+        .where(StationKey.revoked_at.is_(None))
+        .group_by(StationKey.station_id)
+        .subquery()
+    )
+    last = (
+        select(SyncBatch.station_id, func.max(SyncBatch.received_at).label("at"))
+        .group_by(SyncBatch.station_id)
+        .subquery()
+    )
+    known = select(StationKey.station_id).distinct()
+    stmt = (
+        select(Station, SyncCursor, func.coalesce(live.c.live_keys, 0), last.c.at)
+        .outerjoin(SyncCursor, SyncCursor.station_id == Station.id)
+        .outerjoin(live, live.c.station_id == Station.id)
+        .outerjoin(last, last.c.station_id == Station.id)
+        .where(Station.id.in_(known))
+        .order_by(Station.code)
+    )
+    return [(row[0], row[1], int(row[2]), row[3]) for row in session.execute(stmt)]
+
+
 # -- station -----------------------------------------------------------------------------------------------------
 def state(session: Session) -> SyncState | None:
     return session.execute(select(SyncState).limit(1)).scalar_one_or_none()
@@ -158,3 +184,12 @@ def notices(session: Session, kind: str | None = None, encounter_id: uuid.UUID |
     if encounter_id is not None:
         stmt = stmt.where(SyncNotice.encounter_id == encounter_id)
     return session.execute(stmt).scalars().all()
+
+
+def alert_notices(session: Session) -> list[tuple[SyncNotice, str, str]]:
+    stmt = (
+        select(SyncNotice, Encounter.given_names, Encounter.surnames)
+        .join(Encounter, Encounter.id == SyncNotice.encounter_id)
+        .where(SyncNotice.kind == "alert")
+    )
+    return [(row[0], row[1], row[2]) for row in session.execute(stmt)]

@@ -237,6 +237,15 @@ def status(session: Session, key: Ed25519PrivateKey, central_url: str | None) ->
     )
 
 
+def central_alerts(session: Session) -> list[dict[str, object]]:
+    """Central's alerts on this station's registrations, most urgent first, with the registration's name."""
+    out = [
+        {**notice.payload, "name": f"{given} {surnames}".strip(), "received_at": notice.received_at}
+        for notice, given, surnames in repository.alert_notices(session)
+    ]
+    return sorted(out, key=lambda a: (a["state"] != "open", a["priority"], str(a["created_at"])))
+
+
 def notices_of(session: Session, encounter_id: object) -> list[SyncNotice]:
     return list(repository.notices(session, encounter_id=encounter_id))  # type: ignore[arg-type]
 

@@ -26,6 +26,7 @@ NAV = [
     ("/", N_("Home"), Perm.ACCOUNT_SELF),
     ("/enrol", N_("Register"), Perm.ENCOUNTERS_CREATE),
     ("/stations", N_("Stations"), Perm.STATIONS_READ),
+    ("/sync", N_("Sync"), Perm.SYNC_OPERATE),
     ("/admin/users", N_("Users"), Perm.USERS_READ),
     ("/persons", N_("Persons"), Perm.ENCOUNTERS_READ),
     ("/alerts", N_("Alerts"), Perm.ALERTS_REVIEW),

@@ -1,0 +1,41 @@
+"""The sync page: at a field station, what is registered, what central holds, central's alerts and "sync now";
+at central, how far each field station has come."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from starlette.responses import RedirectResponse, Response
+
+from travesia.core.guards import Require
+from travesia.core.http import DbSession, verify_csrf
+from travesia.core.permissions import Perm
+from travesia.core.principal import Principal
+from travesia.core.templating import render
+from travesia.sync import central, station
+
+router = APIRouter(prefix="/sync", dependencies=[Depends(verify_csrf)], include_in_schema=False)
+Operator = Annotated[Principal, Depends(Require(Perm.SYNC_OPERATE))]
+
+
+@router.get("")
+def sync_page(request: Request, session: DbSession, _: Operator) -> Response:
+    key = getattr(request.app.state, "station_key", None)
+    if key is None:
+        return render(request, "sync/central.html", {"stations": central.overview(session)})
+    context = {
+        "status": station.status(session, key, request.app.state.settings.central_url),
+        "alerts": station.central_alerts(session),
+        "can_run": getattr(request.app.state, "sync_loop", None) is not None,
+    }
+    return render(request, "sync/station.html", context)
+
+
+@router.post("/run")
+def sync_now(request: Request, _: Operator) -> Response:
+    agent, loop = getattr(request.app.state, "sync_agent", None), getattr(request.app.state, "sync_loop", None)
+    if agent is not None and loop is not None:
+        agent.retry_now()
+        loop.wake()
+    return RedirectResponse("/sync", status_code=303)
