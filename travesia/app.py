@@ -37,6 +37,7 @@ from travesia.core.templating import render
 from travesia.enrolment import api as enrolment_api
 from travesia.enrolment import web as enrolment_web
 from travesia.exchange import api as exchange_api
+from travesia.exchange import web as exchange_web
 from travesia.identity import api as identity_api
 from travesia.network import api as network_api
 from travesia.network import web as network_web
@@ -141,6 +142,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         protection_web.router,
         statistics_web.router,
         sync_web.router,
+        exchange_web.router,
         auth_api.router,
         stations_api.router,
         audit_api.router,

@@ -7,6 +7,8 @@ TOTP secret that is printed so a tester can add it to an authenticator (or use `
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import typer
 from rich.table import Table
 from sqlalchemy.orm import Session
@@ -20,6 +22,9 @@ from travesia.core.console import console, database, handles_errors, operator, s
 from travesia.core.db import utcnow
 from travesia.core.principal import ROLES_REQUIRING_TOTP, Principal, Role
 from travesia.enrolment import bulk
+from travesia.exchange import repository as exchange_repository
+from travesia.exchange import service as exchange
+from travesia.exchange.schemas import AgreementIn
 from travesia.identity import service as identity
 from travesia.network import service as network
 from travesia.stations import repository as station_repo
@@ -101,6 +106,42 @@ def _secret_of(ctx: AuthContext, user: object) -> str:
 app = typer.Typer(help="Demo data.", no_args_is_help=True)
 
 
+def ensure_agreements(session: Session, principal: Principal) -> int:
+    """Two example data-sharing agreements for the partner liaison (fictitious terms, real partner kinds)."""
+    today = utcnow().date()
+    examples = [
+        AgreementIn(
+            name="dhs-demo",
+            partner="U.S. Department of Homeland Security (example)",
+            purposes=["border security", "identity verification"],
+            legal_basis="Example memorandum of understanding",
+            directions=["export", "query"],
+            fields=["names", "birth_date", "sex", "nationality", "documents"],
+            modalities=["face"],
+            retention_days=365,
+            valid_from=today,
+            expires_on=today + timedelta(days=365),
+        ),
+        AgreementIn(
+            name="co-demo",
+            partner="Migración Colombia (example)",
+            purposes=["border security"],
+            legal_basis="Example bilateral agreement",
+            directions=["export", "import"],
+            fields=["names", "birth_date", "nationality"],
+            retention_days=180,
+            valid_from=today,
+            expires_on=today + timedelta(days=365),
+        ),
+    ]
+    made = 0
+    for example in examples:
+        if exchange_repository.agreement_by_name(session, example.name) is None:
+            exchange.create_agreement(session, principal, example)
+            made += 1
+    return made
+
+
 @app.command("setup")
 @handles_errors
 def setup(
@@ -114,7 +155,8 @@ def setup(
     with unit_of_work(cfg) as session:
         created = ensure_stations(session, operator())
         users = ensure_users(session, ctx, operator())
-    console.print(f"stations: {len(STATIONS)} ({created} new)")
+        agreements = ensure_agreements(session, operator())
+    console.print(f"stations: {len(STATIONS)} ({created} new); example data-sharing agreements: {agreements} new")
     if people:
         folder = cfg.data_dir / "demo-population"
         persons, encounters = population.write(folder, people, seed)

@@ -86,6 +86,8 @@ def test_console_recovery_of_password_and_second_factor(fresh_database_url, tmp_
     env = cli_env(fresh_database_url, tmp_path)
     assert run_cli(env, "db", "upgrade").returncode == 0
     assert run_cli(env, "demo", "setup", "--people", "20").returncode == 0
+    agreements = run_cli({**env, "COLUMNS": "250"}, "exchange", "agreements").stdout
+    assert "dhs-demo" in agreements and "co-demo" in agreements  # the partner liaison's examples
     weak = run_cli(env, "users", "set-password", "demo-admin", "--password-stdin", stdin="short\n")
     assert weak.returncode == 1 and "password" in weak.stderr and "15" in weak.stderr
     ok = run_cli(env, "users", "set-password", "demo-admin", "--password-stdin", stdin="a fresh long passphrase here\n")

@@ -15,10 +15,11 @@ from pydantic import ValidationError
 from skimage import data as skdata
 from sqlalchemy import select
 
+from tests.conftest import csrf_of, login
 from tests.enrolment.conftest import person
 from travesia.biometrics import service as biometrics
 from travesia.core.errors import Forbidden, InvalidInput
-from travesia.core.principal import cli_principal
+from travesia.core.principal import Role, cli_principal
 from travesia.enrolment import service as enrolment
 from travesia.enrolment.images import clean_image
 from travesia.enrolment.schemas import EncounterIn
@@ -257,3 +258,27 @@ def test_a_partner_query_by_face_needs_the_face_in_the_agreement(registered, cli
     assert match["matched_on"] == "face" and match["record"]["surnames"] == "Pérez Núñez" and match["face"]
     refused = client.post("/api/v1/partner/query", json=body, headers={"Authorization": f"Bearer {without}"})
     assert refused.status_code == 403 and refused.json()["detail"][0]["loc"] == ["body", "face"]
+
+
+def test_the_partner_liaison_exports_from_the_page(registered, client, session, make_user):
+    service.create_agreement(session, LIAISON, agreement("co-names", fields=["names", "nationality"]))
+    session.commit()
+    make_user("enlace", Role.PARTNER_LIAISON)
+    login(client, "enlace")
+    page = client.get("/exchange")
+    assert page.status_code == 200 and "co-names" in page.text
+    form = {
+        "agreement": "co-names",
+        "purpose": "marketing",
+        "format": "nist",
+        "csrf_token": csrf_of(client, "/exchange"),
+    }
+    refused = client.post("/exchange/exports", data=form)
+    assert refused.status_code == 422 and 'id="purpose-error"' in refused.text and 'value="marketing"' in refused.text
+    done = client.post("/exchange/exports", data=form | {"purpose": "border security"})
+    assert done.status_code == 303
+    job = client.get(done.headers["location"])
+    assert 'id="export-records">2<' in job.text
+    blob = client.get(done.headers["location"] + "/file").content
+    persons = nist.decode(blob).persons
+    assert {p.nationality for p in persons} == {"VEN", "SYR"} and all(p.birth_date is None for p in persons)
