@@ -216,3 +216,16 @@ def test_a_field_station_registers_only_at_its_own_station(station_db):
         data = EncounterIn.model_validate(person(station="ERM-OTRA"))
         enrolment.enrol(s, enrolment.Captured(data, cli_principal("t"), "api"))
     assert refused.value.field == "station"
+
+
+def test_a_station_restored_from_an_old_backup_goes_on_after_what_central_holds(agent, station_db, session):
+    enrol_at_station(station_db, 5)
+    agent.run_once()
+    with station_db.transaction() as s:  # the laptop comes back from a backup taken after the third registration
+        s.execute(Encounter.__table__.delete().where(Encounter.station_seq > 3))
+        s.execute(SyncState.__table__.update().values(acked_seq=3))
+    agent.run_once()  # the feed says central holds 5
+    [new] = enrol_at_station(station_db, 1)
+    result = agent.run_once()
+    assert result.error is None and result.stored == 1
+    assert [(e.id == new, e.station_seq) for e in central_encounters(session)][-1] == (True, 6)

@@ -33,8 +33,11 @@ def local_station_code(session: Session) -> str | None:
 
 
 def last_station_seq(session: Session, station_id: uuid.UUID) -> int:
+    """The highest number taken: here, or at central (a station restored from an old backup must not reuse numbers
+    central already holds, or its new registrations would never be sent)."""
     stmt = select(func.coalesce(func.max(Encounter.station_seq), 0)).where(Encounter.station_id == station_id)
-    return int(session.execute(stmt).scalar_one())
+    acked = select(func.coalesce(func.max(SyncState.acked_seq), 0))
+    return max(int(session.execute(stmt).scalar_one()), int(session.execute(acked).scalar_one()))
 
 
 def existing_hashes(session: Session, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
