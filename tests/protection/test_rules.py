@@ -44,7 +44,7 @@ def test_trafficking_scores(present, outcome):
 
 
 def test_unknown_indicators_are_refused():
-    with pytest.raises(ValueError, match="not an indicator: vibes"):
+    with pytest.raises(ValueError, match="Not a trafficking indicator: vibes"):
         rules.score_trafficking({"vibes": True})
 
 

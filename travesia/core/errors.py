@@ -13,6 +13,15 @@ def N_(message: str) -> str:
     return message
 
 
+class RuleProblem(ValueError):
+    """Raised by pure rule modules: a msgid with its parameters, so the service turns it into an error the edge
+    translates (``str()`` is the English text, for logs and pydantic validators)."""
+
+    def __init__(self, message: str, **params: Any) -> None:
+        super().__init__(message % params if params else message)
+        self.message, self.params = message, params
+
+
 class DomainError(Exception):
     status_code = 400
 

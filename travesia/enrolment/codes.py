@@ -7,6 +7,8 @@ from functools import lru_cache
 
 import pycountry
 
+from travesia.core.errors import N_, RuleProblem
+
 # ICAO 9303 Part 3 §5: codes that are not countries. "D" is how German documents write DEU in the zone.
 ICAO_EXTRA = {
     "XXA": "Stateless person",
@@ -38,5 +40,5 @@ def country_code(value: str) -> str:
     code = value.strip().upper()
     code = ZONE_ALIASES.get(code, code)
     if code not in countries():
-        raise ValueError(f"{value!r} is not an ISO 3166-1 alpha-3 country code")
+        raise RuleProblem(N_("%(value)s is not an ISO 3166-1 alpha-3 country code."), value=repr(value))
     return code

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import JSONResponse, Response
 
-from travesia.core.errors import N_, InvalidInput
+from travesia.core.errors import InvalidInput, RuleProblem
 from travesia.core.guards import Require
 from travesia.core.http import DbSession
 from travesia.core.permissions import Perm
@@ -121,8 +121,8 @@ def pathway_eligibility(
     """Each active pathway with its rules checked one by one (met or not, and the value compared)."""
     try:
         ties = [country_code(t) for t in family_ties]
-    except ValueError as error:
-        raise InvalidInput(N_("%(problem)s"), field="family_ties", problem=str(error)) from None
+    except RuleProblem as problem:
+        raise InvalidInput(problem.message, field="family_ties", **problem.params) from None
     return [
         {"code": p.code, "name": p.name, "eligible": pathways.eligible(checks),
          "checks": [{"rule": c.rule, "met": c.met, "detail": c.detail} for c in checks]}

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from travesia.core.errors import N_, RuleProblem
+
 # -- Washington Group Short Set on Functioning (WG-SS) ------------------------------------------------------------
 WG_DOMAINS = ("seeing", "hearing", "walking", "cognition", "self_care", "communication")
 WG_ANSWERS = ("no_difficulty", "some_difficulty", "a_lot_of_difficulty", "cannot_do")
@@ -15,10 +17,13 @@ def wg_disability(answers: dict[str, str]) -> list[str]:
     for identifying persons with disability. Every domain must be answered."""
     missing = [d for d in WG_DOMAINS if d not in answers]
     if missing:
-        raise ValueError(f"answer every domain of the Washington Group short set; missing: {', '.join(missing)}")
+        raise RuleProblem(
+            N_("Answer every domain of the Washington Group short set; missing: %(missing)s."),
+            missing=", ".join(missing),
+        )
     bad = [d for d, a in answers.items() if d not in WG_DOMAINS or a not in WG_ANSWERS]
     if bad:
-        raise ValueError(f"not a Washington Group domain or answer: {', '.join(sorted(bad))}")
+        raise RuleProblem(N_("Not a Washington Group domain or answer: %(bad)s."), bad=", ".join(sorted(bad)))
     return [d for d in WG_DOMAINS if answers[d] in ("a_lot_of_difficulty", "cannot_do")]
 
 
@@ -54,7 +59,7 @@ class TraffickingScore:
 def score_trafficking(answers: dict[str, bool]) -> TraffickingScore:
     unknown = sorted(set(answers) - set(INDICATORS))
     if unknown:
-        raise ValueError(f"not an indicator: {', '.join(unknown)}")
+        raise RuleProblem(N_("Not a trafficking indicator: %(unknown)s."), unknown=", ".join(unknown))
     strong = [k for k in STRONG_INDICATORS if answers.get(k)]
     general = [k for k in GENERAL_INDICATORS if answers.get(k)]
     if strong or len(general) >= GENERAL_FOR_REFERRAL:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from travesia.audit import service as audit
 from travesia.core import crypto
 from travesia.core.db import utcnow
-from travesia.core.errors import N_, Conflict, Forbidden, InvalidInput, NotFound
+from travesia.core.errors import N_, Conflict, Forbidden, InvalidInput, NotFound, RuleProblem
 from travesia.core.principal import Principal, Role
 from travesia.enrolment import repository as enrolment_repository
 from travesia.enrolment import rules as enrolment_rules
@@ -102,8 +102,8 @@ def record_flag(session: Session, principal: Principal, person_id: uuid.UUID, da
     if data.washington_group:
         try:
             domains = rules.wg_disability(dict(data.washington_group))
-        except ValueError as error:
-            raise InvalidInput(N_("%(problem)s"), field="washington_group", problem=str(error)) from None
+        except RuleProblem as problem:
+            raise InvalidInput(problem.message, field="washington_group", **problem.params) from None
         if not domains:
             raise InvalidInput(
                 N_(
@@ -142,8 +142,8 @@ def screen_trafficking(
     person = _person(session, person_id)
     try:
         score = rules.score_trafficking(data.answers)
-    except ValueError as error:
-        raise InvalidInput(N_("%(problem)s"), field="answers", problem=str(error)) from None
+    except RuleProblem as problem:
+        raise InvalidInput(problem.message, field="answers", **problem.params) from None
     row = TraffickingScreening(
         person_id=person, answers=dict(data.answers), outcome=score.outcome, reasons=score.reasons,
         interviewer_id=principal.user_id, at=utcnow(),

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 
 import opendp.prelude as dp
 
+from travesia.core.errors import N_, RuleProblem
+
 dp.enable_features("contrib")  # the discrete Laplace mechanism is in OpenDP's 'contrib' set
 
 DEFAULT_EPSILON = 1.0
@@ -55,9 +57,9 @@ def release(
     """``tables``: name → (key column names, Counter of key tuple → persons). Keys are the public categories
     (years, nationalities, stations, bands), never anything about a person."""
     if not 0 < epsilon <= 10:
-        raise ValueError("epsilon must be above 0 and at most 10")
+        raise RuleProblem(N_("The privacy budget (epsilon) must be above 0 and at most 10."))
     if threshold < 1:
-        raise ValueError("the suppression threshold must be at least 1")
+        raise RuleProblem(N_("The suppression threshold must be at least 1."))
     out = Release(epsilon, threshold)
     if not tables:
         return out

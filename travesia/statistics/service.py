@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from travesia.audit import service as audit
 from travesia.core import pdf
-from travesia.core.errors import N_, InvalidInput, NotFound
+from travesia.core.errors import N_, InvalidInput, NotFound, RuleProblem
 from travesia.core.principal import Principal
 from travesia.models import Alert, Encounter
 from travesia.stations import repository as stations_repository
@@ -196,8 +196,8 @@ def public_release(
     }
     try:
         made = release_.release(tables, epsilon, threshold)
-    except ValueError as error:
-        raise InvalidInput(N_("%(problem)s"), field="epsilon", problem=str(error)) from None
+    except RuleProblem as problem:
+        raise InvalidInput(problem.message, field="epsilon", **problem.params) from None
     details = {"epsilon": epsilon, "threshold": threshold, "spent": made.spent, "tables": len(made.tables)}
     audit.record(session, principal, "statistics.release", details=details)
     return made
