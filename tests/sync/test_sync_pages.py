@@ -45,6 +45,6 @@ def test_a_station_officer_sees_what_central_holds_and_its_alerts(station_db, se
         assert page.status_code == 200
         assert 'id="sync-registered">2<' in page.text and 'id="sync-pending">2<' in page.text
         alerts = page.text.split('id="central-alerts"')[1]
-        assert "Estación 0" in alerts and "watchlist" in alerts
+        assert "Estación 0" in alerts and "Posible coincidencia" in alerts  # the kind in words, in Spanish
         assert "Sync now" not in page.text and "Sincronizar ahora" not in page.text  # no central address set
         assert client.post("/sync/run", data={"csrf_token": csrf_of(client, "/sync")}).status_code == 303

@@ -13,6 +13,7 @@ from travesia.core.http import DbSession, verify_csrf
 from travesia.core.permissions import Perm
 from travesia.core.principal import Principal
 from travesia.core.templating import render
+from travesia.screening.schemas import ALERT_KIND_LABELS, ALERT_STATE_LABELS
 from travesia.sync import central, station
 
 router = APIRouter(prefix="/sync", dependencies=[Depends(verify_csrf)], include_in_schema=False)
@@ -28,6 +29,8 @@ def sync_page(request: Request, session: DbSession, _: Operator) -> Response:
         "status": station.status(session, key, request.app.state.settings.central_url),
         "alerts": station.central_alerts(session),
         "can_run": getattr(request.app.state, "sync_loop", None) is not None,
+        "kinds": ALERT_KIND_LABELS,
+        "states": ALERT_STATE_LABELS,
     }
     return render(request, "sync/station.html", context)
 
