@@ -10,6 +10,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from PIL import Image as PILImage
+from skimage import data as skdata
 from sqlalchemy import func, select
 
 from tests.enrolment.conftest import person
@@ -18,8 +20,9 @@ from travesia.core import crypto
 from travesia.core.errors import InvalidInput
 from travesia.core.principal import cli_principal
 from travesia.enrolment import service as enrolment
+from travesia.enrolment.images import clean_image
 from travesia.enrolment.schemas import EncounterIn
-from travesia.models import AuditEvent, Encounter, SyncBatch, SyncNotice, SyncState, WatchlistEntry
+from travesia.models import AuditEvent, BiometricSample, Encounter, SyncBatch, SyncNotice, SyncState, WatchlistEntry
 from travesia.screening import service as screening
 from travesia.screening.schemas import WatchlistIn
 from travesia.stations import repository as stations_repository
@@ -27,6 +30,7 @@ from travesia.stations import service as stations
 from travesia.stations.schemas import StationCreate
 from travesia.sync import central, envelope
 from travesia.sync import station as station_side
+from travesia.sync.agent import Agent
 
 HEADERS = {"Content-Type": "application/vnd.travesia.sync"}
 
@@ -229,3 +233,39 @@ def test_a_station_restored_from_an_old_backup_goes_on_after_what_central_holds(
     result = agent.run_once()
     assert result.error is None and result.stored == 1
     assert [(e.id == new, e.station_seq) for e in central_encounters(session)][-1] == (True, 6)
+
+
+def _photo():
+    out = io.BytesIO()
+    PILImage.fromarray(skdata.astronaut()).save(out, format="JPEG")
+    return clean_image(out.getvalue())
+
+
+def test_images_taken_after_the_registration_was_sent_follow_it(agent, station_db, station_key, client, session):
+    [first] = enrol_at_station(station_db, 1, biometrics={"consent": "given"})
+    assert agent.run_once().sent == 1
+    with station_db.transaction() as s:  # the scanner at another desk, later that day
+        enrolment.add_samples(s, cli_principal("t"), first, _photo(), source="scanner")
+    with station_db.transaction(readonly=True) as s:
+        late = station_side.next_samples(s, station_key)
+    result = agent.run_once()
+    assert result.error is None and (result.samples, result.stored_samples) == (1, 1)
+    assert session.execute(select(BiometricSample.modality).where(BiometricSample.encounter_id == first)).all() == [
+        ("face",)
+    ]
+    assert agent.run_once().samples == 0  # acknowledged: not sent again
+    assert post(client, late.blob, "/api/v1/sync/samples").json()["stored"] == 0  # a retry adds nothing
+    assert post(client, late.blob, "/api/v1/sync/samples").status_code == 409  # the same envelope twice: a replay
+
+
+def test_on_a_thin_link_images_wait_and_follow_later(station_db, station_key, client, session):
+    with station_db.transaction() as s:
+        body = person(station=CODE, biometrics={"consent": "given"})
+        enrolment.enrol(s, enrolment.Captured(EncounterIn.model_validate(body), cli_principal("t"), "api", _photo()))
+    thin = Agent(station_db, station_key, "https://testserver", http=client, images=False)
+    assert (thin.run_once().sent, session.execute(select(func.count()).select_from(BiometricSample)).scalar_one()) == (
+        1,
+        0,
+    )
+    full = Agent(station_db, station_key, "https://testserver", http=client)
+    assert full.run_once().stored_samples == 1

@@ -22,7 +22,7 @@ from travesia.models.protection import (
 from travesia.models.screening import Alert, AlertReview, Screening, Watchlist, WatchlistEntry, WatchlistVersion
 from travesia.models.stations import STATION_KINDS, Station
 from travesia.models.statistics import StatsDaily, StatsGroupFirst, StatsGroupsDaily, StatsWatermark
-from travesia.models.sync import StationKey, SyncBatch, SyncCursor, SyncNotice, SyncState
+from travesia.models.sync import StationKey, SyncBatch, SyncCursor, SyncNotice, SyncSentSample, SyncState
 
 __all__ = [
     "STATION_KINDS",
@@ -70,6 +70,7 @@ __all__ = [
     "SyncBatch",
     "SyncCursor",
     "SyncNotice",
+    "SyncSentSample",
     "SyncState",
     "TraffickingScreening",
     "TravelContact",

@@ -80,6 +80,15 @@ class SyncState(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
 
 
+class SyncSentSample(Base):
+    """Station: an image central acknowledged, sent with its registration or later (a scanner's drop folder)."""
+
+    __tablename__ = "sync_sent_samples"
+
+    sample_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    sent_at: Mapped[datetime] = created_at()
+
+
 class SyncNotice(Base):
     """Station: what central sent back about this station's encounters (an alert, the person an encounter was
     linked to), kept as central said it, newest version of each."""

@@ -18,7 +18,7 @@ from travesia.core.db import Database
 from travesia.core.logging import get_logger
 from travesia.core.principal import Principal
 from travesia.sync import station
-from travesia.sync.schemas import BatchAck, Feed
+from travesia.sync.schemas import BatchAck, Feed, SamplesAck
 
 log = get_logger("travesia.sync")
 
@@ -33,6 +33,8 @@ class Round:
     batches: int = 0
     sent: int = 0
     stored: int = 0
+    samples: int = 0  # images sent after their registration
+    stored_samples: int = 0
     bytes: int = 0
     error: str | None = None
     imported: list[object] = field(default_factory=list)
@@ -72,6 +74,9 @@ class Agent:
             self._pull(result)
             while max_batches is None or result.batches < max_batches:
                 if not self._push_one(result):
+                    break
+            while self.images and (max_batches is None or result.batches < max_batches):
+                if not self._push_samples(result):  # images taken after their registration was sent
                     break
         except (httpx.HTTPError, RefusedByCentral) as exc:
             result.error = _describe(exc)
@@ -115,11 +120,25 @@ class Agent:
             return False
         ack = BatchAck.model_validate_json(self._post("/api/v1/sync/batches", outgoing.blob).content)
         with self.db.transaction() as session:
-            station.record_ack(session, ack)
+            station.record_ack(session, ack, outgoing.sample_ids)
         result.batches += 1
         result.sent += outgoing.count
         result.stored += ack.stored
         result.bytes += len(outgoing.blob)
+        return True
+
+    def _push_samples(self, result: Round) -> bool:
+        with self.db.transaction(readonly=True) as session:
+            outgoing = station.next_samples(session, self.key)
+        if outgoing is None:
+            return False
+        ack = SamplesAck.model_validate_json(self._post("/api/v1/sync/samples", outgoing.blob).content)
+        with self.db.transaction() as session:
+            station.record_ack(session, None, outgoing.sample_ids)
+        result.batches += 1
+        result.samples += outgoing.count
+        result.bytes += len(outgoing.blob)
+        result.stored_samples += ack.stored
         return True
 
 

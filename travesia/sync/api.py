@@ -18,7 +18,7 @@ from travesia.core.http import DbSession
 from travesia.core.permissions import Perm
 from travesia.core.principal import Principal
 from travesia.sync import central, station
-from travesia.sync.schemas import BatchAck, Feed, SyncStatus
+from travesia.sync.schemas import BatchAck, Feed, SamplesAck, SyncStatus
 
 router = APIRouter(prefix="/api/v1/sync", tags=["sync"])
 
@@ -64,6 +64,15 @@ async def receive_batch(request: Request, _: Signed) -> Response:
     ack: BatchAck = await run_in_threadpool(_refusing, request.app.state.db, blob, central.receive_batch)  # type: ignore[assignment]
     screen = BackgroundTask(request.app.state.pipeline.after_enrolment)
     return JSONResponse(ack.model_dump(mode="json"), background=screen if ack.stored else None)
+
+
+@router.post("/samples", response_model=SamplesAck, responses={401: {}, 409: {}, 422: {}})
+async def receive_samples(request: Request, _: Signed) -> Response:
+    """Images added at the station to registrations central already holds."""
+    blob = await _envelope(request)
+    ack: SamplesAck = await run_in_threadpool(_refusing, request.app.state.db, blob, central.receive_samples)  # type: ignore[assignment]
+    later = BackgroundTask(request.app.state.after_enrolment)  # the biometric step for the new images
+    return JSONResponse(ack.model_dump(mode="json"), background=later if ack.stored else None)
 
 
 @router.post("/feed", response_model=Feed, responses={401: {}, 422: {}})

@@ -26,6 +26,7 @@ from travesia.core import crypto
 from travesia.core.db import utcnow
 from travesia.core.errors import N_, Conflict, DomainError, InvalidInput, NotFound
 from travesia.core.principal import Principal, Role
+from travesia.enrolment import repository as enrolment_repository
 from travesia.enrolment import service as enrolment
 from travesia.enrolment.images import ImageProblem, clean_fingerprint, clean_image
 from travesia.models import Station, StationKey, SyncBatch, SyncCursor, WatchlistEntry
@@ -41,6 +42,8 @@ from travesia.sync.schemas import (
     FeedRequest,
     LinkNotice,
     ListDelta,
+    SampleItem,
+    SamplesAck,
 )
 
 # Below this, a difference between the station's clock and central's is transit time and ordinary drift.
@@ -157,7 +160,7 @@ def open_envelope(session: Session, blob: bytes, kind: str) -> Opened:
         envelope.verify(env, Ed25519PublicKey.from_public_bytes(key.public_key))
     except envelope.EnvelopeProblem as problem:
         raise refused(401, problem.field, problem.problem, code) from None
-    if kind == "encounters" and repository.batch_seen(session, env.digest):
+    if kind in ("encounters", "samples") and repository.batch_seen(session, env.digest):
         replay = "this exact envelope was received before (a replay); a retry is sealed anew"
         raise refused(409, "envelope", replay, code)
     return Opened(env, station, key)
@@ -311,6 +314,63 @@ def receive_batch(session: Session, blob: bytes, now: datetime | None = None) ->
         last_seq=cursor.last_seq,
         clock_offset_s=batch.clock_offset_s,
     )
+
+
+def receive_samples(session: Session, blob: bytes, now: datetime | None = None) -> SamplesAck:
+    """Images added at the station after their registration was sent: each through the enrolment path that checks
+    them against the consent and exemptions recorded; an image central already has is skipped (a retry)."""
+    now = now or utcnow()
+    opened = open_envelope(session, blob, "samples")
+    env, station = opened.envelope, opened.station
+    try:
+        raws = envelope.items(env)
+    except envelope.EnvelopeProblem as problem:
+        raise refused(422, problem.field, problem.problem, station.code) from None
+    items = []
+    for number, raw in enumerate(raws):
+        try:
+            items.append(SampleItem.model_validate(raw))
+        except ValidationError as error:
+            first = error.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise refused(422, f"items.{number}.{where}", first["msg"], station.code) from None
+    principal = _principal(station, opened.key.key_id)
+    stored = 0
+    for number, item in enumerate(items):
+        if (item.modality, item.position) in enrolment_repository.captured_biometrics(session, item.encounter):
+            continue
+        try:
+            raw = base64.b64decode(item.image)
+            photo = clean_image(raw) if item.modality == "face" else None
+            fingers = {item.position: clean_fingerprint(raw)} if item.modality == "finger" and item.position else {}
+        except ImageProblem as problem:
+            raise refused(422, f"items.{number}.image", str(problem), station.code) from None
+        enrolment.add_samples(session, principal, item.encounter, photo, fingers, source="sync")
+        stored += 1
+    batch = SyncBatch(
+        digest=env.digest,
+        nonce=uuid.UUID(str(env.header["nonce"])),
+        station_id=station.id,
+        key_id=opened.key.key_id,
+        first_seq=0,
+        last_seq=0,
+        encounters=0,
+        stored=stored,
+        size=len(blob),
+        station_time=envelope.station_time(env),
+        clock_offset_s=int(clock_offset(envelope.station_time(env), now).total_seconds()),
+    )
+    repository.add(session, batch)
+    session.flush()
+    audit.record(
+        session,
+        principal,
+        "sync.samples",
+        record_type="station",
+        record_id=station.id,
+        details={"samples": len(items), "stored": stored, "bytes": len(blob)},
+    )
+    return SamplesAck(batch=batch.id, samples=len(items), stored=stored)
 
 
 # -- the feed back -----------------------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ MAGIC = b"TRVSYNC1"
 SIGNATURE_SIZE = 64
 MAX_HEADER = 16 * 1024
 MAX_PAYLOAD = 64 * 1024 * 1024  # decompressed: a batch is cut well below this by the sender
-KINDS = ("encounters", "feed")
+KINDS = ("encounters", "samples", "feed")
 HEADER_FIELDS = {
     "kind",
     "station",

@@ -20,6 +20,7 @@ from travesia.models import (
     SyncBatch,
     SyncCursor,
     SyncNotice,
+    SyncSentSample,
     SyncState,
     TravelGroup,
     Watchlist,
@@ -170,6 +171,33 @@ def group_kinds(session: Session, group_ids: set[uuid.UUID]) -> dict[uuid.UUID, 
 def samples_of(session: Session, encounter_ids: Sequence[uuid.UUID]) -> Sequence[BiometricSample]:
     stmt = select(BiometricSample).where(BiometricSample.encounter_id.in_(encounter_ids))
     return session.execute(stmt).scalars().all()
+
+
+def late_samples(session: Session, station_id: uuid.UUID, acked_seq: int, limit: int) -> Sequence[BiometricSample]:
+    """Images of registrations central holds that central has not acknowledged: taken after the registration was
+    sent (a scanner's drop folder later that day)."""
+    sent = select(SyncSentSample.sample_id)
+    stmt = (
+        select(BiometricSample)
+        .join(Encounter, Encounter.id == BiometricSample.encounter_id)
+        .where(
+            Encounter.station_id == station_id,
+            Encounter.station_seq <= acked_seq,
+            BiometricSample.id.not_in(sent),
+        )
+        .order_by(BiometricSample.captured_at, BiometricSample.id)
+        .limit(limit)
+    )
+    return session.execute(stmt).scalars().all()
+
+
+def mark_sent(session: Session, sample_ids: Sequence[uuid.UUID]) -> None:
+    if not sample_ids:
+        return
+    known = set(
+        session.execute(select(SyncSentSample.sample_id).where(SyncSentSample.sample_id.in_(sample_ids))).scalars()
+    )
+    session.add_all(SyncSentSample(sample_id=s) for s in sample_ids if s not in known)
 
 
 def notice(session: Session, kind: str, central_id: str) -> SyncNotice | None:

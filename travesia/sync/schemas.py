@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -37,6 +37,24 @@ class BatchAck(BaseModel):
     already: int
     last_seq: int
     clock_offset_s: int
+
+
+class SampleItem(BaseModel):
+    """An image added at the station to a registration central already holds."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    encounter: uuid.UUID
+    sample: uuid.UUID
+    modality: Literal["face", "finger"]
+    position: int | None = Field(None, ge=1, le=10)
+    image: Base64
+
+
+class SamplesAck(BaseModel):
+    batch: int
+    samples: int
+    stored: int  # new at central (the rest it had: a retry)
 
 
 class FeedRequest(BaseModel):

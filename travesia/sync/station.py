@@ -53,6 +53,7 @@ class Outgoing:
     first_seq: int
     last_seq: int
     count: int
+    sample_ids: tuple[object, ...] = ()  # the images in it, marked sent when central acknowledges
 
 
 def next_batch(
@@ -79,7 +80,31 @@ def next_batch(
         items.append(item)
     first, last = int(items[0]["seq"]), int(items[-1]["seq"])  # type: ignore[call-overload]
     blob = envelope.seal(key, kind="encounters", station=station.code, items=items, first_seq=first, last_seq=last)
-    return Outgoing(blob, first, last, len(items))
+    included = {row.id for row in rows[: len(items)]}
+    sent = tuple(s.id for e_id, group in samples.items() if e_id in included for s in group)
+    return Outgoing(blob, first, last, len(items), sent)
+
+
+def next_samples(session: Session, key: Ed25519PrivateKey, *, limit: int = 50) -> Outgoing | None:
+    """Images added to registrations central already holds, oldest first (their own kind of envelope)."""
+    state = _state(session)
+    station = stations.by_code(session, state.station_code)
+    assert station is not None
+    rows = repository.late_samples(session, station.id, state.acked_seq, limit)
+    if not rows:
+        return None
+    items = [
+        {
+            "encounter": str(s.encounter_id),
+            "sample": str(s.id),
+            "modality": s.modality,
+            "position": s.finger_position,
+            "image": base64.b64encode(s.image).decode(),
+        }
+        for s in rows
+    ]
+    blob = envelope.seal(key, kind="samples", station=station.code, items=items)
+    return Outgoing(blob, 0, 0, len(items), tuple(s.id for s in rows))
 
 
 def _item(row: Encounter, code: str, samples: list[BiometricSample], kinds: dict[object, str]) -> dict[str, object]:
@@ -142,9 +167,12 @@ def _item(row: Encounter, code: str, samples: list[BiometricSample], kinds: dict
     }
 
 
-def record_ack(session: Session, ack: BatchAck) -> None:
+def record_ack(session: Session, ack: BatchAck | None, sample_ids: tuple[object, ...] = ()) -> None:
+    """What central acknowledged: the registrations up to its number, and the images that went with them."""
     state = _state(session)
-    state.acked_seq = max(state.acked_seq, ack.last_seq)
+    if ack is not None:
+        state.acked_seq = max(state.acked_seq, ack.last_seq)
+    repository.mark_sent(session, list(sample_ids))  # type: ignore[arg-type]
     state.last_push_at, state.last_error = utcnow(), None
 
 
