@@ -15,10 +15,11 @@ import contextlib
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 
 from travesia.audit import service as audit
@@ -31,6 +32,7 @@ from travesia.enrolment import service as enrolment
 from travesia.enrolment.images import ImageProblem, clean_fingerprint, clean_image
 from travesia.models import Station, StationKey, SyncBatch, SyncCursor, WatchlistEntry
 from travesia.screening import repository as screening
+from travesia.screening.schemas import WatchlistIn
 from travesia.stations import repository as stations
 from travesia.stations.schemas import StationCreate
 from travesia.sync import envelope, repository
@@ -45,6 +47,8 @@ from travesia.sync.schemas import (
     SampleItem,
     SamplesAck,
 )
+
+Model = TypeVar("Model", bound=BaseModel)
 
 # Below this, a difference between the station's clock and central's is transit time and ordinary drift.
 CLOCK_TOLERANCE = timedelta(minutes=2)
@@ -217,13 +221,14 @@ def _shifted(raw: dict[str, object], offset: timedelta) -> dict[str, object]:
     return item
 
 
-def _item(number: int, raw: dict[str, object], offset: timedelta) -> BatchItem:
+def _validated(model: type[Model], raw: object, where: str, station: str | None = None) -> Model:
+    """The schema's first complaint, named by its path inside the envelope, as a refusal."""
     try:
-        return BatchItem.model_validate(_shifted(raw, offset))
+        return model.model_validate(raw)
     except ValidationError as error:
         first = error.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise refused(422, f"items.{number}.{where}", first["msg"]) from None
+        path = ".".join(str(p) for p in first["loc"])
+        raise refused(422, f"{where}.{path}", first["msg"], station) from None
 
 
 def _captured(item: BatchItem, number: int, principal: Principal) -> enrolment.Captured:
@@ -244,7 +249,7 @@ def receive_batch(session: Session, blob: bytes, now: datetime | None = None) ->
         raws = envelope.items(env)
     except envelope.EnvelopeProblem as problem:
         raise refused(422, problem.field, problem.problem, station.code) from None
-    parsed = [_item(n, raw, offset) for n, raw in enumerate(raws)]
+    parsed = [_validated(BatchItem, _shifted(raw, offset), f"items.{n}", station.code) for n, raw in enumerate(raws)]
     first, last = int(env.header["first_seq"]), int(env.header["last_seq"])  # type: ignore[call-overload]
     if [i.seq for i in parsed] != list(range(first, last + 1)) or not parsed:
         raise refused(
@@ -326,14 +331,7 @@ def receive_samples(session: Session, blob: bytes, now: datetime | None = None) 
         raws = envelope.items(env)
     except envelope.EnvelopeProblem as problem:
         raise refused(422, problem.field, problem.problem, station.code) from None
-    items = []
-    for number, raw in enumerate(raws):
-        try:
-            items.append(SampleItem.model_validate(raw))
-        except ValidationError as error:
-            first = error.errors()[0]
-            where = ".".join(str(p) for p in first["loc"])
-            raise refused(422, f"items.{number}.{where}", first["msg"], station.code) from None
+    items = [_validated(SampleItem, raw, f"items.{n}", station.code) for n, raw in enumerate(raws)]
     principal = _principal(station, opened.key.key_id)
     stored = 0
     for number, item in enumerate(items):
@@ -380,22 +378,10 @@ def feed(session: Session, blob: bytes, now: datetime | None = None) -> Feed:
     now = now or utcnow()
     opened = open_envelope(session, blob, "feed")
     station = opened.station
-    try:
-        request = FeedRequest.model_validate(opened.envelope.header["body"])
-    except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise refused(422, f"header.body.{where}", first["msg"], station.code) from None
+    request = _validated(FeedRequest, opened.envelope.header["body"], "header.body", station.code)
     since = request.cursor - FEED_OVERLAP if request.cursor else None
     alerts = [
-        AlertNotice(
-            id=a.id,
-            encounter_id=a.encounter_id,
-            kind=a.kind,
-            priority=a.priority,
-            state=a.state,
-            created_at=a.created_at,
-        )
+        AlertNotice.model_validate(a, from_attributes=True)
         for a in repository.alerts_for_station(session, station.id, since)
     ]
     pairs = repository.links_for_station(session, station.id, since)
@@ -407,19 +393,8 @@ def feed(session: Session, blob: bytes, now: datetime | None = None) -> Feed:
         if wl.version <= held:
             continue
         lines = [_delta_line(entry) for entry in screening.entries_changed_since(session, wl.id, held)]
-        lists.append(
-            ListDelta(
-                name=wl.name,
-                title=wl.title,
-                kind=wl.kind,
-                owner=wl.owner,
-                legal_basis=wl.legal_basis,
-                sensitivity=wl.sensitivity,
-                threshold=wl.threshold,
-                version=wl.version,
-                lines=lines,
-            )
-        )
+        described = {name: getattr(wl, name) for name in WatchlistIn.model_fields}
+        lists.append(ListDelta.model_validate({**described, "version": wl.version, "lines": lines}))
     cursor = repository.cursor(session, station.id)
     audit.record(
         session,

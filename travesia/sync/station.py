@@ -60,9 +60,7 @@ def next_batch(
     session: Session, key: Ed25519PrivateKey, *, images: bool = True, limit: int = BATCH_ITEMS
 ) -> Outgoing | None:
     """The next envelope of unacknowledged encounters, in station order, sealed with a fresh nonce."""
-    state = _state(session)
-    station = stations.by_code(session, state.station_code)
-    assert station is not None
+    state, station = _here(session)
     rows = repository.unsent(session, station.id, state.acked_seq, limit)
     if not rows:
         return None
@@ -87,9 +85,7 @@ def next_batch(
 
 def next_samples(session: Session, key: Ed25519PrivateKey, *, limit: int = 50) -> Outgoing | None:
     """Images added to registrations central already holds, oldest first (their own kind of envelope)."""
-    state = _state(session)
-    station = stations.by_code(session, state.station_code)
-    assert station is not None
+    state, station = _here(session)
     rows = repository.late_samples(session, station.id, state.acked_seq, limit)
     if not rows:
         return None
@@ -248,9 +244,7 @@ def _notice(session: Session, kind: str, central_id: str, encounter_id: object, 
 
 
 def status(session: Session, key: Ed25519PrivateKey, central_url: str | None) -> SyncStatus:
-    state = _state(session)
-    station = stations.by_code(session, state.station_code)
-    assert station is not None
+    state, station = _here(session)
     return SyncStatus(
         station=state.station_code,
         central_url=central_url,
@@ -276,6 +270,14 @@ def central_alerts(session: Session) -> list[dict[str, object]]:
 
 def notices_of(session: Session, encounter_id: object) -> list[SyncNotice]:
     return list(repository.notices(session, encounter_id=encounter_id))  # type: ignore[arg-type]
+
+
+def _here(session: Session) -> tuple[SyncState, Station]:
+    """This station's sync state and its station row (``setup`` made both)."""
+    state = _state(session)
+    station = stations.by_code(session, state.station_code)
+    assert station is not None
+    return state, station
 
 
 def _state(session: Session) -> SyncState:
