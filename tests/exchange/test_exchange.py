@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import uuid
 from datetime import date, timedelta
 
 import pytest
@@ -170,7 +169,7 @@ def partner_key(session):
 
 def test_a_partner_query_answers_only_agreed_fields(registered, client, partner_key, session):
     by_document = client.post(
-        "/api/v1/partner/query", headers=partner_key, json={"purpose": "border security", "document_number": "x1234567"}
+        "/api/v1/partner/query", headers=partner_key, json={"purpose": "border security", "document_number": "x 1234567"}
     )
     assert by_document.status_code == 200, by_document.text
     match = by_document.json()["matches"][0]
@@ -239,7 +238,6 @@ def test_a_partners_nist_file_is_imported_into_a_watchlist_under_its_agreement(r
     service.create_agreement(session, LIAISON, agreement("out-only", directions=["export"]))
     with pytest.raises(Forbidden):
         service.import_nist(session, LIAISON, "out-only", "partner-co", blob, file_name="co.nist")
-    assert uuid.UUID(str(result.report.version_id))
 
 
 def test_a_partner_query_by_face_needs_the_face_in_the_agreement(registered, client, session, app):

@@ -40,6 +40,11 @@ def body_hash(payload: dict[str, object], images: Iterable[bytes] = ()) -> str:
     return digest.hexdigest()
 
 
+def document_number(value: str | None) -> str:
+    """How a document number is stored and looked up: upper case, no spaces (dashes kept, as printed)."""
+    return (value or "").upper().replace(" ", "")
+
+
 def birth_text(year: int, month: int | None, day: int | None) -> str:
     if day and month:
         return f"{year:04d}-{month:02d}-{day:02d}"
@@ -119,7 +124,7 @@ def check_document(
 ) -> CheckedDocument:
     """Fill a document from its zone, and list the typed fields that disagree with the zone (flags, not errors:
     an officer may have typed the truth). A zone with a bad check digit is an error naming line and field."""
-    number = (getattr(doc, "number", None) or "").upper().replace(" ", "")
+    number = document_number(getattr(doc, "number", None))
     mrz_text = getattr(doc, "mrz", None)
     checked = CheckedDocument(
         doc_type=getattr(doc, "doc_type", None) or "other",

@@ -60,31 +60,38 @@ class PersonRecord:
     fingers: dict[int, Image] = field(default_factory=dict)  # ISO/IEC 19794-4 position → image
 
 
-_BLANK_BY_FIELD: dict[str, dict[str, object]] = {
-    "names": {"given_names": None, "surnames": None},
-    "birth_date": {"birth_date": None},
-    "sex": {"sex": None},
-    "nationality": {"nationality": None},
-    "country_of_birth": {"country_of_birth": None},
-    "documents": {"documents": ()},
-    "phone": {"phone": None},
-    "languages": {"languages": ()},
-    "route": {"route": ()},
-    "encounter": {"station": None, "registered_on": None},
+# Each agreement field → the record's attributes it covers.
+ATTRIBUTES: dict[str, tuple[str, ...]] = {
+    "names": ("given_names", "surnames"),
+    "birth_date": ("birth_date",),
+    "sex": ("sex",),
+    "nationality": ("nationality",),
+    "country_of_birth": ("country_of_birth",),
+    "documents": ("documents",),
+    "phone": ("phone",),
+    "languages": ("languages",),
+    "route": ("route",),
+    "encounter": ("station", "registered_on"),
 }
+EMPTY_TUPLES = {"documents", "languages", "route"}
 
 
 def only_agreed(record: PersonRecord, fields: frozenset[str], modalities: frozenset[str]) -> PersonRecord:
     """The record with every field and image the agreement does not name blanked."""
     blank: dict[str, object] = {}
-    for name, attributes in _BLANK_BY_FIELD.items():
+    for name, attributes in ATTRIBUTES.items():
         if name not in fields:
-            blank.update(attributes)
+            blank.update({a: () if a in EMPTY_TUPLES else None for a in attributes})
     if "face" not in modalities:
         blank["face"] = None
     if "finger" not in modalities:
         blank["fingers"] = {}
     return replace(record, **blank)  # type: ignore[arg-type]
+
+
+def fields_present(records: list[PersonRecord]) -> set[str]:
+    """The agreement fields some record fills (to report what an inbound file carried beyond its agreement)."""
+    return {name for name, attrs in ATTRIBUTES.items() for r in records if any(getattr(r, a) for a in attrs)}
 
 
 def to_json(record: PersonRecord) -> dict[str, object]:

@@ -100,11 +100,11 @@ def samples_of_persons(session: Session, person_ids: Sequence[uuid.UUID], modali
 
 
 def persons_by_document(session: Session, number: str, limit: int) -> list[uuid.UUID]:
-    key = "".join(ch for ch in number.upper() if ch.isalnum())
+    """``number`` as stored (enrolment.rules.document_number)."""
     stmt = (
         select(Encounter.person_id)
         .join(Document, Document.encounter_id == Encounter.id)
-        .where(func.upper(Document.number) == key)
+        .where(Document.number == number)
         .distinct()
         .limit(limit)
     )

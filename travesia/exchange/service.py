@@ -26,7 +26,7 @@ from travesia.core.principal import Principal
 from travesia.enrolment import repository as enrolment_repository
 from travesia.enrolment import rules as enrolment_rules
 from travesia.exchange import nist, repository, rules
-from travesia.exchange.records import DocumentRef, Image, PersonRecord, only_agreed, to_json
+from travesia.exchange.records import DocumentRef, Image, PersonRecord, fields_present, only_agreed, to_json
 from travesia.exchange.schemas import AgreementIn, ExportIn, PartnerAnswer, PartnerMatch, PartnerQueryIn
 from travesia.models import Encounter, ExportJob, PartnerKey, PartnerRequest, SharingAgreement
 from travesia.screening import service as screening
@@ -182,11 +182,7 @@ def person_records(session: Session, person_ids: list[uuid.UUID], modalities: fr
 
 
 def _record(e: Encounter, codes: dict[uuid.UUID, str], face: Image | None, fingers: dict[int, Image]) -> PersonRecord:
-    birth = "-".join(
-        f"{v:02d}" if i else f"{v:04d}"
-        for i, v in enumerate((e.birth_year, e.birth_month, e.birth_day))
-        if v is not None
-    )
+    birth = enrolment_rules.birth_text(e.birth_year, e.birth_month, e.birth_day)
     docs = tuple(
         DocumentRef(d.doc_type, d.number, d.issuing_state, d.expiry_date.isoformat() if d.expiry_date else None)
         for d in e.documents
@@ -224,7 +220,8 @@ def partner_query(
     _count_request(session, partner, agreement, "query")
     found: dict[uuid.UUID, tuple[str, float | None]] = {}
     if data.document_number:
-        for person_id in repository.persons_by_document(session, data.document_number, agreement.max_records):
+        number = enrolment_rules.document_number(data.document_number)
+        for person_id in repository.persons_by_document(session, number, agreement.max_records):
             found.setdefault(person_id, ("document", None))
     if data.surnames:
         for person_id in _by_name(session, data, agreement.max_records):
@@ -430,7 +427,7 @@ def import_nist(
         raise InvalidInput(
             N_("The file was refused, nothing was imported: %(problem)s"), field=problem.where, problem=problem.problem
         ) from None
-    ignored = sorted(_fields_present(transaction.persons) - terms.fields)
+    ignored = sorted(fields_present(transaction.persons) - terms.fields)
     records = shared(transaction.persons, terms)
     lines = [json.dumps(_entity(r, transaction.agency), ensure_ascii=False) for r in records]
     report = screening.import_list(
@@ -461,26 +458,6 @@ def import_nist(
         },
     )
     return ImportResult(len(records), faces, fingers, ignored, report)
-
-
-def _fields_present(records: list[PersonRecord]) -> set[str]:
-    present = set()
-    for r in records:
-        for name, attrs in (
-            ("names", ("surnames",)),
-            ("birth_date", ("birth_date",)),
-            ("sex", ("sex",)),
-            ("nationality", ("nationality",)),
-            ("country_of_birth", ("country_of_birth",)),
-            ("documents", ("documents",)),
-            ("phone", ("phone",)),
-            ("languages", ("languages",)),
-            ("route", ("route",)),
-            ("encounter", ("station", "registered_on")),
-        ):
-            if any(getattr(r, a) for a in attrs):
-                present.add(name)
-    return present
 
 
 GENDER = {"M": "male", "F": "female", "X": "other"}

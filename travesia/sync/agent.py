@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -37,7 +37,6 @@ class Round:
     stored_samples: int = 0
     bytes: int = 0
     error: str | None = None
-    imported: list[object] = field(default_factory=list)
 
 
 class Agent:
@@ -109,7 +108,6 @@ class Agent:
         with self.db.transaction() as session:
             imported = station.apply_feed(session, AGENT, feed)
         result.pulled, result.alerts = True, len(feed.alerts)
-        result.imported += imported
         if imported and self.after_lists is not None:
             self.after_lists(imported)
 

@@ -19,6 +19,7 @@ from travesia.core import crypto
 from travesia.core.db import utcnow
 from travesia.core.errors import N_, Conflict
 from travesia.core.principal import Principal
+from travesia.enrolment import rules as enrolment_rules
 from travesia.models import BiometricSample, Encounter, Station, SyncNotice, SyncState
 from travesia.screening import repository as screening_repository
 from travesia.screening import service as screening
@@ -105,11 +106,7 @@ def next_samples(session: Session, key: Ed25519PrivateKey, *, limit: int = 50) -
 
 def _item(row: Encounter, code: str, samples: list[BiometricSample], kinds: dict[object, str]) -> dict[str, object]:
     """The encounter as its EncounterIn was (central validates and stores it through the same enrolment path)."""
-    birth = "-".join(
-        f"{part:02d}" if i else f"{part:04d}"
-        for i, part in enumerate((row.birth_year, row.birth_month, row.birth_day))
-        if part is not None
-    )
+    birth = enrolment_rules.birth_text(row.birth_year, row.birth_month, row.birth_day)
     given = [e for e in row.biometric_exemptions if not e.get("derived")]
     encounter: dict[str, object] = {
         "id": str(row.id),
@@ -266,10 +263,6 @@ def central_alerts(session: Session) -> list[dict[str, object]]:
         for notice, given, surnames in repository.alert_notices(session)
     ]
     return sorted(out, key=lambda a: (a["state"] != "open", a["priority"], str(a["created_at"])))
-
-
-def notices_of(session: Session, encounter_id: object) -> list[SyncNotice]:
-    return list(repository.notices(session, encounter_id=encounter_id))  # type: ignore[arg-type]
 
 
 def _here(session: Session) -> tuple[SyncState, Station]:
