@@ -169,7 +169,9 @@ def partner_key(session):
 
 def test_a_partner_query_answers_only_agreed_fields(registered, client, partner_key, session):
     by_document = client.post(
-        "/api/v1/partner/query", headers=partner_key, json={"purpose": "border security", "document_number": "x 1234567"}
+        "/api/v1/partner/query",
+        headers=partner_key,
+        json={"purpose": "border security", "document_number": "x 1234567"},
     )
     assert by_document.status_code == 200, by_document.text
     match = by_document.json()["matches"][0]
