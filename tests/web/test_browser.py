@@ -142,7 +142,8 @@ def test_officer_enrols_a_family_of_three(demo_server, page, tmp_path):
     page.wait_for_selector("#m0_quality[data-acceptable=yes]", timeout=30_000)  # live feedback on the frames
     page.screenshot(path=str(SHOTS / "enrol-camera-live.png"), full_page=True)
     page.click("[data-camera=m0] >> text=Tomar la foto")
-    page.wait_for_function("document.getElementById('m0_quality').textContent === 'Foto correcta.'", timeout=30_000)
+    page.wait_for_selector("#m0_quality[data-final=yes]", timeout=30_000)  # the still's own verdict
+    assert page.text_content("#m0_quality") == "Foto correcta."
     assert page.eval_on_selector("#m0_photo", "input => input.files.length") == 1  # the still is in the form
     for index, (given, born, sex) in enumerate([("Lars", "2016", "M"), ("Greta", "2019-04-02", "F")], start=1):
         page.click("button:has-text('Añadir un miembro')")

@@ -23,6 +23,7 @@
     output.className = "quality " + (ok ? "quality-ok" : "quality-bad");
     output.textContent = ok ? box.dataset.msgOk : (final ? box.dataset.msgBad + " " : "") + result.reasons.join(", ");
     output.dataset.acceptable = ok ? "yes" : "no";
+    output.dataset.final = final ? "yes" : "no";
   }
 
   function frame(video, type) {
@@ -51,7 +52,8 @@
       box.timer = setInterval(function () {
         if (busy || !video.videoWidth) return;
         busy = true;
-        frame(video).then(check).then(function (r) { show(box, output, r, false); })
+        // A frame checked after the still was taken must not overwrite the still's verdict.
+        frame(video).then(check).then(function (r) { if (box.stream === stream) show(box, output, r, false); })
           .catch(function () {}).then(function () { busy = false; });
       }, LIVE_EVERY_MS);
     }).catch(function () { output.textContent = box.dataset.msgDenied; });
