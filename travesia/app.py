@@ -45,6 +45,7 @@ from travesia.persons import web as persons_web
 from travesia.pipeline import jobs
 from travesia.privacy import api as privacy_api
 from travesia.programmes import api as programmes_api
+from travesia.programmes import web as programmes_web
 from travesia.protection import api as protection_api
 from travesia.protection import verify_web
 from travesia.protection import web as protection_web
@@ -143,6 +144,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         statistics_web.router,
         sync_web.router,
         exchange_web.router,
+        programmes_web.router,
         auth_api.router,
         stations_api.router,
         audit_api.router,

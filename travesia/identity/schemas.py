@@ -7,6 +7,23 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from travesia.core.errors import N_
+
+# What the pages show for the stored codes of identity decisions.
+DECISION_KIND_LABELS = {"attach": N_("attached"), "merge": N_("merged"), "split": N_("split"), "undo": N_("undone")}
+DECISION_STATE_LABELS = {
+    "proposed": N_("proposed"),
+    "accepted": N_("accepted"),
+    "rejected": N_("rejected"),
+    "applied": N_("applied"),
+    "undone": N_("undone"),
+}
+DECISION_SOURCE_LABELS = {
+    "online": N_("at registration"),
+    "batch": N_("batch resolution"),
+    "manual": N_("by an analyst"),
+}
+
 
 class MergeIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)

@@ -9,6 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from travesia.core.errors import N_
 from travesia.enrolment.schemas import Country, Phone
 
 ContactKind = Literal["guide", "payer", "contact"]
@@ -17,6 +18,27 @@ Result = Literal["clear", "anomaly", "seizure"]
 Role = Literal["carrier", "owner", "driver", "passenger"]
 SeizureKind = Literal["drugs", "weapons", "ammunition", "cash", "forged_documents", "other"]
 Unit = Literal["kg", "g", "l", "units", "USD", "PAB", "EUR", "COP"]
+
+# What the pages show for the stored codes.
+CONTACT_KIND_LABELS = {"guide": N_("guide"), "payer": N_("payer"), "contact": N_("contact")}
+METHOD_LABELS = {
+    "x_ray": N_("X-ray"),
+    "gamma_scanner": N_("gamma scanner"),
+    "canine": N_("sniffer dog"),
+    "manual": N_("manual search"),
+    "document_check": N_("document check"),
+}
+RESULT_LABELS = {"clear": N_("clear"), "anomaly": N_("anomaly"), "seizure": N_("seizure")}
+ROLE_LABELS = {"carrier": N_("carrier"), "owner": N_("owner"), "driver": N_("driver"), "passenger": N_("passenger")}
+SEIZURE_LABELS = {
+    "drugs": N_("drugs"),
+    "weapons": N_("weapons"),
+    "ammunition": N_("ammunition"),
+    "cash": N_("cash"),
+    "forged_documents": N_("forged documents"),
+    "other": N_("other"),
+}
+assert set(METHOD_LABELS) == set(Method.__args__) and set(SEIZURE_LABELS) == set(SeizureKind.__args__)
 
 
 class Strict(BaseModel):

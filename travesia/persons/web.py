@@ -16,8 +16,11 @@ from travesia.core.principal import Principal
 from travesia.core.templating import render
 from travesia.enrolment import service as enrolment
 from travesia.enrolment.schemas import CHILD_STATUS_LABELS, RELATION_LABELS
+from travesia.identity.schemas import DECISION_KIND_LABELS, DECISION_SOURCE_LABELS, DECISION_STATE_LABELS
 from travesia.identity.service import current_person
+from travesia.network.schemas import CONTACT_KIND_LABELS, METHOD_LABELS, RESULT_LABELS, ROLE_LABELS, SEIZURE_LABELS
 from travesia.persons import service
+from travesia.protection.schemas import FLAG_LABELS
 from travesia.screening.schemas import ALERT_KIND_LABELS, ALERT_STATE_LABELS
 
 router = APIRouter(prefix="/persons", dependencies=[Depends(verify_csrf)], include_in_schema=False)
@@ -50,6 +53,15 @@ def person_page(
         "child_status": CHILD_STATUS_LABELS,
         "alert_kinds": ALERT_KIND_LABELS,
         "alert_states": ALERT_STATE_LABELS,
+        "flag_labels": FLAG_LABELS,
+        "methods": METHOD_LABELS,
+        "results": RESULT_LABELS,
+        "inspection_roles": ROLE_LABELS,
+        "seizures": SEIZURE_LABELS,
+        "contact_kinds": CONTACT_KIND_LABELS,
+        "decision_kinds": DECISION_KIND_LABELS,
+        "decision_states": DECISION_STATE_LABELS,
+        "decision_sources": DECISION_SOURCE_LABELS,
     }
     return render(request, "persons/person.html", context)
 

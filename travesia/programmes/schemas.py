@@ -3,12 +3,44 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from travesia.core.errors import N_
 from travesia.enrolment.schemas import Country
+from travesia.protection.schemas import hold_text
+
+FLIGHT_KIND_LABELS = {"repatriation": N_("repatriation"), "voluntary_return": N_("assisted voluntary return")}
+FLIGHT_STATE_LABELS = {
+    "planned": N_("planned"),
+    "boarding": N_("boarding"),
+    "departed": N_("departed"),
+    "cancelled": N_("cancelled"),
+}
+ENTRY_STATE_LABELS = {
+    "placed": N_("on the manifest"),
+    "held": N_("held on the ground"),
+    "boarded": N_("boarded"),
+    "removed": N_("removed"),
+}
+# Reasons the manifest's own rules give; the protection holds are labelled by protection.schemas.hold_text.
+PLACEMENT_LABELS = {
+    "not_medically_fit": N_("not medically fit to fly"),
+    "medical_fitness_not_confirmed": N_("medical fitness not confirmed"),
+    "no_consent": N_("no consent to a voluntary return"),
+    "no_seats": N_("not enough seats for the family"),
+    "family_member_refused": N_("a family member cannot travel (families travel together)"),
+    "family_member_held": N_("a family member is held (families travel together)"),
+}
+
+
+def reason_text(code: str, gettext: Callable[[str], str]) -> str:
+    """Why a person may not be placed or board, in the reader's language."""
+    label = PLACEMENT_LABELS.get(code)
+    return gettext(label) if label else hold_text(code, gettext)
 
 
 class Strict(BaseModel):

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from travesia.core.errors import N_
 from travesia.protection.rules import INDICATORS, WG_ANSWERS, WG_DOMAINS
 
 RecordedFlag = Literal["pregnancy", "disability", "serious_medical", "survivor_of_violence"]
@@ -18,6 +20,70 @@ ReferralKind = Literal[
 CaseKind = Literal["child_protection", "trafficking", "gender_based_violence", "medical", "general"]
 WgAnswer = Literal["no_difficulty", "some_difficulty", "a_lot_of_difficulty", "cannot_do"]
 assert set(WG_ANSWERS) == set(WgAnswer.__args__)  # one list of answers
+
+# What the pages show for the codes stored (the codes stay in the database, the API and the audit trail).
+FLAG_LABELS = {
+    "unaccompanied_child": N_("unaccompanied child"),
+    "separated_child": N_("separated child"),
+    "older_person_alone": N_("older person travelling alone"),
+    "pregnancy": N_("pregnancy"),
+    "disability": N_("disability"),
+    "serious_medical": N_("serious medical condition"),
+    "survivor_of_violence": N_("survivor of violence"),
+}
+FLAG_SOURCE_LABELS = {"derived": N_("derived at registration"), "recorded": N_("recorded by an officer")}
+CLAIM_STATE_LABELS = {
+    "intention": N_("intention to seek asylum"),
+    "pending": N_("claim pending"),
+    "granted": N_("granted"),
+    "refused": N_("refused (open to appeal)"),
+    "appeal": N_("on appeal"),
+    "final_refusal": N_("final refusal"),
+    "withdrawn": N_("withdrawn"),
+}
+REFERRAL_KIND_LABELS = {
+    "trafficking": N_("trafficking victim assistance"),
+    "refugee_authority": N_("refugee authority"),
+    "child_protection": N_("child protection"),
+    "medical": N_("medical care"),
+    "psychosocial": N_("psychosocial support"),
+    "legal": N_("legal aid"),
+    "shelter": N_("shelter"),
+}
+REFERRAL_STATE_LABELS = {"open": N_("open"), "accepted": N_("accepted"), "closed": N_("closed")}
+CASE_KIND_LABELS = {
+    "child_protection": N_("child protection"),
+    "trafficking": N_("trafficking"),
+    "gender_based_violence": N_("gender-based violence"),
+    "medical": N_("medical"),
+    "general": N_("general"),
+}
+CASE_STATE_LABELS = {"open": N_("open"), "closed": N_("closed")}
+CONSENT_LABELS = {"given": N_("given"), "refused": N_("refused"), "not_able": N_("not able to consent")}
+HOLD_LABELS = {
+    "flag": N_("vulnerability: %(what)s"),
+    "claim": N_("asylum: %(what)s"),
+    "referral": N_("open referral: %(what)s"),
+    "screening": N_("trafficking screening advises a referral"),
+    "case": N_("open protection case: %(what)s"),
+    "family_member_held": N_("travels with %(what)s protected family member(s)"),
+    "on_another_flight": N_("already on another flight"),
+}
+_HOLD_DETAILS = {"flag": FLAG_LABELS, "claim": CLAIM_STATE_LABELS, "referral": REFERRAL_KIND_LABELS,
+                 "case": CASE_KIND_LABELS}  # fmt: skip
+assert set(FLAG_LABELS) >= set(RecordedFlag.__args__) and set(CASE_KIND_LABELS) == set(CaseKind.__args__)
+assert set(REFERRAL_KIND_LABELS) == set(ReferralKind.__args__)
+assert set(CLAIM_STATE_LABELS) >= set(ClaimState.__args__)
+
+
+def hold_text(code: str, gettext: Callable[[str], str]) -> str:
+    """A hold reason code ('claim:pending', 'family_member_held:2') in the reader's language; an unknown code as is."""
+    prefix, _, detail = code.partition(":")
+    template = HOLD_LABELS.get(prefix)
+    if template is None:
+        return code
+    what = _HOLD_DETAILS.get(prefix, {}).get(detail)
+    return gettext(template) % {"what": gettext(what) if what else detail}
 
 
 class Strict(BaseModel):

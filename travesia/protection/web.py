@@ -22,7 +22,31 @@ from travesia.core.validation import field_errors
 from travesia.identity.service import current_person
 from travesia.protection import repository, rules, service
 from travesia.protection.passdoc import pass_pdf
-from travesia.protection.schemas import CaseIn, NoteIn
+from travesia.protection.schemas import (
+    CASE_KIND_LABELS,
+    CASE_STATE_LABELS,
+    CLAIM_STATE_LABELS,
+    CONSENT_LABELS,
+    FLAG_LABELS,
+    FLAG_SOURCE_LABELS,
+    REFERRAL_KIND_LABELS,
+    REFERRAL_STATE_LABELS,
+    CaseIn,
+    NoteIn,
+    hold_text,
+)
+
+LABELS = {
+    "flag_labels": FLAG_LABELS,
+    "flag_sources": FLAG_SOURCE_LABELS,
+    "claim_states": CLAIM_STATE_LABELS,
+    "referral_kinds": REFERRAL_KIND_LABELS,
+    "referral_states": REFERRAL_STATE_LABELS,
+    "case_kinds": CASE_KIND_LABELS,
+    "case_states": CASE_STATE_LABELS,
+    "consents": CONSENT_LABELS,
+    "hold_text": hold_text,
+}
 
 router = APIRouter(prefix="/protection", dependencies=[Depends(verify_csrf)], include_in_schema=False)
 Manager = Annotated[Principal, Depends(Require(Perm.PROTECTION_MANAGE))]
@@ -31,7 +55,9 @@ Manager = Annotated[Principal, Depends(Require(Perm.PROTECTION_MANAGE))]
 @router.get("")
 def queue(request: Request, session: DbSession, principal: Manager) -> Response:
     return render(
-        request, "protection/queue.html", {"items": service.queue(session, principal), "me": principal.user_id}
+        request,
+        "protection/queue.html",
+        {"items": service.queue(session, principal), "me": principal.user_id, **LABELS},
     )
 
 
@@ -54,6 +80,7 @@ def _file(request: Request, session: DbSession, principal: Principal, person_id:
         "errors": errors or {},
         "today": date.today(),
         "pass_until": date.today() + timedelta(days=30),
+        **LABELS,
     }
     return render(request, "protection/person.html", context, status_code=status)
 

@@ -32,6 +32,7 @@ NAV = [
     ("/alerts", N_("Alerts"), Perm.ALERTS_REVIEW),
     ("/network/clusters", N_("Networks"), Perm.NETWORK_READ),
     ("/protection", N_("Protection"), Perm.PROTECTION_MANAGE),
+    ("/flights", N_("Flights"), Perm.PROGRAMMES_MANAGE),
     ("/exchange", N_("Partners"), Perm.EXCHANGE_MANAGE),
     ("/statistics", N_("Statistics"), Perm.STATISTICS_READ),
     ("/audit", N_("Audit trail"), Perm.AUDIT_READ),
