@@ -58,12 +58,21 @@ poppler:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null; \
 	  else echo "the PDF tests need pdftoppm: sudo apt-get install poppler-utils" >&2; exit 1; fi; }
 
-# Browser tests drive Debian's chromium (never a browser downloaded by a test tool).
-browser:
+# Browser tests drive Debian's chromium (never a browser downloaded by a test tool) and check every page they visit
+# with axe-core from the npm registry, pinned by tests/web/axe/package-lock.json.
+browser: tests/web/axe/node_modules/axe-core/axe.min.js
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "browser tests need Debian's chromium: sudo apt-get install chromium" >&2; fi; }
+
+tests/web/axe/node_modules/axe-core/axe.min.js: tests/web/axe/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; \
+	  else echo "the accessibility checks need npm: sudo apt-get install nodejs npm" >&2; exit 1; fi; }
+	cd tests/web/axe && npm ci --no-audit --no-fund --silent
+	touch $@
 
 test: dev browser lint test-sqlite test-postgres
 

@@ -7,7 +7,9 @@ TOTP secret that is printed so a tester can add it to an authenticator (or use `
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
+from pathlib import Path
 
 import typer
 from rich.table import Table
@@ -27,12 +29,16 @@ from travesia.exchange import service as exchange
 from travesia.exchange.schemas import AgreementIn
 from travesia.identity import service as identity
 from travesia.network import service as network
+from travesia.screening import repository as screening_repository
+from travesia.screening import service as screening
+from travesia.screening.schemas import WatchlistIn
 from travesia.stations import repository as station_repo
 from travesia.stations import service as stations
 from travesia.stations.schemas import StationCreate
 from travesia.statistics import service as statistics
 from travesia.synth import network as synth_network
 from travesia.synth import population
+from travesia.synth import watchlist as synth_watchlist
 
 DEMO_PASSWORD = "selva-cruce-2026-darien"  # noqa: S105 - demo only: printed by `make demo`, never for real data
 
@@ -56,6 +62,8 @@ USERS = [
     ("demo-admin", "Demo Admin", Role.ADMIN, ["SNM-HQ"]),
     ("demo-registro", "Demo Oficial de Registro", Role.REGISTRATION_OFFICER, ["ERM-SAN-VICENTE", "ERM-LAJAS-BLANCAS"]),
     ("demo-analista", "Demo Analista", Role.ANALYST, ["SNM-HQ"]),
+    # A second analyst, so that the two-person rule (one proposes, another confirms) can be tried on the demo.
+    ("demo-analista-2", "Demo Segunda Analista", Role.ANALYST, ["SNM-HQ"]),
     ("demo-supervisor", "Demo Supervisor", Role.SUPERVISOR, ["ERM-SAN-VICENTE"]),
     ("demo-proteccion", "Demo Protección", Role.PROTECTION_OFFICER, ["ERM-SAN-VICENTE", "SNM-HQ"]),
     ("demo-programas", "Demo Programas", Role.PROGRAMME_OFFICER, ["SNM-HQ"]),
@@ -142,6 +150,44 @@ def ensure_agreements(session: Session, principal: Principal) -> int:
     return made
 
 
+DEMO_LIST = WatchlistIn(
+    name="demo-vigilancia",
+    title="Lista de vigilancia sintética (demostración)",
+    owner="Travesía demo",
+    legal_basis="Demonstration only: synthetic entries, no real person.",
+    sensitivity="restricted",
+)
+PLANTED_EVERY = 40  # one registered person in forty is also on the demo list, so analysts have alerts to review
+
+
+def load_watchlist(cfg: object, encounters_file: Path, seed: int, size: int = 300) -> int:
+    """A synthetic persons list, with a few people of the demo population planted on it as they were registered,
+    screened against everyone enrolled: the analysts' queue has alerts to take, propose and confirm. Returns the
+    alerts raised (0 when the list exists already)."""
+    with unit_of_work(cfg) as session:
+        if screening_repository.watchlist_by_name(session, DEMO_LIST.name):
+            return 0
+        screening.create_list(session, operator(), DEMO_LIST)
+    lines = [json.dumps(entity, ensure_ascii=False) for _, entity in synth_watchlist.entries(size, seed)]
+    with encounters_file.open(encoding="utf-8") as fh:
+        for number, line in enumerate(fh):
+            if number % PLANTED_EVERY == PLANTED_EVERY - 1:
+                e = json.loads(line)
+                entity = {"id": f"demo-planted-{number}", "schema": "Person", "properties": {
+                    "name": [f"{e['given_names']} {e['surnames']}"], "birthDate": [e["birth_date"]],
+                    "nationality": [e["nationality"]], "topics": ["crime"]}}  # fmt: skip
+                lines.append(json.dumps(entity, ensure_ascii=False))
+    db = database(cfg)
+    try:
+        with db.transaction() as session:
+            report = screening.import_list(
+                session, operator(), DEMO_LIST.name, lines, file_name="demo.jsonl", suffix=".jsonl"
+            )
+        return screening.rescreen_version(db, screening.Screener(), report.version_id)
+    finally:
+        db.dispose()
+
+
 @app.command("setup")
 @handles_errors
 def setup(
@@ -183,6 +229,8 @@ def setup(
                 statistics.refresh(session, utcnow())
                 planted = synth_network.plant(session, operator(), seed=seed)
                 flags = network.detect(session, operator())
+            alerts = load_watchlist(cfg, folder / "encounters.jsonl", seed)
+            console.print(f"screening: the synthetic list {DEMO_LIST.name} loaded; {alerts} alerts to review")
             console.print(
                 f"network: {planted.contacts} contacts and {planted.inspections} inspections recorded, "
                 f"{len(planted.rings)} smuggling rings planted; {flags.flagged} communities flagged"

@@ -61,7 +61,7 @@ def test_the_page_shows_one_history_and_follows_merges(client, session, make_use
     daughter = person_id(session, family["daughter"])
     assert f'href="/persons/{daughter}"' in html and "María" in html
     assert "C1234567" in html  # the document used
-    assert "merge" in html  # the decision that shaped it
+    assert "fusionada" in html  # the decision that shaped it, in words
     # the photo is served, and no other person's image through this page
     [sample] = re.findall(rf"/persons/{me}/faces/([0-9a-f-]+)", html)
     image = client.get(f"/persons/{me}/faces/{sample}")

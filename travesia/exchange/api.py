@@ -53,11 +53,12 @@ def request_export(data: ExportIn, partner: PartnerCaller, session: DbSession, r
     job = service.request_export(session, partner.principal, partner.agreement_id, data)
     out = ExportJobOut.model_validate(job).model_dump(mode="json")
     # After the response, hence after the commit; a job left queued by a restart is run by `travesia exchange run`.
-    later = BackgroundTask(_run_export, request.app.state.db, job.id, request.app.state.settings.data_dir)
+    later = BackgroundTask(run_export_in_background, request.app.state.db, job.id, request.app.state.settings.data_dir)
     return JSONResponse(out, status_code=202, background=later)
 
 
-async def _run_export(db: object, job_id: uuid.UUID, folder: object) -> None:
+async def run_export_in_background(db: object, job_id: uuid.UUID, folder: object) -> None:
+    """An export job, after the response that queued it (the API's and the liaison page's)."""
     try:
         await run_in_threadpool(service.run_export, db, job_id, folder)  # type: ignore[arg-type]
     except Exception as error:  # recorded on the job; the partner reads it there

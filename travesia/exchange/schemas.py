@@ -8,8 +8,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from travesia.core.errors import N_
 from travesia.enrolment.schemas import Country
 from travesia.exchange.records import DIRECTIONS, FIELDS, MODALITIES
+
+JOB_STATE_LABELS = {"queued": N_("queued"), "running": N_("running"), "done": N_("done"), "failed": N_("failed")}
 
 Text100 = Field(min_length=2, max_length=100)
 

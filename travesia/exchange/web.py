@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from pydantic import ValidationError
+from starlette.background import BackgroundTask
 from starlette.responses import FileResponse, RedirectResponse, Response
 
 from travesia.core.errors import N_, DomainError, NotFound
@@ -18,7 +19,8 @@ from travesia.core.principal import Principal
 from travesia.core.templating import render
 from travesia.core.validation import field_errors
 from travesia.exchange import repository, service
-from travesia.exchange.schemas import ExportIn
+from travesia.exchange.api import run_export_in_background
+from travesia.exchange.schemas import JOB_STATE_LABELS, ExportIn
 
 router = APIRouter(prefix="/exchange", dependencies=[Depends(verify_csrf)], include_in_schema=False)
 Liaison = Annotated[Principal, Depends(Require(Perm.EXCHANGE_MANAGE))]
@@ -52,7 +54,6 @@ def export(
         "registered_from": registered_from,
         "registered_to": registered_to,
     }
-    db = request.app.state.db
     try:
         data = ExportIn(
             purpose=purpose,
@@ -60,13 +61,12 @@ def export(
             registered_from=registered_from or None,  # type: ignore[arg-type]
             registered_to=registered_to or None,
         )  # type: ignore[arg-type]
-        with db.transaction() as work:  # committed before the export runs in its own transactions
-            job = service.request_export(work, principal, service.agreement_named(work, agreement).id, data)
-            job_id = job.id
-        service.run_export(db, job_id, request.app.state.settings.data_dir)
+        job = service.request_export(session, principal, service.agreement_named(session, agreement).id, data)
     except (DomainError, ValidationError) as error:
         return _page(request, session, values, field_errors(error, gettext_for(request.state.locale)))
-    return RedirectResponse(f"/exchange/exports/{job_id}", status_code=303)
+    # Run after the response, hence after the job is committed; the job's page refreshes itself until it is done.
+    later = BackgroundTask(run_export_in_background, request.app.state.db, job.id, request.app.state.settings.data_dir)
+    return RedirectResponse(f"/exchange/exports/{job.id}", status_code=303, background=later)
 
 
 def _job(session: DbSession, job_id: uuid.UUID) -> object:
@@ -80,7 +80,8 @@ def _job(session: DbSession, job_id: uuid.UUID) -> object:
 def export_page(request: Request, session: DbSession, _: Liaison, job_id: uuid.UUID) -> Response:
     job = _job(session, job_id)
     agreement = repository.agreement(session, job.agreement_id)  # type: ignore[attr-defined]
-    return render(request, "exchange/export.html", {"job": job, "agreement": agreement})
+    context = {"job": job, "agreement": agreement, "states": JOB_STATE_LABELS}
+    return render(request, "exchange/export.html", context)
 
 
 @router.get("/exports/{job_id}/file")

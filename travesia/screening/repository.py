@@ -18,6 +18,7 @@ from travesia.models import (
     Document,
     Encounter,
     Screening,
+    User,
     Watchlist,
     WatchlistEntry,
     WatchlistVersion,
@@ -231,6 +232,17 @@ def count_by_state(session: Session) -> dict[str, int]:
 def reviews(session: Session, alert_id: uuid.UUID) -> Sequence[AlertReview]:
     stmt = select(AlertReview).where(AlertReview.alert_id == alert_id).order_by(AlertReview.at)
     return session.execute(stmt).scalars().all()
+
+
+def reviews_with_reviewers(session: Session, alert_id: uuid.UUID) -> list[tuple[AlertReview, str]]:
+    """The review history with each reviewer's username (for the analysts' page: who proposed, who confirmed)."""
+    stmt = (
+        select(AlertReview, User.username)
+        .join(User, User.id == AlertReview.reviewer_id)
+        .where(AlertReview.alert_id == alert_id)
+        .order_by(AlertReview.at)
+    )
+    return [(review, username) for review, username in session.execute(stmt).all()]
 
 
 def samples_of(session: Session, encounter_id: uuid.UUID) -> list[tuple[uuid.UUID, str, int | None]]:

@@ -23,6 +23,13 @@ ALERT_STATE_LABELS = {
     "confirmed": N_("confirmed"),
     "dismissed": N_("dismissed"),
 }
+REVIEW_ACTION_LABELS = {
+    "take": N_("took it for review"),
+    "propose": N_("proposed to confirm"),
+    "confirm": N_("confirmed (second analyst)"),
+    "return": N_("sent it back"),
+    "dismiss": N_("dismissed: not a match"),
+}
 OUTCOME_LABELS = {
     "pending": N_("Screening in progress"),
     "clear": N_("Screening: nothing to review"),

@@ -21,7 +21,7 @@ from travesia.core.validation import field_errors
 from travesia.enrolment import repository as enrolment
 from travesia.enrolment.images import displayable
 from travesia.screening import repository, service
-from travesia.screening.schemas import ALERT_KIND_LABELS, ALERT_STATE_LABELS, ReviewIn
+from travesia.screening.schemas import ALERT_KIND_LABELS, ALERT_STATE_LABELS, REVIEW_ACTION_LABELS, ReviewIn
 
 router = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
 Reviewer = Annotated[Principal, Depends(Require(Perm.ALERTS_REVIEW))]
@@ -60,7 +60,8 @@ def _detail(session: DbSession, principal: Principal, alert_id: uuid.UUID) -> di
         "encounter": encounter,
         "other": other,
         "entry": entry,
-        "reviews": repository.reviews(session, alert.id),
+        "reviews": repository.reviews_with_reviewers(session, alert.id),
+        "actions": REVIEW_ACTION_LABELS,
         "kinds": ALERT_KIND_LABELS,
         "states": ALERT_STATE_LABELS,
         "matched": matched,
