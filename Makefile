@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test test-sqlite test-postgres lint venv dev browser icu java poppler lock messages clean serve
+.PHONY: demo test test-sqlite test-postgres lint venv dev browser icu java poppler lock messages clean serve screenshots
 
 venv: $(VENV)/.runtime
 dev: $(VENV)/.dev
@@ -81,6 +81,10 @@ test-sqlite: dev
 
 test-postgres: dev
 	scripts/with-test-postgres.sh $(BIN)/pytest -q
+
+# The user guide's figures (docs/screenshots/), from the browser journeys on the demo data.
+screenshots: dev browser
+	$(BIN)/python scripts/screenshots.py
 
 lock:
 	$(BIN)/python -m pip install --quiet uv

@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from travesia import __version__
@@ -127,7 +128,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.nav = shell.nav_for
     app.state.authenticate = authenticate
     app.add_middleware(RequestContextMiddleware, settings=settings)
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    # Static files only are compressed (htmx is 51 kB, 16 kB gzipped): pages carry the CSRF token next to what a
+    # request reflects, and compressing them would open them to BREACH-style guessing.
+    app.mount("/static", GZipMiddleware(StaticFiles(directory=STATIC_DIR), minimum_size=500), name="static")
     for router in (
         shell.router,
         auth_web.router,

@@ -53,3 +53,16 @@ def test_the_page_refuses_a_protected_person_and_places_a_family_whole(
     assert set(on_manifest(session, flight).values()) == {"held"}
     pdf = client.get(f"/flights/{flight}/manifest.pdf")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+
+
+def test_a_protected_relative_keeps_the_whole_family_off_the_eligible_list(
+    client, people, flight, programme_officer, protection_officer
+):
+    assert intention(client, protection_officer, people["mother"]).status_code == 201
+    assert login(client, "programas.uno").status_code == 303
+    page = client.get(f"/flights/{flight}").text
+    for relative in ("father", "son"):
+        row = re.search(rf'<tr data-person="{people[relative]}">(.*?)</tr>', page, re.S).group(1)
+        assert 'data-code="family_member_held:1"' in row and "<button" not in row
+    single = re.search(rf'<tr data-person="{people["single"]}">(.*?)</tr>', page, re.S).group(1)
+    assert "<button" in single

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
-from travesia.core import migrations
+from travesia.core import backup, migrations
 from travesia.core.console import console, database, fail, handles_errors, settings
 from travesia.core.pgserver import LocalPostgres
 
@@ -44,6 +46,33 @@ def current() -> None:
     db = database()
     console.print(f"current {migrations.current_revision(db.engine)}, head {migrations.head_revision()}")
     db.dispose()
+
+
+@app.command("backup")
+@handles_errors
+def backup_command(dest: Path = typer.Argument(..., help="A new (or empty) folder for the backup.")) -> None:
+    """Back up the database and the data folder's keys into DEST, with a manifest of SHA-256 sums."""
+    cfg = settings()
+    db = database(cfg)
+    revision = migrations.current_revision(db.engine)
+    db.dispose()
+    report = backup.create(cfg.sqlalchemy_url, cfg.data_dir, dest, revision)
+    console.print(f"{report.backend} database at revision {report.revision} and keys: {report.files} files, "
+                  f"{report.size / 1e6:.1f} MB in {report.folder}")  # fmt: skip
+
+
+@app.command("restore")
+@handles_errors
+def restore_command(
+    source: Path = typer.Argument(..., help="A folder written by `travesia db backup`."),
+    force: bool = typer.Option(False, "--force", help="Replace keys in the data folder that differ from the backup's."),
+) -> None:
+    """Restore a backup (checked against its manifest first) over the configured database; stop the server first.
+    Then `travesia db upgrade` brings an older backup to the installed version."""
+    cfg = settings()
+    manifest = backup.restore(source, cfg.sqlalchemy_url, cfg.data_dir, force=force)
+    console.print(f"restored the {manifest['backend']} backup of {manifest['created_at']} "
+                  f"(revision {manifest['revision']}); run `travesia db upgrade` if the software is newer")  # fmt: skip
 
 
 def _local() -> LocalPostgres:

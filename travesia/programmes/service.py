@@ -179,19 +179,22 @@ def board(session: Session, principal: Principal, flight_id: uuid.UUID, person_i
 
 
 def eligibility(session: Session, principal: Principal, flight_id: uuid.UUID, limit: int = 200) -> list[EligibleOut]:
-    """Nationals of the destination, each with the reasons they may not be placed (none: eligible)."""
+    """Nationals of the destination, each with the reasons they may not be placed (none: eligible): their own
+    holds, a protected relative (families travel together), another flight."""
     flight = repository.flight(session, flight_id)
     if flight is None:
         raise NotFound(N_("No such flight."), field="flight_id")
     persons = repository.nationals(session, flight.destination, limit)
-    held = protection.holds(session, persons)
+    families = {p: repository.family(session, p)[1] for p in persons}
+    held = protection.holds(session, sorted({m for f in families.values() for m in f}, key=str))
     away = repository.elsewhere(session, flight.id, persons)
     names = repository.latest(session, persons)
     audit.record(session, principal, "programmes.eligibility", record_type="flight", record_id=flight.id,
                  details={"listed": len(persons)})  # fmt: skip
     out = []
     for p in persons:
-        reasons = list(held.get(p, [])) + (["on_another_flight"] if p in away else [])
+        verdict = rules.family_verdict([str(m) for m in families[p]], {str(m): held[m] for m in families[p]})
+        reasons = verdict[str(p)] + (["on_another_flight"] if p in away else [])
         e = names.get(p)
         out.append(EligibleOut(person_id=p, name=f"{e.given_names} {e.surnames}" if e else str(p), reasons=reasons))
     return out
