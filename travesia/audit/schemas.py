@@ -5,6 +5,10 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from travesia.core.errors import N_
+
+OUTCOME_LABELS = {"ok": N_("done"), "refused": N_("refused"), "failed": N_("failed")}
+
 
 class AuditEventOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)

@@ -8,7 +8,7 @@ from starlette.responses import Response
 
 from travesia.audit import service
 from travesia.audit.chain import PROBLEMS
-from travesia.audit.schemas import AuditFilter
+from travesia.audit.schemas import OUTCOME_LABELS, AuditFilter
 from travesia.core.guards import Require
 from travesia.core.http import DbSession, verify_csrf
 from travesia.core.i18n import gettext_for
@@ -29,10 +29,12 @@ def audit_page(
         query = AuditFilter(**raw)  # type: ignore[arg-type]
     except ValidationError as error:
         errors = field_errors(error, gettext_for(request.state.locale))
-        return render(request, "audit/events.html", {"events": [], "filters": raw, "errors": errors}, 422)
+        context = {"events": [], "filters": raw, "errors": errors, "outcomes": OUTCOME_LABELS}
+        return render(request, "audit/events.html", context, 422)
     events = service.list_events(session, principal, query)
     next_before = events[-1].seq if len(events) == query.limit else None
-    return render(request, "audit/events.html", {"events": events, "filters": raw, "next_before": next_before})
+    context = {"events": events, "filters": raw, "next_before": next_before, "outcomes": OUTCOME_LABELS}
+    return render(request, "audit/events.html", context)
 
 
 @router.post("/verify")

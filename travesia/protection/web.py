@@ -62,7 +62,7 @@ def queue(request: Request, session: DbSession, principal: Manager) -> Response:
 
 
 def _file(request: Request, session: DbSession, principal: Principal, person_id: uuid.UUID,
-          errors: dict[str, str] | None = None, status: int = 200) -> Response:  # fmt: skip
+          errors: dict[str, str] | None = None, status: int = 200, values: dict | None = None) -> Response:  # fmt: skip
     person = current_person(session, person_id)
     ids = list(repository.with_merged(session, [person]))
     cases = list(repository.cases_of(session, ids))
@@ -80,6 +80,7 @@ def _file(request: Request, session: DbSession, principal: Principal, person_id:
         "errors": errors or {},
         "today": date.today(),
         "pass_until": date.today() + timedelta(days=30),
+        "values": values or {},  # what was typed in the form that was refused
         **LABELS,
     }
     return render(request, "protection/person.html", context, status_code=status)
@@ -90,11 +91,13 @@ def person_file(request: Request, session: DbSession, principal: Manager, person
     return _file(request, session, principal, person_id)
 
 
-def _act(request: Request, session: DbSession, principal: Principal, person_id: uuid.UUID, act: object) -> Response:
+def _act(request: Request, session: DbSession, principal: Principal, person_id: uuid.UUID, act: object,
+         values: dict | None = None) -> Response:  # fmt: skip
     try:
         act()  # type: ignore[operator]
     except (ValidationError, DomainError) as error:
-        return _file(request, session, principal, person_id, field_errors(error, gettext_for(request)), 422)
+        errors = field_errors(error, gettext_for(request))
+        return _file(request, session, principal, person_id, errors, 422, values)
     return RedirectResponse(f"/protection/persons/{current_person(session, person_id)}", status_code=303)
 
 
@@ -116,7 +119,8 @@ def add_note(
     visibility: Annotated[str, Form()] = "protection",
 ) -> Response:
     return _act(request, session, principal, person_id,
-                lambda: service.add_note(session, principal, case_id, NoteIn(text=text, visibility=visibility)))  # type: ignore[arg-type]  # fmt: skip
+                lambda: service.add_note(session, principal, case_id, NoteIn(text=text, visibility=visibility)),  # type: ignore[arg-type]
+                {"case": str(case_id), "text": text, "visibility": visibility})  # fmt: skip
 
 
 @router.post("/persons/{person_id}/intention")
@@ -146,7 +150,8 @@ def issue_pass(
                                  valid_until=until, route=["PAN"], destination=destination.strip()[:120])  # fmt: skip
         request.state.issued_pass = row.id
 
-    response = _act(request, session, principal, person_id, act)
+    response = _act(request, session, principal, person_id, act,
+                    {"valid_until": valid_until, "destination": destination})  # fmt: skip
     issued = getattr(request.state, "issued_pass", None)
     if issued is not None:
         return RedirectResponse(
