@@ -14,7 +14,7 @@ def counts(url: str) -> dict[str, int]:
     engine = create_engine(url)
     with engine.connect() as conn:
         found = {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()
-                 for t in ("encounters", "users", "audit_events", "alerts", "stations")}  # fmt: skip
+                 for t in ("encounters", "users", "audit_events", "stations", "sharing_agreements")}  # fmt: skip
     engine.dispose()
     return found
 
@@ -36,9 +36,11 @@ def test_backup_and_restore_on_a_new_machine(fresh_database_url, tmp_path):
     url = fresh_database_url
     old = cli_env(url, tmp_path / "old")
     assert run_cli(old, "db", "upgrade").returncode == 0
-    assert run_cli(old, "demo", "setup", "--people", "30").returncode == 0
+    assert run_cli(old, "demo", "setup", "--people", "0").returncode == 0  # stations, accounts, agreements
+    assert run_cli(old, "synth", "--people", "30", "--seed", "7", "--out", str(tmp_path / "synth")).returncode == 0
+    assert run_cli(old, "import", "encounters", str(tmp_path / "synth" / "encounters.jsonl")).returncode == 0
     before = counts(url)
-    assert before["encounters"] > 0 and before["alerts"] > 0
+    assert before["encounters"] > 30 and before["audit_events"] > 0
 
     made = run_cli(old, "db", "backup", str(tmp_path / "backup"))
     assert made.returncode == 0, made.stderr
