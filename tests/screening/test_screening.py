@@ -266,7 +266,7 @@ def test_the_review_page_shows_both_sides_and_the_explanation(client, app, sessi
     page = client.get(f"/alerts/{alert.id}")
     assert page.status_code == 200
     assert "<mark>Yusuf</mark>" in page.text and "Youssef Haddad" in page.text
-    assert 'id="explanation"' in page.text and "same_date" in page.text
+    assert 'id="explanation"' in page.text and 'data-code="same_date">misma fecha<' in page.text  # in words
     token = csrf_of(client, f"/alerts/{alert.id}")
     decided = client.post(f"/alerts/{alert.id}", data={"action": "dismiss", "reason": "", "csrf_token": token})
     assert decided.status_code == 422 and "reason" in decided.text.lower()

@@ -21,7 +21,15 @@ from travesia.core.validation import field_errors
 from travesia.enrolment import repository as enrolment
 from travesia.enrolment.images import displayable
 from travesia.screening import repository, service
-from travesia.screening.schemas import ALERT_KIND_LABELS, ALERT_STATE_LABELS, REVIEW_ACTION_LABELS, ReviewIn
+from travesia.screening.schemas import (
+    ALERT_KIND_LABELS,
+    ALERT_STATE_LABELS,
+    FEATURE_LABELS,
+    LEVEL_LABELS,
+    PROPERTY_LABELS,
+    REVIEW_ACTION_LABELS,
+    ReviewIn,
+)
 
 router = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
 Reviewer = Annotated[Principal, Depends(Require(Perm.ALERTS_REVIEW))]
@@ -62,6 +70,9 @@ def _detail(session: DbSession, principal: Principal, alert_id: uuid.UUID) -> di
         "entry": entry,
         "reviews": repository.reviews_with_reviewers(session, alert.id),
         "actions": REVIEW_ACTION_LABELS,
+        "features": FEATURE_LABELS,
+        "levels": LEVEL_LABELS,
+        "properties": PROPERTY_LABELS,
         "kinds": ALERT_KIND_LABELS,
         "states": ALERT_STATE_LABELS,
         "matched": matched,
