@@ -133,15 +133,17 @@ def totp_code(username: str, secret: str) -> str:
         time.sleep(1)
 
 
-def sign_in(page, demo: Demo, username: str) -> None:
+def sign_in(page, demo: Demo, username: str, check: bool = False) -> None:
     """The login form, as a person fills it (with the authenticator's code where the role needs one), up to the
-    home page."""
+    home page; with ``check``, axe on the second-factor page on the way."""
     page.goto(f"{demo.base}/login")
     page.fill("#username", username)
     page.fill("#password", demo.password)
     page.click("button[type=submit]")
     if username in demo.secrets:
         page.wait_for_url(f"{demo.base}/login/second-factor")
+        if check:
+            accessible(page, "login-second-factor")
         page.fill("#code", totp_code(username, demo.secrets[username]))
         page.click("button[type=submit]")
     page.wait_for_url(f"{demo.base}/")

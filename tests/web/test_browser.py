@@ -327,6 +327,24 @@ def test_auditor_verifies_the_chain_and_reads_who_looked_at_a_person(demo, new_p
     accessible(auditor, "audit-who-looked")
 
 
+def test_pages_outside_the_menus_are_accessible(demo, page):
+    """The second factor, a search's results, a person, their network, an error page and the pass check."""
+    sign_in(page, demo, "demo-analista", check=True)
+    page.goto(f"{demo.base}/persons?q=Rojas")
+    accessible(page, "persons-search", shot=False)
+    page.locator("main a[href^='/persons/']").first.click()
+    page.wait_for_url(re.compile(r".*/persons/[0-9a-f-]+$"))
+    accessible(page, "person-page-analyst", shot=False)
+    page.click("a[href^='/network/persons/']")
+    page.wait_for_selector("main h1")
+    accessible(page, "network-person")
+    missing = page.goto(f"{demo.base}/persons/00000000-0000-7000-8000-000000000000")
+    assert missing.status == 404
+    accessible(page, "not-found", shot=False)
+    page.goto(f"{demo.base}/verify-pass")
+    accessible(page, "verify-pass-empty", shot=False)
+
+
 ROLES = ["demo-registro", "demo-analista", "demo-supervisor", "demo-proteccion", "demo-programas", "demo-enlace",
          "demo-estadistica", "demo-auditoria", "demo-admin"]  # fmt: skip
 

@@ -21,6 +21,13 @@ Unit = Literal["kg", "g", "l", "units", "USD", "PAB", "EUR", "COP"]
 
 # What the pages show for the stored codes.
 CONTACT_KIND_LABELS = {"guide": N_("guide"), "payer": N_("payer"), "contact": N_("contact")}
+LINK_KIND_LABELS = {
+    "group": N_("group"),
+    "phone": N_("phone"),
+    "document": N_("document"),
+    **CONTACT_KIND_LABELS,
+    "seizure": N_("seizure"),
+}
 METHOD_LABELS = {
     "x_ray": N_("X-ray"),
     "gamma_scanner": N_("gamma scanner"),

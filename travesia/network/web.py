@@ -18,7 +18,7 @@ from travesia.core.principal import Principal
 from travesia.core.templating import render
 from travesia.core.validation import field_errors
 from travesia.network import repository, service
-from travesia.network.schemas import ClusterReviewIn
+from travesia.network.schemas import LINK_KIND_LABELS, ClusterReviewIn
 
 router = APIRouter(prefix="/network", dependencies=[Depends(verify_csrf)], include_in_schema=False)
 Analyst = Annotated[Principal, Depends(Require(Perm.NETWORK_READ))]
@@ -41,6 +41,7 @@ def person_network(
         "names": {n.person_id: n for n in hood.nodes},
         "flagged": flagged,
         "most": service.MAX_HOPS,
+        "link_kinds": LINK_KIND_LABELS,
     }
     return render(request, "network/person.html", context)
 
