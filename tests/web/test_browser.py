@@ -57,7 +57,7 @@ def test_officer_signs_in_and_sees_role_and_station(demo, page):
     sign_out(page)
 
 
-def test_admin_passes_the_second_factor_and_manages_users(demo, page):
+def test_admin_passes_the_second_factor_and_manages_users(demo, page, new_page):
     sign_in(page, demo, "demo-admin")
     assert "Administrador/a" in page.locator("#roles").inner_text()
     page.click("nav >> text=Usuarios")
@@ -73,6 +73,19 @@ def test_admin_passes_the_second_factor_and_manages_users(demo, page):
     assert page.locator("#roles-error").is_visible()
     assert page.input_value("#username") == "nueva.oficial" and page.input_value("#display_name") == "Nueva Oficial"
     accessible(page, "admin-user-new-error")
+    page.fill("#password", "una contraseña larga para la prueba")  # a password is never sent back
+    page.check("input[name=roles][value=analyst]")
+    page.check("input[name=stations][value=SNM-HQ]")
+    page.click("main button[type=submit]")
+    page.wait_for_url(re.compile(r".*/admin/users/[0-9a-f-]+$"))
+
+    newcomer = new_page()  # the new analyst's first sign-in: the second factor is set up before anything else
+    newcomer.goto(f"{demo.base}/login")
+    newcomer.fill("#username", "nueva.oficial")
+    newcomer.fill("#password", "una contraseña larga para la prueba")
+    newcomer.click("button[type=submit]")
+    newcomer.wait_for_url(f"{demo.base}/login/second-factor/setup")
+    accessible(newcomer, "second-factor-setup")
 
 
 def test_officer_enrols_a_family_of_three(demo, page, tmp_path):
