@@ -58,7 +58,7 @@ CASE_KIND_LABELS = {
     "medical": N_("medical"),
     "general": N_("general"),
 }
-CASE_STATE_LABELS = {"open": N_("open"), "closed": N_("closed")}
+CASE_STATE_LABELS = {"open": N_("case open"), "closed": N_("case closed")}
 CONSENT_LABELS = {"given": N_("given"), "refused": N_("refused"), "not_able": N_("not able to consent")}
 HOLD_LABELS = {
     "flag": N_("vulnerability: %(what)s"),
