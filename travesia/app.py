@@ -33,7 +33,7 @@ from travesia.core.guards import NotAuthenticated, PermissionDenied
 from travesia.core.http import CsrfRefused, RequestContextMiddleware, is_api
 from travesia.core.i18n import gettext_for
 from travesia.core.logging import configure_logging, get_logger
-from travesia.core.settings import Settings, load_settings
+from travesia.core.settings import PASS_KEY_FILE, STATION_KEY_FILE, Settings, load_settings
 from travesia.core.templating import render
 from travesia.enrolment import api as enrolment_api
 from travesia.enrolment import web as enrolment_web
@@ -113,9 +113,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         keyring=Keyring(settings.keyring_spec),
     )
     app.state.biometrics = biometrics.Biometrics.from_settings(settings)
-    app.state.pass_key = crypto.load_or_create_key(settings.data_dir / "pass-signing.pem")
+    app.state.pass_key = crypto.load_or_create_key(settings.data_dir / PASS_KEY_FILE)
     if settings.station:  # a field station signs its sync batches with a key of its own
-        app.state.station_key = crypto.load_or_create_key(settings.data_dir / "station-signing.pem")
+        app.state.station_key = crypto.load_or_create_key(settings.data_dir / STATION_KEY_FILE)
     app.state.screener = screening.Screener()
     app.state.pipeline = jobs.Pipeline(
         app.state.db,

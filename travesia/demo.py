@@ -23,6 +23,7 @@ from travesia.auth.service import AuthContext
 from travesia.core.console import console, database, handles_errors, operator, settings, unit_of_work
 from travesia.core.db import utcnow
 from travesia.core.principal import ROLES_REQUIRING_TOTP, Principal, Role
+from travesia.core.settings import Settings
 from travesia.enrolment import bulk
 from travesia.exchange import repository as exchange_repository
 from travesia.exchange import service as exchange
@@ -160,7 +161,7 @@ DEMO_LIST = WatchlistIn(
 PLANTED_EVERY = 40  # one registered person in forty is also on the demo list, so analysts have alerts to review
 
 
-def load_watchlist(cfg: object, encounters_file: Path, seed: int, size: int = 300) -> int:
+def load_watchlist(cfg: Settings, encounters_file: Path, seed: int, size: int = 300) -> int:
     """A synthetic persons list, with a few people of the demo population planted on it as they were registered,
     screened against everyone enrolled: the analysts' queue has alerts to take, propose and confirm. Returns the
     alerts raised (0 when the list exists already)."""

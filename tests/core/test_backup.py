@@ -2,11 +2,13 @@
 the keys (encrypted fields readable, audit chain intact), on SQLite and on PostgreSQL; a damaged backup or a data
 folder with other keys is refused before anything is overwritten."""
 
+import uuid
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
 from tests.live import cli_env, run_cli
+from travesia.core.crypto import Keyring
 from travesia.core.settings import load_settings
 
 
@@ -58,14 +60,10 @@ def test_backup_and_restore_on_a_new_machine(fresh_database_url, tmp_path):
     assert verified.returncode == 0, verified.stdout + verified.stderr
     # an encrypted field reads back under the restored keys: the demo admin's second-factor secret
     settings = load_settings(data_dir=str(tmp_path / "new"), database_url=url)
-    from travesia.core.crypto import Keyring
-
     engine = create_engine(url)
     with engine.connect() as conn:
         user_id, secret = conn.execute(text("SELECT id, totp_secret FROM users WHERE username = 'demo-admin'")).one()
     engine.dispose()
-    import uuid
-
     plain = Keyring(settings.keyring_spec).decrypt(secret, context=b"totp:" + uuid.UUID(str(user_id)).bytes)
     assert len(plain) == 32
 

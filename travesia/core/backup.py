@@ -21,8 +21,8 @@ from sqlalchemy.engine import make_url
 
 from travesia.core import pgserver
 from travesia.core.errors import N_, Conflict, InvalidInput
+from travesia.core.settings import KEY_FILES
 
-KEY_FILES = ("data-keys", "secret.key", "pass-signing.pem", "station-signing.pem", "passes-revoked.txt")
 FOLDERS = ("exports",)
 MANIFEST = "backup.json"
 FORMAT = 1

@@ -19,6 +19,13 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "TRAVESIA_"
 SUPPORTED_LOCALES = ("es", "en")
+# The data folder's files, named once: the settings, the app and the CLIs read them, and backups copy exactly these.
+SECRET_FILE = "secret.key"  # noqa: S105 - a file name, not a secret
+KEYRING_FILE = "data-keys"
+PASS_KEY_FILE = "pass-signing.pem"  # noqa: S105 - a file name, not a secret
+STATION_KEY_FILE = "station-signing.pem"
+REVOKED_PASSES_FILE = "passes-revoked.txt"
+KEY_FILES = (KEYRING_FILE, SECRET_FILE, PASS_KEY_FILE, STATION_KEY_FILE, REVOKED_PASSES_FILE)
 
 
 class ConfigError(Exception):
@@ -116,7 +123,7 @@ class Settings(BaseSettings):
     def secret(self) -> bytes:
         if self.secret_key is not None:
             return self.secret_key.get_secret_value().encode()
-        return _read_or_create(self.data_dir / "secret.key", lambda: secrets.token_urlsafe(48)).encode()
+        return _read_or_create(self.data_dir / SECRET_FILE, lambda: secrets.token_urlsafe(48)).encode()
 
     @cached_property
     def keyring_spec(self) -> dict[str, bytes]:
@@ -126,7 +133,7 @@ class Settings(BaseSettings):
         def new_key() -> str:
             return "k1:" + base64.b64encode(secrets.token_bytes(32)).decode()
 
-        return parse_data_keys(_read_or_create(self.data_dir / "data-keys", new_key))
+        return parse_data_keys(_read_or_create(self.data_dir / KEYRING_FILE, new_key))
 
 
 def parse_data_keys(spec: str) -> dict[str, bytes]:

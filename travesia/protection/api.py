@@ -14,6 +14,7 @@ from travesia.core.guards import Require
 from travesia.core.http import DbSession
 from travesia.core.permissions import Perm
 from travesia.core.principal import Principal
+from travesia.core.settings import REVOKED_PASSES_FILE
 from travesia.protection import service
 from travesia.protection.passdoc import pass_pdf
 from travesia.protection.schemas import (
@@ -157,7 +158,7 @@ def revoke(
     row = service.revoke_pass(session, principal, pass_id, body.reason)
     # Published at once for verifiers; written before the commit, so a failed commit leaves a pass listed as
     # revoked that is not (the safe side), never the other way round.
-    path = request.app.state.settings.data_dir / "passes-revoked.txt"
+    path = request.app.state.settings.data_dir / REVOKED_PASSES_FILE
     path.write_text(service.revocation_document(session, request.app.state.pass_key) + "\n", encoding="ascii")
     return {"id": str(row.id), "revoked_at": row.revoked_at.isoformat() if row.revoked_at else ""}
 

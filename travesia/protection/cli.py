@@ -9,13 +9,14 @@ import typer
 
 from travesia.core import crypto
 from travesia.core.console import console, handles_errors, settings, unit_of_work
+from travesia.core.settings import PASS_KEY_FILE
 from travesia.protection import passes, service
 
 app = typer.Typer(help="Safe-conduct passes: the public key and the signed revocation list, for verifiers.")
 
 
 def _key() -> passes.Ed25519PrivateKey:
-    return crypto.load_or_create_key(settings().data_dir / "pass-signing.pem")
+    return crypto.load_or_create_key(settings().data_dir / PASS_KEY_FILE)
 
 
 @app.command("public-key")

@@ -11,6 +11,7 @@ from starlette.responses import PlainTextResponse, Response
 from travesia.core import crypto
 from travesia.core.db import utcnow
 from travesia.core.guards import Public
+from travesia.core.settings import REVOKED_PASSES_FILE
 from travesia.core.templating import render
 from travesia.protection import passes
 
@@ -19,7 +20,7 @@ Anyone = Annotated[None, Depends(Public())]
 
 
 def revocations_file(request: Request) -> str:
-    path = request.app.state.settings.data_dir / "passes-revoked.txt"
+    path = request.app.state.settings.data_dir / REVOKED_PASSES_FILE
     return path.read_text(encoding="ascii").strip() if path.exists() else ""
 
 

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from travesia.core import crypto
 from travesia.core.console import console, database, fail, handles_errors, operator, settings, unit_of_work
+from travesia.core.settings import STATION_KEY_FILE
 from travesia.stations import repository as stations
 from travesia.sync import central, repository, station
 from travesia.sync.agent import Agent
@@ -19,7 +20,7 @@ app = typer.Typer(help="Field stations ↔ central: signing keys, sync rounds, s
 
 
 def _station_key() -> crypto.Ed25519PrivateKey:
-    return crypto.load_or_create_key(settings().data_dir / "station-signing.pem")
+    return crypto.load_or_create_key(settings().data_dir / STATION_KEY_FILE)
 
 
 @app.command("key")
