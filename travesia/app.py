@@ -189,6 +189,7 @@ def _start_station(app: FastAPI, settings: Settings) -> Loop | None:
         app.state.station_key,
         settings.central_url,
         after_lists=rescreen,
+        bio=app.state.biometrics,
         backoff=(interval / 2, interval * 16),
     )
     loop = Loop("sync-agent", agent.run_once, settings.sync_interval)

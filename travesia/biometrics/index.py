@@ -23,7 +23,7 @@ import numpy as np
 
 from travesia.biometrics import fingercode
 
-KINDS = ("encounter", "watchlist")
+KINDS = ("encounter", "watchlist", "region")  # region: a person central sent to a field station
 FINGER_PROJECTION = 512
 CENTER_AFTER = 50  # templates needed for a stable mean
 _PROJECTION_SEED = 20261122  # fixed: the projection must be the same in every process and after every rebuild

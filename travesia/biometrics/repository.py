@@ -6,10 +6,17 @@ import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from travesia.models import BiometricCandidate, BiometricIndexState, BiometricSample, BiometricTemplate, Encounter
+from travesia.models import (
+    BiometricCandidate,
+    BiometricIndexState,
+    BiometricSample,
+    BiometricTemplate,
+    Encounter,
+    RegionPerson,
+)
 
 
 def due_encounters(session: Session, now: datetime, limit: int) -> list[uuid.UUID]:
@@ -119,6 +126,14 @@ def outdated_templates(session: Session, algorithms: dict[str, tuple[str, str]])
     return session.execute(stmt).scalars().all()
 
 
+def delete_templates(session: Session, kind: str, subject_ids: Iterable[uuid.UUID]) -> set[str]:
+    """Delete a kind's templates of these subjects; the modalities that lost some (their indexes must rebuild)."""
+    which = (BiometricTemplate.subject_kind == kind) & BiometricTemplate.subject_id.in_(list(subject_ids))
+    modalities = set(session.execute(select(BiometricTemplate.modality).where(which).distinct()).scalars())
+    session.execute(delete(BiometricTemplate).where(which))
+    return modalities
+
+
 def templates_not_under(session: Session, key_id: str, limit: int) -> Sequence[BiometricTemplate]:
     stmt = select(BiometricTemplate).where(BiometricTemplate.key_id != key_id).order_by(BiometricTemplate.id)
     return session.execute(stmt.limit(limit)).scalars().all()
@@ -146,3 +161,8 @@ def persons_of(session: Session, encounter_ids: Iterable[uuid.UUID]) -> dict[uui
 def candidates(session: Session, encounter_id: uuid.UUID) -> Sequence[BiometricCandidate]:
     stmt = select(BiometricCandidate).where(BiometricCandidate.encounter_id == encounter_id)
     return session.execute(stmt.order_by(BiometricCandidate.modality, BiometricCandidate.rank)).scalars().all()
+
+
+def region_persons(session: Session, person_ids: Iterable[uuid.UUID]) -> Sequence[RegionPerson]:
+    """At a field station: the people of its region central described (sync keeps them)."""
+    return session.execute(select(RegionPerson).where(RegionPerson.person_id.in_(list(person_ids)))).scalars().all()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from pydantic import BaseModel
 
@@ -56,11 +57,27 @@ class CandidateOut(BaseModel):
     score: float
 
 
+class RegionMatchOut(BaseModel):
+    """At a field station: a person central registered elsewhere in the region whose templates agree with this
+    registration's beyond the thresholds (fused evidence above zero). For the officer to ask; it decides nothing."""
+
+    person_id: uuid.UUID
+    given_names: str
+    surnames: str
+    birth_year: int | None
+    nationality: str | None
+    station: str
+    seen_at: datetime
+    encounters: int
+    score: float
+
+
 class EncounterBiometricsOut(BaseModel):
     consent: str | None
     exemptions: list[ExemptionOut]
     samples: list[SampleOut]
     candidates: list[CandidateOut]
+    region: list[RegionMatchOut] = []
 
 
 class SearchHitOut(BaseModel):

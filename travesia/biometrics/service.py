@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from travesia.audit import service as audit
 from travesia.biometrics import face, finger, fingercode, fusion, repository
 from travesia.biometrics.index import Entry, FaceIndex, FingerIndex, Hit
-from travesia.biometrics.schemas import CandidateOut, EncounterBiometricsOut, SampleOut
+from travesia.biometrics.schemas import CandidateOut, EncounterBiometricsOut, RegionMatchOut, SampleOut
 from travesia.core.background import Loop
 from travesia.core.crypto import DecryptionError, Keyring
 from travesia.core.db import Database, utcnow
@@ -271,6 +271,51 @@ def search_fingers(
     return {key: finger.fuse(scores) for key, scores in per_subject.items()}
 
 
+# -- a field station's copy of its region's templates ---------------------------------------------------------
+@dataclass(frozen=True)
+class RegionTemplate:
+    """A template central made of a person registered elsewhere in the station's region."""
+
+    person_id: uuid.UUID
+    modality: str
+    position: int | None
+    algorithm: str
+    version: str
+    quality: int
+    template: bytes
+
+
+def store_region_templates(session: Session, bio: Biometrics, items: list[RegionTemplate]) -> int:
+    """Seal them under this station's keys as ``region`` templates (the indexes pick them up at the next search).
+    A template of another algorithm or version than this station's cannot be compared with its probes: skipped."""
+    rows = []
+    for item in items:
+        if ALGORITHMS.get(item.modality) != (item.algorithm, item.version):
+            continue
+        row = BiometricTemplate(
+            subject_kind="region",
+            subject_id=item.person_id,
+            modality=item.modality,
+            finger_position=item.position,
+            algorithm=item.algorithm,
+            version=item.version,
+            quality=item.quality,
+            quality_reasons=[],
+        )
+        seal(bio, row, item.template)
+        rows.append(row)
+    repository.add(session, *rows)
+    return len(rows)
+
+
+def forget_region_persons(session: Session, person_ids: list[uuid.UUID]) -> None:
+    """Delete their templates; the indexes that held some rebuild (a generation bump) before the next search."""
+    if not person_ids:
+        return
+    for modality in sorted(repository.delete_templates(session, "region", person_ids)):
+        repository.bump_generation(session, modality)
+
+
 # -- running the step, with retries ----------------------------------------------------------------------------
 def run_pending(db: Database, bio: Biometrics, limit: int = 50) -> dict[str, int]:
     """Process due encounters one by one, each in its own transaction; a failure is recorded for a later retry
@@ -507,6 +552,14 @@ def results(session: Session, principal: Principal, encounter_id: uuid.UUID) -> 
     samples = repository.samples_of(session, encounter_id)
     found = repository.candidates(session, encounter_id)
     persons = repository.persons_of(session, [c.candidate_id for c in found if c.candidate_kind == "encounter"])
+    agreeing = {c.candidate_id: c.score for c in found if c.candidate_kind == "region" and c.modality == "fused"}
+    region = [
+        RegionMatchOut(
+            **{name: getattr(row, name) for name in RegionMatchOut.model_fields if name != "score"},
+            score=agreeing[row.person_id],
+        )
+        for row in repository.region_persons(session, [p for p, score in agreeing.items() if score > 0])
+    ]
     return EncounterBiometricsOut(
         consent=encounter.biometric_consent,
         exemptions=encounter.biometric_exemptions,
@@ -533,4 +586,5 @@ def results(session: Session, principal: Principal, encounter_id: uuid.UUID) -> 
             )
             for c in found
         ],
+        region=sorted(region, key=lambda r: -r.score),
     )

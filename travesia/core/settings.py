@@ -83,6 +83,12 @@ class Settings(BaseSettings):
         None, pattern=r"^https?://", description="Central's address, for a field station's sync (e.g. https://central)."
     )
     sync_interval: float = Field(30, gt=0, le=3600, description="Seconds between a field station's sync rounds.")
+    sync_region_days: int = Field(
+        30,
+        ge=0,
+        le=365,
+        description="Central: days of registrations whose templates a field station gets for its region (0: none).",
+    )
     pg_port: int = Field(54329, ge=1024, le=65535, description="Port of the local PostgreSQL of `db postgres`.")
 
     @field_validator("database_url")

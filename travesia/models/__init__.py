@@ -22,7 +22,7 @@ from travesia.models.protection import (
 from travesia.models.screening import Alert, AlertReview, Screening, Watchlist, WatchlistEntry, WatchlistVersion
 from travesia.models.stations import STATION_KINDS, Station
 from travesia.models.statistics import StatsDaily, StatsGroupFirst, StatsGroupsDaily, StatsWatermark
-from travesia.models.sync import StationKey, SyncBatch, SyncCursor, SyncNotice, SyncSentSample, SyncState
+from travesia.models.sync import RegionPerson, StationKey, SyncBatch, SyncCursor, SyncNotice, SyncSentSample, SyncState
 
 __all__ = [
     "STATION_KINDS",
@@ -57,6 +57,7 @@ __all__ = [
     "ProtectionCase",
     "ProtectionFlag",
     "Referral",
+    "RegionPerson",
     "SafeConductPass",
     "Screening",
     "Seizure",

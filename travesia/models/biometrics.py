@@ -15,7 +15,9 @@ INT_ID = BigInteger().with_variant(Integer, "sqlite")  # SQLite's INTEGER PRIMAR
 
 
 class BiometricTemplate(Base):
-    """A template made from one sample (or, later, one watchlist entry's image) by a named algorithm and version.
+    """A template made from one sample (or, later, one watchlist entry's image) by a named algorithm and version;
+    at a field station also a template central sent of a person registered in the station's region (``region``,
+    subject: central's person id, no sample).
     The template itself is AES-256-GCM ciphertext bound to this row's subject; ``key_id`` says which key, so a
     rotation finds what it has left to re-encrypt. A re-extraction retires the old row instead of changing it."""
 
@@ -25,7 +27,7 @@ class BiometricTemplate(Base):
         Index("ix_biometric_templates_live", "modality", "retired_at"),
         Index("ix_biometric_templates_key", "key_id"),
         CheckConstraint("modality IN ('face', 'finger')", name="modality"),
-        CheckConstraint("subject_kind IN ('encounter', 'watchlist')", name="subject_kind"),
+        CheckConstraint("subject_kind IN ('encounter', 'watchlist', 'region')", name="subject_kind"),
     )
 
     # An integer key: the in-process index stores it as a compact label and loads what is newer than its mark.
@@ -68,7 +70,7 @@ class BiometricCandidate(Base):
     id: Mapped[uuid.UUID] = uuid_pk()
     encounter_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("encounters.id", ondelete="CASCADE"))
     modality: Mapped[str] = mapped_column(String(8))
-    candidate_kind: Mapped[str] = mapped_column(String(16))  # encounter, watchlist
+    candidate_kind: Mapped[str] = mapped_column(String(16))  # encounter, watchlist, region (a person from central)
     candidate_id: Mapped[uuid.UUID]
     score: Mapped[float] = mapped_column(Float)
     rank: Mapped[int]

@@ -78,6 +78,7 @@ class SyncState(Base):
     last_push_at: Mapped[datetime | None]
     last_pull_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
+    region_mark: Mapped[int] = mapped_column(INT_ID, default=0)  # central's last template id received
 
 
 class SyncSentSample(Base):
@@ -104,4 +105,24 @@ class SyncNotice(Base):
     central_id: Mapped[str] = mapped_column(String(40))  # the alert's id, or the encounter's for a link
     encounter_id: Mapped[uuid.UUID]
     payload: Mapped[dict[str, object]] = mapped_column(JSON)
+    received_at: Mapped[datetime] = created_at()
+
+
+class RegionPerson(Base):
+    """Station: a person central registered at another station of this station's region in the last weeks, whose
+    templates central sent (``biometric_templates`` rows of kind ``region``), so that a returning person is
+    recognised offline. Only what an officer needs to ask the right question; dropped when out of the window."""
+
+    __tablename__ = "sync_region_persons"
+    __table_args__ = (Index("ix_sync_region_persons_seen", "seen_at"),)
+
+    person_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)  # central's person id
+    given_names: Mapped[str] = mapped_column(String(200))
+    surnames: Mapped[str] = mapped_column(String(200))
+    birth_year: Mapped[int | None]
+    sex: Mapped[str] = mapped_column(String(1))
+    nationality: Mapped[str | None] = mapped_column(String(3))
+    station: Mapped[str] = mapped_column(String(32))  # where central last registered the person in the region
+    seen_at: Mapped[datetime]  # when
+    encounters: Mapped[int]  # registrations central holds for the person
     received_at: Mapped[datetime] = created_at()

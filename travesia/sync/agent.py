@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from travesia.biometrics.service import Biometrics
 from travesia.core.db import Database
 from travesia.core.logging import get_logger
 from travesia.core.principal import Principal
@@ -24,12 +25,14 @@ log = get_logger("travesia.sync")
 
 CONTENT_TYPE = "application/vnd.travesia.sync"
 AGENT = Principal(user_id=None, username="sync:central", roles=frozenset(), via="system")
+REGION_PAGES = 20  # per round at most: a first sync of a busy region goes on over the next rounds
 
 
 @dataclass
 class Round:
     pulled: bool = False
     alerts: int = 0
+    region_templates: int = 0  # templates of the region's people received
     batches: int = 0
     sent: int = 0
     stored: int = 0
@@ -49,10 +52,11 @@ class Agent:
         images: bool = True,
         timeout: float = 30.0,
         after_lists: Callable[[list[object]], None] | None = None,
+        bio: Biometrics | None = None,  # the station's keys, to keep its region's templates
         http: httpx.Client | None = None,  # tests pass an in-process client
         backoff: tuple[float, float] = (0.0, 0.0),  # after failures: base × 2^n seconds, at most the second value
     ) -> None:
-        self.db, self.key, self.images, self.after_lists = db, key, images, after_lists
+        self.db, self.key, self.images, self.after_lists, self.bio = db, key, images, after_lists, bio
         self.failures, self.next_try = 0, 0.0
         self.backoff_base, self.backoff_max = backoff
         self.last_error: str | None = None
@@ -102,14 +106,21 @@ class Agent:
         return response
 
     def _pull(self, result: Round) -> None:
-        with self.db.transaction(readonly=True) as session:
-            blob = station.feed_request(session, self.key)
-        feed = Feed.model_validate_json(self._post("/api/v1/sync/feed", blob).content)
-        with self.db.transaction() as session:
-            imported = station.apply_feed(session, AGENT, feed)
-        result.pulled, result.alerts = True, len(feed.alerts)
-        if imported and self.after_lists is not None:
-            self.after_lists(imported)
+        """Central's feed, and again while it says more of the region's templates wait (a page per request)."""
+        for _ in range(REGION_PAGES):
+            with self.db.transaction(readonly=True) as session:
+                blob = station.feed_request(session, self.key)
+            feed = Feed.model_validate_json(self._post("/api/v1/sync/feed", blob).content)
+            with self.db.transaction() as session:
+                imported = station.apply_feed(session, AGENT, feed, self.bio)
+            result.pulled, result.alerts = True, len(feed.alerts)
+            if imported and self.after_lists is not None:
+                self.after_lists(imported)
+            if feed.region is None or self.bio is None:
+                return
+            result.region_templates += len(feed.region.templates)
+            if not feed.region.more:
+                return
 
     def _push_one(self, result: Round) -> bool:
         with self.db.transaction(readonly=True) as session:

@@ -3,6 +3,7 @@ signature over the body. Station: its own status and a "sync now" button for the
 
 from __future__ import annotations
 
+import functools
 import gzip
 from typing import Annotated
 
@@ -78,7 +79,9 @@ async def receive_samples(request: Request, _: Signed) -> Response:
 @router.post("/feed", response_model=Feed, responses={401: {}, 422: {}})
 async def station_feed(request: Request, _: Signed) -> Response:
     blob = await _envelope(request)
-    feed: Feed = await run_in_threadpool(_refusing, request.app.state.db, blob, central.feed)  # type: ignore[assignment]
+    state = request.app.state
+    answer = functools.partial(central.feed, bio=state.biometrics, region_days=state.settings.sync_region_days)
+    feed: Feed = await run_in_threadpool(_refusing, state.db, blob, answer)  # type: ignore[assignment]
     body = feed.model_dump_json().encode()
     if "gzip" in request.headers.get("accept-encoding", "") and len(body) > 1024:  # list deltas can be large
         return Response(gzip.compress(body, 6), media_type="application/json", headers={"Content-Encoding": "gzip"})

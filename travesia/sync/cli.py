@@ -9,6 +9,7 @@ import typer
 from cryptography.hazmat.primitives import serialization
 from rich.table import Table
 
+from travesia.biometrics.service import Biometrics
 from travesia.core import crypto
 from travesia.core.console import console, database, fail, handles_errors, operator, settings, unit_of_work
 from travesia.core.settings import STATION_KEY_FILE
@@ -92,7 +93,7 @@ def now(
     if cfg.station:
         with db.transaction() as session:
             station.setup(session, cfg.station, url)
-    agent = Agent(db, _station_key(), url, images=not no_images)
+    agent = Agent(db, _station_key(), url, images=not no_images, bio=Biometrics.from_settings(cfg))
     try:
         result = agent.run_once()
     finally:

@@ -12,8 +12,10 @@ from sqlalchemy.orm import Session, selectinload
 from travesia.models import (
     Alert,
     BiometricSample,
+    BiometricTemplate,
     Encounter,
     IdentityDecision,
+    RegionPerson,
     Screening,
     Station,
     StationKey,
@@ -104,6 +106,46 @@ def encounters_per_person(session: Session, person_ids: set[uuid.UUID]) -> dict[
         .group_by(Encounter.person_id)
     )
     return {row[0]: row[1] for row in session.execute(stmt)}
+
+
+def region_neighbours(session: Session, station: Station) -> list[uuid.UUID]:
+    """The other stations of a station's region (same country, same region name); none if it names no region."""
+    if not station.region:
+        return []
+    stmt = select(Station.id).where(
+        Station.region == station.region, Station.country == station.country, Station.id != station.id
+    )
+    return list(session.execute(stmt).scalars())
+
+
+def region_templates(
+    session: Session, station_ids: Sequence[uuid.UUID], after_id: int, since: datetime, limit: int
+) -> Sequence[tuple[BiometricTemplate, uuid.UUID]]:
+    """Live templates of registrations at these stations recorded since then, after a template id, in id order,
+    with the person each registration belongs to."""
+    stmt = (
+        select(BiometricTemplate, Encounter.person_id)
+        .join(Encounter, Encounter.id == BiometricTemplate.subject_id)
+        .where(BiometricTemplate.subject_kind == "encounter", BiometricTemplate.retired_at.is_(None))
+        .where(BiometricTemplate.id > after_id, BiometricTemplate.created_at >= since)
+        .where(Encounter.station_id.in_(station_ids), Encounter.recorded_at >= since)
+        .order_by(BiometricTemplate.id)
+        .limit(limit)
+    )
+    return [(row[0], row[1]) for row in session.execute(stmt)]
+
+
+def latest_in_region(
+    session: Session, person_ids: set[uuid.UUID], station_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, tuple[Encounter, str]]:
+    """Each person's latest registration at these stations, with the station's code."""
+    stmt = (
+        select(Encounter, Station.code)
+        .join(Station, Station.id == Encounter.station_id)
+        .where(Encounter.person_id.in_(person_ids), Encounter.station_id.in_(station_ids))
+        .order_by(Encounter.recorded_at)
+    )
+    return {row[0].person_id: (row[0], row[1]) for row in session.execute(stmt)}
 
 
 def shareable_lists(session: Session) -> Sequence[Watchlist]:
@@ -212,6 +254,23 @@ def notices(session: Session, kind: str | None = None, encounter_id: uuid.UUID |
     if encounter_id is not None:
         stmt = stmt.where(SyncNotice.encounter_id == encounter_id)
     return session.execute(stmt).scalars().all()
+
+
+def region_person(session: Session, person_id: uuid.UUID) -> RegionPerson | None:
+    return session.get(RegionPerson, person_id)
+
+
+def region_persons_before(session: Session, before: datetime) -> list[uuid.UUID]:
+    stmt = select(RegionPerson.person_id).where(RegionPerson.seen_at < before)
+    return list(session.execute(stmt).scalars())
+
+
+def delete_region_persons(session: Session, person_ids: Sequence[uuid.UUID]) -> None:
+    session.execute(RegionPerson.__table__.delete().where(RegionPerson.person_id.in_(list(person_ids))))
+
+
+def count_region_persons(session: Session) -> int:
+    return session.execute(select(func.count()).select_from(RegionPerson)).scalar_one()
 
 
 def alert_notices(session: Session) -> list[tuple[SyncNotice, str, str]]:

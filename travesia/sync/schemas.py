@@ -61,6 +61,7 @@ class FeedRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     cursor: datetime | None = None
+    region_mark: int = Field(0, ge=0)  # central's last template id the station holds for its region
     lists: dict[Annotated[str, Field(max_length=64)], Annotated[int, Field(ge=0)]] = Field(
         default_factory=dict, max_length=500
     )
@@ -90,6 +91,48 @@ class ListDelta(WatchlistIn):
     lines: list[str]  # FollowTheMoney delta lines (ADD/MOD/DEL) since the station's version
 
 
+class RegionPersonNotice(BaseModel):
+    """A person registered at another station of the region: what the officer needs to ask the right question."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    person_id: uuid.UUID
+    given_names: str = Field(max_length=200)
+    surnames: str = Field(max_length=200)
+    birth_year: int | None = Field(None, ge=1880, le=2200)
+    sex: Literal["F", "M", "X"]
+    nationality: str | None = Field(None, pattern=r"^[A-Z]{3}$")
+    station: str = Field(max_length=32)
+    seen_at: datetime
+    encounters: int = Field(ge=1)
+
+
+class RegionTemplate(BaseModel):
+    """One template of such a person, as central's algorithm made it (a station skips other algorithms)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: int = Field(ge=1)  # central's template id: the station's mark
+    person_id: uuid.UUID
+    modality: Literal["face", "finger"]
+    position: int | None = Field(None, ge=1, le=10)
+    algorithm: str = Field(max_length=40)
+    version: str = Field(max_length=40)
+    quality: int = Field(ge=0, le=100)
+    template: Annotated[str, Field(max_length=200_000, pattern=r"^[A-Za-z0-9+/]*={0,2}$")]
+
+
+class Region(BaseModel):
+    """Templates of the people registered in the station's region in the last ``days`` days, a page at a time
+    after the station's mark; ``more``: ask again for the next page."""
+
+    days: int
+    mark: int
+    more: bool
+    persons: list[RegionPersonNotice]
+    templates: list[RegionTemplate]
+
+
 class Feed(BaseModel):
     now: datetime  # central's clock: the station's next cursor
     station: StationCreate  # central's description of the station (name, place, capacity)
@@ -97,6 +140,7 @@ class Feed(BaseModel):
     alerts: list[AlertNotice]
     links: list[LinkNotice]
     lists: list[ListDelta]
+    region: Region | None = None  # None: central sends no templates (no region, or switched off)
 
 
 class SyncStatus(BaseModel):
@@ -109,4 +153,5 @@ class SyncStatus(BaseModel):
     last_pull_at: datetime | None
     last_error: str | None
     alerts: int
+    region_persons: int
     key_id: str

@@ -9,24 +9,27 @@ from one, converges without a person deciding anything.
 from __future__ import annotations
 
 import base64
+import binascii
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.orm import Session
 
 from travesia.audit import service as audit
+from travesia.biometrics import service as biometrics
 from travesia.core import crypto
 from travesia.core.db import utcnow
 from travesia.core.errors import N_, Conflict
 from travesia.core.principal import Principal
 from travesia.enrolment import rules as enrolment_rules
-from travesia.models import BiometricSample, Encounter, Station, SyncNotice, SyncState
+from travesia.models import BiometricSample, Encounter, RegionPerson, Station, SyncNotice, SyncState
 from travesia.screening import repository as screening_repository
 from travesia.screening import service as screening
 from travesia.screening.schemas import WatchlistIn
 from travesia.stations import repository as stations
 from travesia.sync import envelope, repository
-from travesia.sync.schemas import BatchAck, Feed, SyncStatus
+from travesia.sync.schemas import BatchAck, Feed, Region, SyncStatus
 
 BATCH_ITEMS = 200
 BATCH_BYTES = 8 * 1024 * 1024  # before compression: a cut link costs at most this much to resend
@@ -176,12 +179,16 @@ def record_error(session: Session, problem: str) -> None:
 
 def feed_request(session: Session, key: Ed25519PrivateKey) -> bytes:
     state = _state(session)
-    body = {"cursor": state.feed_cursor, "lists": dict(state.list_versions or {})}
+    body = {"cursor": state.feed_cursor, "lists": dict(state.list_versions or {}), "region_mark": state.region_mark}
     return envelope.seal(key, kind="feed", station=state.station_code, body=body)
 
 
-def apply_feed(session: Session, principal: Principal, feed: Feed) -> list[object]:
-    """Store what central sent back; returns the list versions imported (to re-screen after commit)."""
+def apply_feed(
+    session: Session, principal: Principal, feed: Feed, bio: biometrics.Biometrics | None = None
+) -> list[object]:
+    """Store what central sent back; returns the list versions imported (to re-screen after commit). Region
+    templates are kept only with ``bio`` (the station's keys, to seal them); without it the mark stays and central
+    sends them again to a process that has the keys."""
     state = _state(session)
     _update_station(session, feed)
     for alert in feed.alerts:
@@ -212,13 +219,57 @@ def apply_feed(session: Session, principal: Principal, feed: Feed) -> list[objec
     state.feed_cursor = feed.now.isoformat()
     state.acked_seq = feed.last_seq  # central is the authority on what it holds
     state.last_pull_at, state.last_error = utcnow(), None
-    audit.record(
-        session,
-        principal,
-        "sync.pull",
-        details={"alerts": len(feed.alerts), "links": len(feed.links), "lists": [d.name for d in feed.lists]},
-    )
+    details: dict[str, object] = {
+        "alerts": len(feed.alerts),
+        "links": len(feed.links),
+        "lists": [d.name for d in feed.lists],
+    }
+    if feed.region is not None and bio is not None:
+        details["region"] = _apply_region(session, bio, state, feed.region, feed.now)
+    audit.record(session, principal, "sync.pull", details=details)
     return imported
+
+
+def _apply_region(
+    session: Session, bio: biometrics.Biometrics, state: SyncState, region: Region, now: datetime
+) -> dict[str, int]:
+    """Keep the people and templates of this page (each once: the mark moves in the same transaction), then forget
+    the people last registered before the window."""
+    for notice in region.persons:
+        row = repository.region_person(session, notice.person_id)
+        if row is None:
+            repository.add(session, RegionPerson(**notice.model_dump()))
+        else:
+            for name, value in notice.model_dump(exclude={"person_id"}).items():
+                setattr(row, name, value)
+            row.received_at = utcnow()
+    known = {p.person_id for p in region.persons}
+    items = []
+    for template in region.templates:
+        if template.id <= state.region_mark or template.person_id not in known:
+            continue  # already held (a repeated page), or of nobody central described
+        try:
+            raw = base64.b64decode(template.template, validate=True)
+        except binascii.Error:
+            continue
+        items.append(
+            biometrics.RegionTemplate(
+                person_id=template.person_id,
+                modality=template.modality,
+                position=template.position,
+                algorithm=template.algorithm,
+                version=template.version,
+                quality=template.quality,
+                template=raw,
+            )
+        )
+    stored = biometrics.store_region_templates(session, bio, items)
+    state.region_mark = max(state.region_mark, region.mark)
+    session.flush()
+    gone = repository.region_persons_before(session, now - timedelta(days=region.days))
+    biometrics.forget_region_persons(session, gone)
+    repository.delete_region_persons(session, gone)
+    return {"persons": len(region.persons), "templates": stored, "forgotten": len(gone)}
 
 
 def _update_station(session: Session, feed: Feed) -> None:
@@ -252,6 +303,7 @@ def status(session: Session, key: Ed25519PrivateKey, central_url: str | None) ->
         last_pull_at=state.last_pull_at,
         last_error=state.last_error,
         alerts=len(repository.notices(session, "alert")),
+        region_persons=repository.count_region_persons(session),
         key_id=crypto.key_id(key.public_key()),
     )
 
