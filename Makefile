@@ -5,13 +5,14 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test test-sqlite test-postgres lint venv dev browser icu java poppler lock messages clean serve screenshots
+.PHONY: demo test test-sqlite test-postgres lint venv dev browser icu fonts java poppler lock messages clean serve screenshots
 
 venv: $(VENV)/.runtime
 dev: $(VENV)/.dev
 
 $(VENV)/.runtime: requirements/runtime.txt pyproject.toml
 	@$(MAKE) --no-print-directory icu
+	@$(MAKE) --no-print-directory fonts
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements/runtime.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
@@ -43,6 +44,13 @@ icu:
 	  if [ "$$(id -u)" = 0 ]; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libicu-dev pkg-config g++ >/dev/null; \
 	  else echo "PyICU needs ICU's headers: sudo apt-get install libicu-dev pkg-config g++" >&2; exit 1; fi; }
+
+# The charts' PNG downloads draw their text with the system's fonts (resvg reads them): DejaVu, Debian's default.
+fonts:
+	@ls /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-dejavu-core >/dev/null; \
+	  else echo "chart PNGs need a font: sudo apt-get install fonts-dejavu-core" >&2; fi; }
 
 # Splink's Spark backend (pyspark 4) needs Java 17; the test runs it on local[2].
 java:

@@ -1,9 +1,12 @@
 """Every dashboard figure against counts made independently from the synthetic population's own files."""
 
+import io
+import re
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from PIL import Image, ImageChops
 
 from tests.conftest import import_population, token_for
 from travesia.core.principal import Role
@@ -131,6 +134,17 @@ def test_the_dashboard_page_and_downloads(client, session, make_user, auth_ctx, 
     assert csv.status_code == 200 and csv.text.startswith("period,")
     svg = client.get("/statistics/charts/arrivals_sex.svg?start=2021-01-01&end=2025-12-31")
     assert svg.headers["content-type"].startswith("image/svg+xml") and svg.text.startswith("<svg")
+    png = client.get("/statistics/charts/arrivals_sex.png?start=2021-01-01&end=2025-12-31")
+    assert png.headers["content-type"] == "image/png" and "arrivals_sex.png" in png.headers["content-disposition"]
+    picture = Image.open(io.BytesIO(png.content)).convert("RGB")
+    assert picture.size == (1440, 600)  # the drawing at twice its size
+    colours = {colour for _, colour in picture.getcolors(1_000_000)}
+    assert (29, 78, 216) in colours  # the first series' columns are drawn
+    textless = re.sub(r"<text[^>]*>[^<]*</text>", "", svg.text)
+    title_area = (0, 0, 1440, 44)
+    drawn = picture.crop(title_area)
+    bare = Image.open(io.BytesIO(charts.png(textless))).convert("RGB").crop(title_area)
+    assert ImageChops.difference(drawn, bare).getbbox() is not None  # the title's letters are there
     bad = client.get("/statistics?grain=year")
     assert bad.status_code == 422
     assert client.get("/statistics/charts/nothing.csv").status_code == 404

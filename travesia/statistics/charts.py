@@ -82,6 +82,15 @@ def _legend(keys: list[str]) -> list[str]:
     return out
 
 
+def png(svg: str, zoom: float = 2.0) -> bytes:
+    """A chart as PNG, for documents and slides that take no SVG: rasterised by resvg (resvg-py, a self-contained
+    wheel; no browser, no external service), on white, at twice the drawing's size. Text uses the system's fonts
+    (DejaVu on Debian: the Makefile installs fonts-dejavu-core where it is missing)."""
+    import resvg_py  # only here: a page never needs it
+
+    return bytes(resvg_py.svg_to_bytes(svg_string=svg, background="white", zoom=zoom))
+
+
 def _svg(title: str, parts: list[str]) -> str:
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '

@@ -130,6 +130,10 @@ def csv_of(table: charts.Table) -> str:
     return out.getvalue()
 
 
+def png_of(made: Chart) -> bytes:
+    return charts.png(made.svg)
+
+
 # -- forecasts --------------------------------------------------------------------------------------------------------
 @dataclass
 class ForecastView:

@@ -81,6 +81,10 @@ def chart_file(
         return Response(service.csv_of(made.table), media_type="text/csv; charset=utf-8", headers=headers)
     if fmt == "svg":
         return Response(made.svg, media_type="image/svg+xml")
+    if fmt == "png":
+        picture = service.png_of(made)
+        headers = {"Content-Disposition": f'attachment; filename="{chart_id}.png"'}
+        return Response(picture, media_type="image/png", headers=headers)
     return Response(status_code=404)
 
 
