@@ -25,7 +25,7 @@ from travesia.enrolment.schemas import EncounterIn
 from travesia.exchange import nist, service
 from travesia.exchange.records import FIELDS
 from travesia.exchange.schemas import AgreementIn, ExportIn
-from travesia.models import AuditEvent, WatchlistEntry
+from travesia.models import Alert, AuditEvent, BiometricCandidate, BiometricTemplate, Encounter, WatchlistEntry
 from travesia.screening import service as screening
 from travesia.screening.schemas import WatchlistIn
 
@@ -98,6 +98,12 @@ def registered(session, station):
         enrolment.enrol(session, captured)
     session.commit()
     return bodies
+
+
+def _photo():
+    out = io.BytesIO()
+    PILImage.fromarray(skdata.astronaut()).save(out, format="JPEG", quality=90)
+    return clean_image(out.getvalue())
 
 
 def export_records(session, db, tmp_path, name: str, fmt: str) -> bytes:
@@ -240,6 +246,63 @@ def test_a_partners_nist_file_is_imported_into_a_watchlist_under_its_agreement(r
     service.create_agreement(session, LIAISON, agreement("out-only", directions=["export"]))
     with pytest.raises(Forbidden):
         service.import_nist(session, LIAISON, "out-only", "partner-co", blob, file_name="co.nist")
+
+
+def test_faces_in_a_partners_file_screen_new_registrations_by_face(registered, session, db, app, tmp_path):
+    """The agreed faces of an imported file become the entries' templates: a newcomer with the listed face is a
+    biometric candidate of the entry, and screening raises the alert with the face in its explanation."""
+    service.create_agreement(session, LIAISON, agreement("everything", fields=list(FIELDS), modalities=["face"]))
+    service.create_agreement(session, LIAISON, agreement("co-faces", fields=["names"], modalities=["face"]))
+    service.create_agreement(session, LIAISON, agreement("co-names", fields=["names"]))
+    screening.create_list(
+        session,
+        LIAISON,
+        WatchlistIn(name="partner-co", title="Colombia", owner="Migración Colombia", legal_basis="MoU"),
+    )
+    session.commit()
+    blob = export_records(session, db, tmp_path, "everything", "nist")
+    bio = app.state.biometrics
+    biometrics.run_pending(app.state.db, bio)  # the registered person's photo, as the pipeline makes its template
+    result = service.import_nist(session, LIAISON, "co-faces", "partner-co", blob, file_name="co.nist", bio=bio)
+    session.commit()
+    assert (result.faces, result.templates) == (1, 1)
+    [(entry_id, name)] = session.execute(
+        select(WatchlistEntry.id, WatchlistEntry.caption)
+        .join(BiometricTemplate, BiometricTemplate.subject_id == WatchlistEntry.id)
+        .where(BiometricTemplate.subject_kind == "watchlist")
+    ).all()
+    assert name == "José Gregorio Pérez Núñez"  # the person whose photo the file carried
+    # re-screening the list version weighs the face found on the registration made before the file arrived
+    screening.rescreen_pending(app.state.db, app.state.screener)
+    earlier = session.execute(select(Encounter.id).where(Encounter.given_names == "José Gregorio")).scalar_one()
+    [before] = session.execute(select(Alert).where(Alert.encounter_id == earlier, Alert.entry_id == entry_id)).scalars()
+    assert any(part.get("feature") == "face" for part in before.explanation)
+
+    body = person(station="ERM-TEST", birth_date="1991-02-03", biometrics={"consent": "given"})
+    captured = enrolment.Captured(EncounterIn.model_validate(body), cli_principal("t"), "api", _photo())
+    newcomer = enrolment.enrol(session, captured).encounter.id
+    session.commit()
+    biometrics.run_pending(app.state.db, bio)
+    found = (
+        session.execute(
+            select(BiometricCandidate.candidate_id).where(
+                BiometricCandidate.encounter_id == newcomer, BiometricCandidate.candidate_kind == "watchlist"
+            )
+        )
+        .scalars()
+        .all()
+    )
+    assert entry_id in found
+    screening.run_pending(app.state.db, app.state.screener)
+    [alert] = session.execute(select(Alert).where(Alert.encounter_id == newcomer, Alert.entry_id == entry_id)).scalars()
+    assert any(part.get("feature") == "face" for part in alert.explanation)
+
+    # the partner's next full file carries no faces (an agreement without them): the entry's template goes
+    again = service.import_nist(session, LIAISON, "co-names", "partner-co", blob, file_name="co2.nist", bio=bio)
+    session.commit()
+    assert again.templates == 0
+    left = session.execute(select(BiometricTemplate.id).where(BiometricTemplate.subject_kind == "watchlist")).all()
+    assert left == []
 
 
 def test_a_partner_query_by_face_needs_the_face_in_the_agreement(registered, client, session, app):

@@ -158,6 +158,13 @@ def persons_of(session: Session, encounter_ids: Iterable[uuid.UUID]) -> dict[uui
     return {row.id: row.person_id for row in rows}
 
 
+def delete_candidates_of(session: Session, kind: str, candidate_ids: Iterable[uuid.UUID]) -> None:
+    stmt = delete(BiometricCandidate).where(
+        BiometricCandidate.candidate_kind == kind, BiometricCandidate.candidate_id.in_(list(candidate_ids))
+    )
+    session.execute(stmt)
+
+
 def candidates(session: Session, encounter_id: uuid.UUID) -> Sequence[BiometricCandidate]:
     stmt = select(BiometricCandidate).where(BiometricCandidate.encounter_id == encounter_id)
     return session.execute(stmt.order_by(BiometricCandidate.modality, BiometricCandidate.rank)).scalars().all()

@@ -165,7 +165,7 @@ def record(
         sample.problems = item.reasons
         sample.next_attempt_at = None
         if item.template:
-            repository.add(session, _template_row(bio, "encounter", encounter_id, sample, item))
+            repository.add(session, _template_row(bio, "encounter", encounter_id, item, sample.id))
     rows = [
         BiometricCandidate(
             encounter_id=encounter_id,
@@ -196,17 +196,18 @@ def record(
 
 
 def _template_row(
-    bio: Biometrics, kind: str, subject_id: uuid.UUID, sample: BiometricSample, item: Extracted
+    bio: Biometrics, kind: str, subject_id: uuid.UUID, item: Extracted, sample_id: uuid.UUID | None
 ) -> BiometricTemplate:
     assert item.template is not None
+    modality = item.sample.modality
     row = BiometricTemplate(
         subject_kind=kind,
         subject_id=subject_id,
-        sample_id=sample.id,
-        modality=sample.modality,
-        finger_position=sample.finger_position,
-        algorithm=ALGORITHMS[sample.modality][0],
-        version=ALGORITHMS[sample.modality][1],
+        sample_id=sample_id,
+        modality=modality,
+        finger_position=item.sample.finger_position,
+        algorithm=ALGORITHMS[modality][0],
+        version=ALGORITHMS[modality][1],
         quality=item.quality,
         quality_reasons=item.reasons,
     )
@@ -269,6 +270,59 @@ def search_fingers(
             continue
         per_subject[(row.subject_kind, row.subject_id)].append(finger.compare(probe[0], unseal(bio, row)))
     return {key: finger.fuse(scores) for key, scores in per_subject.items()}
+
+
+# -- watchlist entries' images (a partner's file) ----------------------------------------------------------------
+def store_watchlist_templates(
+    session: Session, bio: Biometrics, extracted: dict[uuid.UUID, list[Extracted]], gone: list[uuid.UUID]
+) -> int:
+    """The templates of watchlist entries' images, extracted beforehand (outside any write), replacing what those
+    entries had; the templates of entries no longer on their list go too. A new registration's biometric step then
+    finds the listed person (a ``watchlist`` candidate, which screening turns into an alert for review)."""
+    for modality in sorted(repository.delete_templates(session, "watchlist", [*extracted, *gone])):
+        repository.bump_generation(session, modality)
+    repository.delete_candidates_of(session, "watchlist", [*extracted, *gone])
+    rows = [
+        _template_row(bio, "watchlist", entry_id, item, None)
+        for entry_id, items in extracted.items()
+        for item in items
+        if item.template
+    ]
+    repository.add(session, *rows)
+    _candidates_for_entries(session, bio, extracted)
+    return len(rows)
+
+
+def _candidates_for_entries(session: Session, bio: Biometrics, extracted: dict[uuid.UUID, list[Extracted]]) -> None:
+    """Registrations enrolled before the entries arrived, whose face or fingers agree with an entry's beyond the
+    thresholds, get the entry as a candidate (what an earlier import of the entry left is gone), so that
+    re-screening the list version weighs the biometric evidence as the step would for a new registration."""
+    sync(session, bio)
+    rows = []
+    for entry_id, items in extracted.items():
+        found = _search(session, bio, items, exclude=None)
+        for modality in ("face", "finger"):
+            agreeing = [
+                (subject, score)
+                for (kind, subject), score in found.get(modality, [])
+                if kind == "encounter" and _agrees(bio, modality, score)
+            ]
+            rows += [
+                BiometricCandidate(
+                    encounter_id=subject,
+                    modality=modality,
+                    candidate_kind="watchlist",
+                    candidate_id=entry_id,
+                    score=score,
+                    rank=rank,
+                )
+                for rank, (subject, score) in enumerate(agreeing, 1)
+            ]
+    repository.add(session, *rows)
+
+
+def _agrees(bio: Biometrics, modality: str, score: float) -> bool:
+    return score <= bio.face_threshold if modality == "face" else score >= bio.finger_threshold
 
 
 # -- a field station's copy of its region's templates ---------------------------------------------------------
@@ -523,7 +577,7 @@ def reextract(session: Session, bio: Biometrics, principal: Principal) -> int:
         old.retired_at = utcnow()
         touched.add(old.modality)
         if fresh.template is not None:
-            repository.add(session, _template_row(bio, old.subject_kind, old.subject_id, sample, fresh))
+            repository.add(session, _template_row(bio, old.subject_kind, old.subject_id, fresh, sample.id))
     for modality in touched:
         repository.bump_generation(session, modality)
     audit.record(session, principal, "biometrics.reextract", details={"templates": len(outdated)})

@@ -11,6 +11,8 @@ import typer
 from pydantic import ValidationError
 from rich.table import Table
 
+from travesia.biometrics import service as biometrics
+from travesia.biometrics.service import Biometrics
 from travesia.core.console import console, database, fail, handles_errors, operator, settings, unit_of_work
 from travesia.exchange import repository, service
 from travesia.exchange.schemas import AgreementIn, ExportIn
@@ -123,13 +125,16 @@ def import_(
     mode: str = typer.Option("full", "--mode", help="full (the file replaces the list) or delta"),
 ) -> None:
     """Import a partner's ANSI/NIST-ITL file into a watchlist (checked field by field, under its agreement)."""
+    bio = Biometrics.from_settings(settings())
+    biometrics.load(bio)  # the persisted indexes: earlier registrations are searched with the partner's images
     with unit_of_work() as session:
         result = service.import_nist(
-            session, operator(), agreement, list_name, file.read_bytes(), file_name=file.name, mode=mode
+            session, operator(), agreement, list_name, file.read_bytes(), file_name=file.name, mode=mode, bio=bio
         )
     report = result.report
     console.print(
-        f"{result.persons} persons ({result.faces} faces, {result.fingers} fingerprints) → list version "
+        f"{result.persons} persons ({result.faces} faces, {result.fingers} fingerprints; {result.templates} "
+        f"templates for biometric screening) → list version "
         f"{report.version}: {report.added} added, {report.changed} changed, {report.removed} removed",
         highlight=False,
     )

@@ -29,6 +29,7 @@ from travesia.exchange import nist, repository, rules
 from travesia.exchange.records import DocumentRef, Image, PersonRecord, fields_present, only_agreed, to_json
 from travesia.exchange.schemas import AgreementIn, ExportIn, PartnerAnswer, PartnerMatch, PartnerQueryIn
 from travesia.models import Encounter, ExportJob, PartnerKey, PartnerRequest, SharingAgreement
+from travesia.screening import repository as screening_repository
 from travesia.screening import service as screening
 from travesia.stations import repository as stations
 
@@ -406,6 +407,7 @@ class ImportResult:
     fingers: int
     ignored_fields: list[str]
     report: screening.ImportReport
+    templates: int = 0  # made from the images, for biometric screening (with ``bio``)
 
 
 def import_nist(
@@ -417,8 +419,11 @@ def import_nist(
     *,
     file_name: str,
     mode: str = "full",
+    bio: biometrics.Biometrics | None = None,
 ) -> ImportResult:
-    """A partner's NIST file into a watchlist, taking only what the agreement names (the rest is reported)."""
+    """A partner's NIST file into a watchlist, taking only what the agreement names (the rest is reported). With
+    ``bio``, the agreed faces and fingers become the entries' templates, so registrations are screened against them
+    biometrically too; the models run before anything is written (on SQLite, before the write lock is taken)."""
     agreement = agreement_named(session, agreement_name)
     terms = _allowed(agreement, "import", None)
     try:
@@ -429,6 +434,7 @@ def import_nist(
         ) from None
     ignored = sorted(fields_present(transaction.persons) - terms.fields)
     records = shared(transaction.persons, terms)
+    extracted = {_entity_id(r, transaction.agency): _extract_images(r) for r in records} if bio is not None else {}
     lines = [json.dumps(_entity(r, transaction.agency), ensure_ascii=False) for r in records]
     report = screening.import_list(
         session,
@@ -440,6 +446,7 @@ def import_nist(
         source=f"{agreement.partner} ({transaction.agency})",
         mode=mode,
     )
+    templates = _entry_templates(session, bio, list_name, report, extracted) if bio is not None else 0
     faces = sum(r.face is not None for r in records)
     fingers = sum(len(r.fingers) for r in records)
     audit.record(
@@ -453,11 +460,36 @@ def import_nist(
             "persons": len(records),
             "faces": faces,
             "fingers": fingers,
+            "templates": templates,
             "ignored_fields": ignored,
             "sha256": hashlib.sha256(data).hexdigest(),
         },
     )
-    return ImportResult(len(records), faces, fingers, ignored, report)
+    return ImportResult(len(records), faces, fingers, ignored, report, templates)
+
+
+def _extract_images(r: PersonRecord) -> list[biometrics.Extracted]:
+    """Templates of a record's face and fingers; an unusable image is a result (no template), not a refusal."""
+    captures = [biometrics.Capture(uuid.uuid4(), "face", None, r.face.data)] if r.face else []
+    captures += [biometrics.Capture(uuid.uuid4(), "finger", p, i.data) for p, i in sorted(r.fingers.items())]
+    return [biometrics.extract(c) for c in captures]
+
+
+def _entry_templates(
+    session: Session,
+    bio: biometrics.Biometrics,
+    list_name: str,
+    report: screening.ImportReport,
+    extracted: dict[str, list[biometrics.Extracted]],
+) -> int:
+    """Each imported entry's templates in place of what it had; entries this version removed lose theirs."""
+    wl = screening_repository.watchlist_by_name(session, list_name)
+    assert wl is not None  # import_list just wrote a version of it
+    live = screening_repository.live_entries(session, wl.id)
+    by_entry = {live[key].id: items for key, items in extracted.items() if key in live}
+    changed = screening_repository.entries_changed_since(session, wl.id, report.version - 1)
+    gone = [e.id for e in changed if e.removed_version is not None]
+    return biometrics.store_watchlist_templates(session, bio, by_entry, gone)
 
 
 GENDER = {"M": "male", "F": "female", "X": "other"}
@@ -481,4 +513,8 @@ def _entity(r: PersonRecord, agency: str) -> dict[str, object]:
             props[prop] = [country.alpha_2.lower()] if prop == "nationality" else [country.name]
     for doc in r.documents:
         props.setdefault("passportNumber" if doc.doc_type == "passport" else "idNumber", []).append(doc.number)
-    return {"id": f"{agency}:{r.ref}", "schema": "Person", "properties": props}
+    return {"id": _entity_id(r, agency), "schema": "Person", "properties": props}
+
+
+def _entity_id(r: PersonRecord, agency: str) -> str:
+    return f"{agency}:{r.ref}"

@@ -151,6 +151,14 @@ def biometric_candidates(session: Session, encounter_id: uuid.UUID) -> Sequence[
     return session.execute(stmt).scalars().all()
 
 
+def watchlist_candidates(session: Session, entry_ids: Iterable[uuid.UUID]) -> Sequence[BiometricCandidate]:
+    """The biometric step's candidates naming these entries, on any registration."""
+    stmt = select(BiometricCandidate).where(
+        BiometricCandidate.candidate_kind == "watchlist", BiometricCandidate.candidate_id.in_(list(entry_ids))
+    )
+    return session.execute(stmt).scalars().all()
+
+
 def has_face(session: Session, encounter_ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
     ids = list(encounter_ids)
     if not ids:

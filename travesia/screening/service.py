@@ -268,6 +268,20 @@ def watchlist_findings(
     return out
 
 
+Evidence = dict[str, tuple[float | None, float | None]]  # entry id → (face distance, finger score)
+
+
+def biometric_evidence(candidates: Iterable[BiometricCandidate]) -> dict[uuid.UUID, Evidence]:
+    """Per registration, the face and finger scores the biometric step found for each watchlist entry."""
+    out: dict[uuid.UUID, Evidence] = {}
+    for c in candidates:
+        if c.candidate_kind == "watchlist" and c.modality in ("face", "finger"):
+            evidence = out.setdefault(c.encounter_id, {})
+            face, finger = evidence.get(str(c.candidate_id), (None, None))
+            evidence[str(c.candidate_id)] = (c.score, finger) if c.modality == "face" else (face, c.score)
+    return out
+
+
 def _priority(wl: Watchlist, probability: float) -> int:
     return 1 if wl.sensitivity == "secret" or probability >= 0.95 else 2
 
@@ -281,11 +295,7 @@ def screen_encounter(session: Session, screener: Screener, encounter_id: uuid.UU
     documents = repository.documents_of(session, [encounter_id]).get(encounter_id, [])
     query = encounter_record(encounter, documents)
     candidates = repository.biometric_candidates(session, encounter_id)
-    biometric: dict[str, tuple[float | None, float | None]] = {}
-    for c in candidates:
-        if c.candidate_kind == "watchlist" and c.modality in ("face", "finger"):
-            face, finger = biometric.get(str(c.candidate_id), (None, None))
-            biometric[str(c.candidate_id)] = (c.score, finger) if c.modality == "face" else (face, c.score)
+    biometric = biometric_evidence(candidates).get(encounter_id, {})
     findings = [
         Finding(
             "watchlist",
@@ -452,6 +462,8 @@ def rescreen_version(db: Database, screener: Screener, version_id: uuid.UUID, ba
         wl = session.get(Watchlist, version.watchlist_id)
         assert wl is not None
         changed = repository.entries_of_version(session, wl.id, version.number)
+        # a partner's images of these entries found earlier registrations (exchange.import_nist): weigh that too
+        evidence = biometric_evidence(repository.watchlist_candidates(session, [e.id for e in changed]))
         session.expunge(wl)
         small = CandidateIndex()
         small.add_all(formats.entry_record(str(e.id), e.properties) for e in changed)
@@ -478,7 +490,7 @@ def rescreen_version(db: Database, screener: Screener, version_id: uuid.UUID, ba
                             [{"list": wl.name}, *s.explanation()],
                             entry_id=uuid.UUID(s.candidate_id),
                         )
-                        for _, s in watchlist_findings(local, query, {}, retrieve=50)
+                        for _, s in watchlist_findings(local, query, evidence.get(encounter.id, {}), retrieve=50)
                     ]
                 elif any(scoring.document_key(d.number) in doc_keys for d in docs.get(encounter.id, [])):
                     findings = lost_document_findings(session, docs.get(encounter.id, []))
