@@ -4,14 +4,16 @@ exports; answers carry only the agreement's fields. Agreements and keys are made
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
+from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
 from starlette.responses import FileResponse, JSONResponse
 
-from travesia.core.errors import N_, Conflict, NotFound
+from travesia.core.errors import N_, Conflict, Forbidden, InvalidInput, NotFound
 from travesia.core.guards import Guard, NotAuthenticated, Require
 from travesia.core.http import DbSession
 from travesia.core.logging import get_logger
@@ -45,12 +47,32 @@ Liaison = Annotated[Principal, Depends(Require(Perm.EXCHANGE_MANAGE))]
 
 @router.post("/partner/query", response_model=PartnerAnswer, responses={403: {}, 429: {}})
 def partner_query(data: PartnerQueryIn, partner: PartnerCaller, session: DbSession, request: Request) -> PartnerAnswer:
-    return service.partner_query(session, request.app.state.biometrics, partner, data)
+    bio = request.app.state.biometrics
+    return _refusals_recorded(
+        session, partner, "query", data.purpose, lambda: service.partner_query(session, bio, partner, data)
+    )
+
+
+T = TypeVar("T")
+
+
+def _refusals_recorded(session: Session, partner: service.Partner, kind: str, purpose: str, work: Callable[[], T]) -> T:
+    """A request its agreement refuses is still counted and audited: recorded in the request's own session once the
+    refused work is rolled back (a second transaction would wait on SQLite's one writer: this request)."""
+    try:
+        return work()
+    except (Forbidden, InvalidInput) as refusal:
+        session.rollback()
+        service.record_partner_refusal(session, partner, kind, purpose, refusal)
+        session.commit()
+        raise
 
 
 @router.post("/partner/exports", response_model=ExportJobOut, status_code=202)
 def request_export(data: ExportIn, partner: PartnerCaller, session: DbSession, request: Request) -> JSONResponse:
-    job = service.request_export(session, partner.principal, partner.agreement_id, data)
+    job = _refusals_recorded(
+        session, partner, "export", data.purpose, lambda: service.partner_export(session, partner, data)
+    )
     out = ExportJobOut.model_validate(job).model_dump(mode="json")
     # After the response, hence after the commit; a job left queued by a restart is run by `travesia exchange run`.
     later = BackgroundTask(run_export_in_background, request.app.state.db, job.id, request.app.state.settings.data_dir)

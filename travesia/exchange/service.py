@@ -21,7 +21,7 @@ from travesia.audit import service as audit
 from travesia.biometrics import service as biometrics
 from travesia.core.crypto import token_digest
 from travesia.core.db import Database, utcnow
-from travesia.core.errors import N_, Conflict, Forbidden, InvalidInput, NotFound, TooManyAttempts
+from travesia.core.errors import N_, Conflict, DomainError, Forbidden, InvalidInput, NotFound, TooManyAttempts
 from travesia.core.principal import Principal
 from travesia.enrolment import repository as enrolment_repository
 from travesia.enrolment import rules as enrolment_rules
@@ -211,6 +211,23 @@ def shared(records: list[PersonRecord], terms: rules.Terms) -> list[PersonRecord
     return [only_agreed(r, terms.fields, terms.modalities) for r in records]
 
 
+def record_partner_refusal(session: Session, partner: Partner, kind: str, purpose: str, refusal: DomainError) -> None:
+    """A refused request (purpose, direction, modality, period), in the request's session after its work rolled
+    back: it counts against the agreement's rate like any other, so refusals cannot be used to probe for free, and
+    the audit trail says what was refused and why — never what was asked about."""
+    agreement = repository.agreement(session, partner.agreement_id)
+    assert agreement is not None
+    repository.add(session, PartnerRequest(key_id=partner.key_id, kind=kind))
+    audit.record(
+        session,
+        partner.principal,
+        "exchange.refused",
+        outcome="refused",
+        purpose=purpose[:200],
+        details={"agreement": agreement.name, "request": kind, "status": refusal.status_code, "field": refusal.field},
+    )
+
+
 # -- partner queries ---------------------------------------------------------------------------------------------
 def partner_query(
     session: Session, bio: biometrics.Biometrics, partner: Partner, data: PartnerQueryIn
@@ -218,6 +235,8 @@ def partner_query(
     agreement = repository.agreement(session, partner.agreement_id)
     assert agreement is not None
     terms = _allowed(agreement, "query", data.purpose)
+    if data.face and "face" not in terms.modalities:
+        raise Forbidden(N_("The agreement %(name)s does not cover faces."), field="face", name=terms.name)
     _count_request(session, partner, agreement, "query")
     found: dict[uuid.UUID, tuple[str, float | None]] = {}
     if data.document_number:
@@ -228,8 +247,6 @@ def partner_query(
         for person_id in _by_name(session, data, agreement.max_records):
             found.setdefault(person_id, ("name", None))
     if data.face:
-        if "face" not in terms.modalities:
-            raise Forbidden(N_("The agreement %(name)s does not cover faces."), field="face", name=terms.name)
         for person_id, score in _by_face(session, bio, partner, data.face):
             found.setdefault(person_id, ("face", score))
     ids = list(found)[: agreement.max_records]
@@ -287,6 +304,15 @@ def _by_face(
 
 
 # -- bulk exports ------------------------------------------------------------------------------------------------
+def partner_export(session: Session, partner: Partner, data: ExportIn) -> ExportJob:
+    """A partner's bulk export job: counted against the agreement's rate, then checked and queued as any other."""
+    agreement = repository.agreement(session, partner.agreement_id)
+    assert agreement is not None
+    _allowed(agreement, "export", data.purpose)
+    _count_request(session, partner, agreement, "export")
+    return request_export(session, partner.principal, partner.agreement_id, data)
+
+
 def request_export(session: Session, principal: Principal, agreement_id: uuid.UUID, data: ExportIn) -> ExportJob:
     agreement = repository.agreement(session, agreement_id)
     assert agreement is not None
