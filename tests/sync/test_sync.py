@@ -14,11 +14,14 @@ from PIL import Image as PILImage
 from skimage import data as skdata
 from sqlalchemy import func, select
 
+from tests.conftest import PASSWORD
 from tests.enrolment.conftest import person
 from tests.sync.conftest import CODE, enrol_at_station
+from travesia.auth import accounts
+from travesia.auth.schemas import UserCreate
 from travesia.core import crypto
 from travesia.core.errors import InvalidInput
-from travesia.core.principal import cli_principal
+from travesia.core.principal import Principal, Role, cli_principal
 from travesia.enrolment import service as enrolment
 from travesia.enrolment.images import clean_image
 from travesia.enrolment.schemas import EncounterIn
@@ -269,3 +272,25 @@ def test_on_a_thin_link_images_wait_and_follow_later(station_db, station_key, cl
     )
     full = Agent(station_db, station_key, "https://testserver", http=client)
     assert full.run_once().stored_samples == 1
+
+
+def test_central_names_the_station_officer_who_registered_the_person(agent, station_db, session, auth_ctx):
+    with station_db.transaction() as s:
+        user = accounts.create_user(s, auth_ctx, cli_principal("t"), UserCreate(
+            username="oficial.lajas", display_name="Oficial", password=PASSWORD,
+            roles=[Role.REGISTRATION_OFFICER], stations=[CODE],
+        ))  # fmt: skip
+        here = stations_repository.by_code(s, CODE).id
+        officer = Principal(user_id=user.id, username="oficial.lajas", roles=frozenset({Role.REGISTRATION_OFFICER}),
+                            station_code=CODE, station_ids=frozenset({here}), via="session")  # fmt: skip
+        body = person(station=CODE)
+        enrolment.enrol(s, enrolment.Captured(EncounterIn.model_validate(body), officer, "web"))
+    assert agent.run_once().stored == 1
+    actors = (
+        session.execute(
+            select(AuditEvent.actor).where(AuditEvent.action == "encounter.create", AuditEvent.record_id == body["id"])
+        )
+        .scalars()
+        .all()
+    )
+    assert actors == [f"station:{CODE}:oficial.lajas"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import dataclasses
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -243,6 +244,8 @@ def _captured(item: BatchItem, number: int, principal: Principal) -> enrolment.C
         fingers = {pos: clean_fingerprint(base64.b64decode(data)) for pos, data in item.fingerprints.items()}
     except ImageProblem as problem:
         raise refused(422, f"items.{number}.images", str(problem)) from None
+    if item.officer:  # who at the station, as the station vouches with its signature (no account here)
+        principal = dataclasses.replace(principal, username=f"{principal.username}:{item.officer}"[:100])
     return enrolment.Captured(item.encounter, principal, "sync", photo, fingers, station_seq=item.seq)
 
 

@@ -25,6 +25,7 @@ from travesia.models import (
     SyncSentSample,
     SyncState,
     TravelGroup,
+    User,
     Watchlist,
 )
 
@@ -203,6 +204,14 @@ def count_unsent(session: Session, station_id: uuid.UUID, after_seq: int) -> int
 def count_registered(session: Session, station_id: uuid.UUID) -> int:
     stmt = select(func.count()).where(Encounter.station_id == station_id, Encounter.station_seq.is_not(None))
     return int(session.execute(stmt).scalar_one())
+
+
+def usernames(session: Session, user_ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+    if not user_ids:
+        return {}
+    return {
+        row.id: row.username for row in session.execute(select(User.id, User.username).where(User.id.in_(user_ids)))
+    }
 
 
 def group_kinds(session: Session, group_ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:

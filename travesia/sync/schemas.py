@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from travesia.auth.schemas import USERNAME_PATTERN
 from travesia.enrolment.schemas import EncounterIn
 from travesia.screening.schemas import WatchlistIn
 from travesia.stations.schemas import StationCreate
@@ -22,7 +23,7 @@ class BatchItem(BaseModel):
 
     seq: int = Field(ge=1)
     recorded_at: datetime
-    officer: str | None = Field(None, max_length=200)
+    officer: str | None = Field(None, pattern=USERNAME_PATTERN)  # the station account that registered the person
     encounter: EncounterIn
     photo: Base64 | None = None
     fingerprints: dict[Annotated[int, Field(ge=1, le=10)], Base64] = Field(default_factory=dict)

@@ -73,9 +73,10 @@ def next_batch(
         for sample in repository.samples_of(session, [r.id for r in rows]):
             samples.setdefault(sample.encounter_id, []).append(sample)
     kinds = repository.group_kinds(session, {r.group_id for r in rows if r.group_id})
+    officers = repository.usernames(session, {r.officer_id for r in rows if r.officer_id})
     items, size = [], 0
     for row in rows:
-        item = _item(row, station.code, samples.get(row.id, []), kinds)
+        item = _item(row, station.code, samples.get(row.id, []), kinds, officers.get(row.officer_id))
         size += sum(len(str(v)) for v in item.values())
         if items and size > BATCH_BYTES:
             break
@@ -107,7 +108,9 @@ def next_samples(session: Session, key: Ed25519PrivateKey, *, limit: int = 50) -
     return Outgoing(blob, 0, 0, len(items), tuple(s.id for s in rows))
 
 
-def _item(row: Encounter, code: str, samples: list[BiometricSample], kinds: dict[object, str]) -> dict[str, object]:
+def _item(
+    row: Encounter, code: str, samples: list[BiometricSample], kinds: dict[object, str], officer: str | None = None
+) -> dict[str, object]:
     """The encounter as its EncounterIn was (central validates and stores it through the same enrolment path)."""
     birth = enrolment_rules.birth_text(row.birth_year, row.birth_month, row.birth_day)
     given = [e for e in row.biometric_exemptions if not e.get("derived")]
@@ -152,7 +155,7 @@ def _item(row: Encounter, code: str, samples: list[BiometricSample], kinds: dict
     return {
         "seq": row.station_seq,
         "recorded_at": row.recorded_at.isoformat(),
-        "officer": None,
+        "officer": officer,  # the station's account that registered the person (central has no such account)
         "encounter": encounter,
         "photo": base64.b64encode(photo.image).decode() if photo else None,
         "fingerprints": {
