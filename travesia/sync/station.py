@@ -255,17 +255,7 @@ def _apply_region(
             raw = base64.b64decode(template.template, validate=True)
         except binascii.Error:
             continue
-        items.append(
-            biometrics.RegionTemplate(
-                person_id=template.person_id,
-                modality=template.modality,
-                position=template.position,
-                algorithm=template.algorithm,
-                version=template.version,
-                quality=template.quality,
-                template=raw,
-            )
-        )
+        items.append(biometrics.RegionTemplate(**template.model_dump(exclude={"id", "template"}), template=raw))
     stored = biometrics.store_region_templates(session, bio, items)
     state.region_mark = max(state.region_mark, region.mark)
     session.flush()
