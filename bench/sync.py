@@ -114,7 +114,7 @@ class Central:
         self.base = f"http://127.0.0.1:{self.port}"
         env = {
             **os.environ, "TRAVESIA_DATABASE_URL": self.url, "TRAVESIA_DATA_DIR": str(folder),
-            "TRAVESIA_BIOMETRIC_WORKER": "false", "TRAVESIA_LOG_LEVEL": "WARNING", "TRAVESIA_PORT": str(self.port),
+            "TRAVESIA_WORKER": "false", "TRAVESIA_LOG_LEVEL": "WARNING", "TRAVESIA_PORT": str(self.port),
         }  # fmt: skip
         self.log = (folder / "server.log").open("w")
         self.process = subprocess.Popen(

@@ -89,7 +89,6 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         data_keys=f"k1:{TEST_KEY}",  # type: ignore[arg-type]
         argon2_time_cost=1,
         argon2_memory_kib=1024,  # fast hashing in tests; production uses RFC 9106's 64 MiB
-        biometric_worker=False,  # tests run the biometric step themselves, in their own transaction
     )
 
 

@@ -25,7 +25,6 @@ from travesia.biometrics import api as biometrics_api
 from travesia.biometrics import service as biometrics
 from travesia.biometrics import web as biometrics_web
 from travesia.core import crypto
-from travesia.core.background import Loop
 from travesia.core.crypto import Keyring
 from travesia.core.db import Database
 from travesia.core.errors import N_, DomainError
@@ -43,7 +42,7 @@ from travesia.identity import api as identity_api
 from travesia.network import api as network_api
 from travesia.network import web as network_web
 from travesia.persons import web as persons_web
-from travesia.pipeline import jobs
+from travesia.pipeline.worker import build_pipeline
 from travesia.privacy import api as privacy_api
 from travesia.programmes import api as programmes_api
 from travesia.programmes import web as programmes_web
@@ -51,7 +50,6 @@ from travesia.protection import api as protection_api
 from travesia.protection import verify_web
 from travesia.protection import web as protection_web
 from travesia.screening import api as screening_api
-from travesia.screening import service as screening
 from travesia.screening import web as screening_web
 from travesia.stations import api as stations_api
 from travesia.stations import web as stations_web
@@ -60,7 +58,6 @@ from travesia.statistics import web as statistics_web
 from travesia.sync import api as sync_api
 from travesia.sync import station as sync_station
 from travesia.sync import web as sync_web
-from travesia.sync.agent import Agent
 from travesia.web import shell
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -73,27 +70,12 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        worker = runner = None
-        if settings.biometric_worker:
-            biometrics.load(app.state.biometrics)
-            pipeline = app.state.pipeline
-            runner = jobs.Runner(pipeline)
-            worker = biometrics.Worker(app.state.db, app.state.biometrics, after=pipeline.after_enrolment)
-
-            def after_enrolment() -> None:
-                worker.wake()  # type: ignore[union-attr]
-                pipeline.after_enrolment()
-
-            app.state.after_enrolment = after_enrolment
-            worker.start()
-            runner.start()
-        sync_loop = _start_station(app, settings)
+        # The web process does no background work: it stores, audits, commits and enqueues; worker processes
+        # (`travesia worker`, started by `travesia serve`) run the rest.
+        if settings.station:  # mark the database as this field station's
+            with app.state.db.transaction() as session:
+                sync_station.setup(session, settings.station, settings.central_url)
         yield
-        if sync_loop is not None:
-            sync_loop.stop()
-        if worker is not None and runner is not None:
-            worker.stop()
-            runner.stop()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -116,15 +98,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.pass_key = crypto.load_or_create_key(settings.data_dir / PASS_KEY_FILE)
     if settings.station:  # a field station signs its sync batches with a key of its own
         app.state.station_key = crypto.load_or_create_key(settings.data_dir / STATION_KEY_FILE)
-    app.state.screener = screening.Screener()
-    app.state.pipeline = jobs.Pipeline(
-        app.state.db,
-        app.state.biometrics,
-        app.state.screener,
-        jobs.make_queue(settings.sqlalchemy_url, str(settings.data_dir)),
-    )
-    # Called after an enrolment with images has committed; the worker (when it runs) takes it from there.
-    app.state.after_enrolment = lambda: None
+    # Enqueues the background work (run by the workers; tests run it with ``pipeline.run_once()``).
+    app.state.pipeline = build_pipeline(settings, app.state.db, app.state.biometrics)
+    app.state.screener = app.state.pipeline.screener
     app.state.nav = shell.nav_for
     app.state.authenticate = authenticate
     app.add_middleware(RequestContextMiddleware, settings=settings)
@@ -167,35 +143,6 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         app.include_router(router)
     _install_error_handlers(app)
     return app
-
-
-def _start_station(app: FastAPI, settings: Settings) -> Loop | None:
-    """Field-station mode: mark the database as this station's, and sync with central in the background."""
-    if not settings.station:
-        return None
-    with app.state.db.transaction() as session:
-        sync_station.setup(session, settings.station, settings.central_url)
-    if not settings.central_url:
-        return None
-    pipeline = app.state.pipeline
-
-    def rescreen(version_ids: list[object]) -> None:
-        for version_id in version_ids:
-            pipeline.after_list_import(version_id)
-
-    interval = settings.sync_interval
-    agent = Agent(
-        app.state.db,
-        app.state.station_key,
-        settings.central_url,
-        after_lists=rescreen,
-        bio=app.state.biometrics,
-        backoff=(interval / 2, interval * 16),
-    )
-    loop = Loop("sync-agent", agent.run_once, settings.sync_interval)
-    app.state.sync_loop, app.state.sync_agent = loop, agent
-    loop.start()
-    return loop
 
 
 def _install_error_handlers(app: FastAPI) -> None:

@@ -20,6 +20,7 @@ from travesia.identity.cli import app as identity_app
 from travesia.identity.cli import resolve
 from travesia.network.cli import app as network_app
 from travesia.pipeline.cli import app as jobs_app
+from travesia.pipeline.cli import run_workers
 from travesia.privacy.cli import app as retention_app
 from travesia.privacy.cli import subject_access
 from travesia.programmes.cli import app as pathways_app
@@ -60,6 +61,7 @@ app.command("stats")(stats)
 app.command("screen")(screen)
 app.command("resolve")(resolve)
 app.command("synth")(synth)
+app.command("worker")(run_workers)
 
 
 @app.command()
@@ -69,12 +71,17 @@ def serve(
     port: int = typer.Option(None, help="Port (default TRAVESIA_PORT, 8000)."),
     station: str = typer.Option(None, help="Run as this field station, offline first (default TRAVESIA_STATION)."),
     central: str = typer.Option(None, help="Central's address for the station's sync (default TRAVESIA_CENTRAL_URL)."),
+    worker: bool = typer.Option(
+        None, "--worker/--no-worker", help="Start and supervise one worker process (default TRAVESIA_WORKER, on)."
+    ),
 ) -> None:
-    """Serve the web application and the API (with --station: a field station that syncs with central)."""
+    """Serve the web application and the API (with --station: a field station that syncs with central); one worker
+    process runs the steps after enrolment unless --no-worker (then run `travesia worker` separately)."""
     import uvicorn
 
     from travesia.app import create_app
     from travesia.core.logging import configure_logging
+    from travesia.pipeline.worker import Supervisor
 
     # Through the environment, so that every worker process reads the same settings.
     if station:
@@ -85,17 +92,28 @@ def serve(
     configure_logging(cfg.log_level)
     # Several workers need an import string (each process builds its own app from the same environment).
     application = create_app(cfg) if cfg.workers == 1 else "travesia.app:create_app"
-    uvicorn.run(
-        application,
-        factory=cfg.workers > 1,
-        workers=cfg.workers,
-        host=host or cfg.host,
-        port=port or cfg.port,
-        log_config=None,
-        access_log=False,
-        proxy_headers=False,
-        server_header=False,
-    )
+    supervisor = Supervisor(1) if (cfg.worker if worker is None else worker) else None
+    if supervisor is not None:
+        supervisor.start()
+    try:
+        uvicorn.run(
+            application,
+            factory=cfg.workers > 1,
+            workers=cfg.workers,
+            host=host or cfg.host,
+            port=port or cfg.port,
+            log_config=None,
+            access_log=False,
+            proxy_headers=False,
+            server_header=False,
+            timeout_graceful_shutdown=5,  # a SIGTERM ends the server within seconds, whatever clients do
+            # A new web process imports the whole application (about 3 s, longer while N start at once on two
+            # cores): uvicorn's default 5 s before it counts a process as dead restarted them in a loop.
+            timeout_worker_healthcheck=30,
+        )
+    finally:
+        if supervisor is not None:
+            supervisor.stop()
 
 
 @app.command()

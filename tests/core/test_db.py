@@ -1,4 +1,5 @@
 import sqlite3
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -77,4 +78,108 @@ def test_sqlite_readers_do_not_block_writers_but_writers_queue(tmp_path):
         with pytest.raises(sqlite3.OperationalError, match="locked"):
             raw.execute("BEGIN IMMEDIATE")  # a second writer waits for the first
         raw.close()
+    db.dispose()
+
+
+def _lock_is_free(path) -> bool:
+    raw = sqlite3.connect(path, timeout=0.05, isolation_level=None)
+    try:
+        raw.execute("BEGIN IMMEDIATE")
+        raw.execute("ROLLBACK")
+        return True
+    except sqlite3.OperationalError:
+        return False
+    finally:
+        raw.close()
+
+
+def test_a_request_reads_without_the_write_lock_and_takes_it_at_its_first_write(tmp_path):
+    """A lazy unit of work (every web request's): authenticating and reading hold no lock, so another process's
+    writer goes on; the first write takes the lock, held until the commit; what the other wrote is seen."""
+    path = tmp_path / "lazy.db"
+    migrations.upgrade(f"sqlite:///{path}")
+    db, worker = Database(f"sqlite:///{path}"), Database(f"sqlite:///{path}")
+    with db.transaction(lazy=True) as request:
+        assert request.execute(text("SELECT count(*) FROM stations")).scalar_one() == 0
+        assert _lock_is_free(path)
+        with worker.transaction() as writer:  # a worker process commits meanwhile: not blocked by the reader
+            writer.add(Station(code="W1", name="w", kind="reception"))
+        request.add(Station(code="R1", name="r", kind="reception"))
+        request.flush()
+        assert not _lock_is_free(path)  # the request writes: it holds the lock now
+        assert request.execute(text("SELECT count(*) FROM stations")).scalar_one() == 2  # a fresh snapshot
+    assert _lock_is_free(path)
+    worker.dispose()
+    db.dispose()
+
+
+def test_a_locking_read_takes_the_write_lock_first(tmp_path):
+    """The audit chain's head is read FOR UPDATE: on SQLite that is when a request takes the lock, so two requests
+    can never chain onto the same head."""
+    from travesia.audit import service as audit
+    from travesia.core.principal import cli_principal
+
+    path = tmp_path / "head.db"
+    migrations.upgrade(f"sqlite:///{path}")
+    db = Database(f"sqlite:///{path}")
+    with db.transaction(lazy=True) as request:
+        request.execute(text("SELECT 1")).scalar_one()
+        assert _lock_is_free(path)
+        audit.record(request, cli_principal("test"), "test.locking_read")
+        assert not _lock_is_free(path)
+    with db.transaction(readonly=True) as reader:
+        assert audit.verify(reader).ok
+    db.dispose()
+
+
+def test_a_cancelled_request_rolls_back_and_releases_the_lock(tmp_path):
+    import asyncio
+
+    path = tmp_path / "cancel.db"
+    migrations.upgrade(f"sqlite:///{path}")
+    db = Database(f"sqlite:///{path}")
+    with pytest.raises(asyncio.CancelledError), db.transaction(lazy=True) as request:
+        request.add(Station(code="GONE", name="g", kind="reception"))
+        request.flush()
+        assert not _lock_is_free(path)
+        raise asyncio.CancelledError  # the client went away, or the server's timeout fired
+    assert _lock_is_free(path)
+    assert db._write_gate.acquire(timeout=0)  # this process's writers are not left waiting either
+    db._write_gate.release()
+    with db.transaction(readonly=True) as reader:
+        assert reader.execute(text("SELECT count(*) FROM stations")).scalar_one() == 0
+    db.dispose()
+
+
+def test_no_transaction_holds_the_write_lock_past_its_bound(tmp_path):
+    """A write transaction whose statement runs past ``max_lock_seconds`` is interrupted and rolled back."""
+    path = tmp_path / "bound.db"
+    migrations.upgrade(f"sqlite:///{path}")
+    db = Database(f"sqlite:///{path}", max_lock_seconds=0.3)
+    endless = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c"
+    started = time.monotonic()
+    with pytest.raises(Exception, match="interrupted"), db.transaction(lazy=True) as request:
+        request.add(Station(code="SLOW", name="s", kind="reception"))
+        request.flush()
+        request.execute(text(endless)).scalar_one()
+    assert time.monotonic() - started < 5
+    assert _lock_is_free(path)
+    with db.transaction(lazy=True) as later:  # the pooled connection has no deadline left behind
+        later.execute(text("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 300000) "
+                           "SELECT count(*) FROM c")).scalar_one()  # fmt: skip
+    db.dispose()
+
+
+def test_after_commit_runs_only_once_the_transaction_committed(tmp_path):
+    from travesia.core.db import after_commit
+
+    db = Database(f"sqlite:///{tmp_path / 'outbox.db'}")
+    ran: list[str] = []
+    with db.transaction(lazy=True) as session:
+        after_commit(session, lambda: ran.append("committed"))
+        assert ran == []
+    with pytest.raises(RuntimeError), db.transaction(lazy=True) as session:
+        after_commit(session, lambda: ran.append("rolled back"))
+        raise RuntimeError("refused")
+    assert ran == ["committed"]
     db.dispose()

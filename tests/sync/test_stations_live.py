@@ -167,7 +167,7 @@ def _set_up_station(code: str, folder: Path, central_url: str, link: Link) -> tu
     env = cli_env(
         url, folder,
         TRAVESIA_STATION=code, TRAVESIA_CENTRAL_URL=f"http://127.0.0.1:{link.port}",
-        TRAVESIA_SYNC_INTERVAL="0.3", TRAVESIA_BIOMETRIC_WORKER="false",
+        TRAVESIA_SYNC_INTERVAL="0.3",
     )  # fmt: skip
     migrations.upgrade(url)
     settings = load_settings(data_dir=folder, database_url=url)
@@ -191,7 +191,7 @@ def test_two_stations_sync_exactly_once_in_order_through_cuts_and_kills(fresh_da
     rng = random.Random(20261123)
     deadline = time.monotonic() + DEADLINE_S
     central_dir = tmp_path / "central"
-    central_env = cli_env(fresh_database_url, central_dir, TRAVESIA_BIOMETRIC_WORKER="true")
+    central_env = cli_env(fresh_database_url, central_dir)
     _set_up_central(fresh_database_url, central_dir)
     hq = Server(central_env, tmp_path / "central.log")
     central_port = hq.port

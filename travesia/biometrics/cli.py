@@ -100,7 +100,7 @@ def search(
 @app.command()
 @handles_errors
 def process(limit: int = typer.Option(1000, min=1, help="Encounters to process at most.")) -> None:
-    """Run the biometric step for encounters waiting for it (normally the server's background worker does)."""
+    """Run the biometric step for encounters waiting for it (normally a worker process does: `travesia worker`)."""
     total = {"processed": 0, "failed": 0}
     with _biometrics() as (db, bio):
         while total["processed"] + total["failed"] < limit:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import threading
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -21,7 +20,6 @@ from travesia.audit import service as audit
 from travesia.biometrics import face, finger, fingercode, fusion, repository
 from travesia.biometrics.index import Entry, FaceIndex, FingerIndex, Hit
 from travesia.biometrics.schemas import CandidateOut, EncounterBiometricsOut, RegionMatchOut, SampleOut
-from travesia.core.background import Loop
 from travesia.core.crypto import DecryptionError, Keyring
 from travesia.core.db import Database, utcnow
 from travesia.core.errors import N_, InvalidInput, NotFound
@@ -371,7 +369,7 @@ def forget_region_persons(session: Session, person_ids: list[uuid.UUID]) -> None
 
 
 # -- running the step, with retries ----------------------------------------------------------------------------
-def run_pending(db: Database, bio: Biometrics, limit: int = 50) -> dict[str, int]:
+def run_pending(db: Database, bio: Biometrics, limit: int = 50, lease: timedelta = LEASE) -> dict[str, int]:
     """Process due encounters one by one, each in its own transaction; a failure is recorded for a later retry
     (exponential back-off) and the others go on."""
     counts = {"processed": 0, "failed": 0}
@@ -380,7 +378,7 @@ def run_pending(db: Database, bio: Biometrics, limit: int = 50) -> dict[str, int
     for encounter_id in due:
         now = utcnow()
         with db.transaction() as session:
-            if not repository.claim(session, encounter_id, now, now + LEASE):
+            if not repository.claim(session, encounter_id, now, now + lease):
                 continue  # another worker took it
         try:
             process_encounter(db, bio, encounter_id)
@@ -394,26 +392,6 @@ def run_pending(db: Database, bio: Biometrics, limit: int = 50) -> dict[str, int
                 repository.set_retry(session, encounter_id, retry_at, bio.attempts)
     maybe_save(bio)
     return counts
-
-
-class Worker(Loop):
-    """The server's background thread for the biometric step: woken after each enrolment with images, and
-    every few seconds for retries; ``after`` hands processed encounters on to the next step (screening)."""
-
-    def __init__(
-        self, db: Database, bio: Biometrics, interval: float = 5.0, after: Callable[[], None] | None = None
-    ) -> None:
-        super().__init__("biometric-step", self._drain, interval)
-        self.db, self.bio, self.after = db, bio, after
-
-    def _drain(self) -> None:
-        while run_pending(self.db, self.bio)["processed"]:
-            if self.after is not None:
-                self.after()
-
-    def stop(self) -> None:
-        super().stop()
-        save(self.bio)
 
 
 # -- the indexes ------------------------------------------------------------------------------------------------

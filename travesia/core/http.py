@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from travesia.core.crypto import keyed_digest
-from travesia.core.db import Database
+from travesia.core.db import Database, after_commit
 from travesia.core.i18n import negotiate
 from travesia.core.logging import get_logger
 from travesia.core.settings import Settings
@@ -31,13 +31,21 @@ log = get_logger("travesia.http")
 
 def get_db_session(request: Request) -> Iterator[Session]:
     """One unit of work per request, committed after the route returns and before the response is sent
-    (the dependency is declared with scope="function"), so an answered write is durable."""
+    (the dependency is declared with scope="function"), so an answered write is durable. Lazy: authenticating,
+    validating and reading hold no lock; the write lock is taken at the first write (core.db)."""
     db: Database = request.app.state.db
-    with db.transaction() as session:
+    with db.transaction(lazy=True) as session:
         yield session
 
 
 DbSession = Annotated[Session, Depends(get_db_session, scope="function")]
+
+
+def enqueue_after_commit(request: Request, session: Session, job: str, *args: str) -> None:
+    """Background work by name (``process_due``, ``rescreen``, ``export``), enqueued for the worker processes once
+    the request's transaction has committed, so the worker finds what the request stored."""
+    pipeline = request.app.state.pipeline
+    after_commit(session, lambda: pipeline.enqueue(job, *args))
 
 
 def settings_of(request: Request) -> Settings:

@@ -50,7 +50,7 @@ class Settings(BaseSettings):
     )
     host: str = Field("127.0.0.1", description="Address `travesia serve` listens on.")
     port: int = Field(8000, ge=1, le=65535, description="Port `travesia serve` listens on.")
-    workers: int = Field(1, ge=1, le=64, description="Uvicorn worker processes.")
+    workers: int = Field(1, ge=1, le=64, description="Web processes (uvicorn).")
     default_locale: Literal["es", "en"] = Field("es", description="Language of pages before a user picks one.")
     cookie_secure: bool = Field(True, description="Send the session cookie only over HTTPS (and localhost).")
     session_hours: float = Field(8, gt=0, le=24, description="Absolute lifetime of a web session.")
@@ -73,7 +73,15 @@ class Settings(BaseSettings):
     )
     finger_threshold: int = Field(40, ge=1, le=1000, description="Fingerprint match: smallest Bozorth3 score.")
     biometric_attempts: int = Field(5, ge=1, le=50, description="Tries of the biometric step before it is failed.")
-    biometric_worker: bool = Field(True, description="`travesia serve` runs the biometric step in the background.")
+    job_lease_seconds: int = Field(
+        300,
+        ge=1,
+        le=86400,
+        description="A worker's claim on an encounter's step: taken again by another worker after this if it died.",
+    )
+    worker: bool = Field(
+        True, description="`travesia serve` starts and supervises one worker process (`travesia worker`)."
+    )
     station: str | None = Field(
         None,
         max_length=32,

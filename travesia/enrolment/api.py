@@ -13,13 +13,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
-from starlette.background import BackgroundTask
 from starlette.datastructures import UploadFile
 from starlette.responses import JSONResponse
 
 from travesia.core.errors import N_, InvalidInput
 from travesia.core.guards import Require
-from travesia.core.http import DbSession
+from travesia.core.http import DbSession, enqueue_after_commit
 from travesia.core.permissions import Perm
 from travesia.core.principal import Principal
 from travesia.enrolment import service
@@ -136,9 +135,9 @@ def create_encounter(
     stored = service.enrol(session, captured)
     out = service.to_out(session, stored.encounter, replayed=stored.replayed, station_code=stored.station_code)
     body = out.model_dump(mode="json") | {"warnings": stored.warnings}
-    # After the response, hence after the commit: the biometric step must find the encounter stored.
-    later = BackgroundTask(request.app.state.after_enrolment)
-    return JSONResponse(body, status_code=200 if stored.replayed else 201, background=later)
+    if not stored.replayed:
+        enqueue_after_commit(request, session, "process_due")  # the worker must find the encounter stored
+    return JSONResponse(body, status_code=200 if stored.replayed else 201)
 
 
 @router.get("/encounters/{encounter_id}", response_model=EncounterOut)

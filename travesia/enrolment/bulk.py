@@ -28,7 +28,7 @@ from travesia.core.i18n import gettext_for
 from travesia.core.principal import Principal
 from travesia.enrolment import repository, service
 from travesia.enrolment.schemas import EncounterIn
-from travesia.models import Document, Encounter, Person, Screening, Station, TravelGroup
+from travesia.models import Document, Encounter, Person, Screening, TravelGroup
 
 CSV_COLUMNS = {
     "id",
@@ -211,7 +211,7 @@ class Prepared:
 
 
 def prepare_batch(
-    session: Session, principal: Principal, rows: list[RowIn], report: Report, stations: dict[str, Station | None]
+    session: Session, principal: Principal, rows: list[RowIn], report: Report, lookups: service.Lookups
 ) -> list[Prepared]:
     """Validate a batch on the enrolment path; drop rows already stored with the same content; reject the rest's
     problems (including a different body under a stored id, or twice in the file)."""
@@ -224,7 +224,7 @@ def prepare_batch(
         try:
             data = EncounterIn.model_validate(row.payload)
             captured = service.Captured(data=data, principal=principal, source="import")
-            checked.append(Prepared(row.line, service.validate(session, captured, stations)))
+            checked.append(Prepared(row.line, service.validate(session, captured, lookups)))
         except ValidationError as error:
             first = error.errors()[0]
             where = ".".join(str(p) for p in first["loc"]) or "row"
@@ -355,12 +355,12 @@ def run_import(
     Returns the report and the file's SHA-256."""
     report = Report()
     counters: list[ByteCounter] = []
-    station_cache: dict[str, Station | None] = {}
+    lookups = service.Lookups()  # per import, not per row
     batch: list[RowIn] = []
 
     def flush() -> None:
         with db.transaction() as session:
-            store_batch(session, principal, prepare_batch(session, principal, batch, report, station_cache), report)
+            store_batch(session, principal, prepare_batch(session, principal, batch, report, lookups), report)
         for item in sorted(report.rejects, key=lambda r: r.line):
             on_reject(item)
         report.rejects.clear()

@@ -69,22 +69,38 @@ class Stored:
     warnings: list[str] = field(default_factory=list)
 
 
-def validate(session: Session, captured: Captured, station_cache: dict[str, Station | None] | None = None) -> Validated:
+@dataclass
+class Lookups:
+    """What validation reads from the database that stays the same for a whole import (or request): the stations
+    by code and the field station's own code. Looked up once, not once per row."""
+
+    stations: dict[str, Station | None] = field(default_factory=dict)
+    local: str | None = None
+    local_known: bool = False
+
+    def station(self, session: Session, code: str) -> Station | None:
+        if code not in self.stations:
+            self.stations[code] = stations.by_code(session, code)
+        return self.stations[code]
+
+    def local_station(self, session: Session) -> str | None:
+        if not self.local_known:
+            self.local, self.local_known = repository.local_station_code(session), True
+        return self.local
+
+
+def validate(session: Session, captured: Captured, lookups: Lookups | None = None) -> Validated:
     data, principal = captured.data, captured.principal
+    lookups = lookups or Lookups()
     code = data.station or principal.station_code
     if not code:
         raise InvalidInput(N_("Choose the station where the person is registered."), field="station")
-    if station_cache is None:
-        station = stations.by_code(session, code)
-    else:
-        if code not in station_cache:
-            station_cache[code] = stations.by_code(session, code)
-        station = station_cache[code]
+    station = lookups.station(session, code)
     if station is None or not station.active:
         raise InvalidInput(N_("Unknown station code: %(code)s"), field="station", code=code)
     if principal.via not in ("cli", "system") and station.id not in principal.station_ids:
         raise Forbidden(N_("You are not assigned to that station."), field="station")
-    local = repository.local_station_code(session)
+    local = lookups.local_station(session)
     if local is not None and local != station.code:
         raise InvalidInput(N_("This field station registers people at %(code)s only."), field="station", code=local)
     year, month, day, precision = data.birth_parts()

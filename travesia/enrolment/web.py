@@ -8,13 +8,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import ValidationError
-from starlette.background import BackgroundTask
 from starlette.datastructures import FormData, UploadFile
 from starlette.responses import RedirectResponse, Response
 
 from travesia.core.errors import N_, DomainError
 from travesia.core.guards import Require
-from travesia.core.http import DbSession, verify_csrf
+from travesia.core.http import DbSession, enqueue_after_commit, verify_csrf
 from travesia.core.i18n import gettext_for
 from travesia.core.permissions import Perm
 from travesia.core.principal import Principal
@@ -217,8 +216,8 @@ async def enrol_submit(request: Request, session: DbSession, principal: Creator)
             )
         return _page(request, values, errors, status=422)
     stored = [service.enrol(session, item) for item in captured]
-    later = BackgroundTask(request.app.state.after_enrolment)
-    return RedirectResponse(f"/enrol/receipt/{stored[0].encounter.id}", status_code=303, background=later)
+    enqueue_after_commit(request, session, "process_due")
+    return RedirectResponse(f"/enrol/receipt/{stored[0].encounter.id}", status_code=303)
 
 
 @router.get("/receipt/{encounter_id}")

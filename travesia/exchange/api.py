@@ -8,14 +8,12 @@ from collections.abc import Callable
 from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
-from starlette.background import BackgroundTask
 from starlette.responses import FileResponse, JSONResponse
 
 from travesia.core.errors import N_, Conflict, Forbidden, InvalidInput, NotFound
 from travesia.core.guards import Guard, NotAuthenticated, Require
-from travesia.core.http import DbSession
+from travesia.core.http import DbSession, enqueue_after_commit
 from travesia.core.logging import get_logger
 from travesia.core.permissions import Perm
 from travesia.core.principal import Principal
@@ -74,17 +72,9 @@ def request_export(data: ExportIn, partner: PartnerCaller, session: DbSession, r
         session, partner, "export", data.purpose, lambda: service.partner_export(session, partner, data)
     )
     out = ExportJobOut.model_validate(job).model_dump(mode="json")
-    # After the response, hence after the commit; a job left queued by a restart is run by `travesia exchange run`.
-    later = BackgroundTask(run_export_in_background, request.app.state.db, job.id, request.app.state.settings.data_dir)
-    return JSONResponse(out, status_code=202, background=later)
-
-
-async def run_export_in_background(db: object, job_id: uuid.UUID, folder: object) -> None:
-    """An export job, after the response that queued it (the API's and the liaison page's)."""
-    try:
-        await run_in_threadpool(service.run_export, db, job_id, folder)  # type: ignore[arg-type]
-    except Exception as error:  # recorded on the job; the partner reads it there
-        log.warning("export failed", extra={"job": str(job_id), "error": type(error).__name__})
+    # A worker runs it once the job is committed; a job left queued by a restart is run by `travesia exchange run`.
+    enqueue_after_commit(request, session, "export", str(job.id))
+    return JSONResponse(out, status_code=202)
 
 
 def _own_job(session: DbSession, partner: service.Partner, job_id: uuid.UUID) -> object:

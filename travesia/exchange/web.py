@@ -7,19 +7,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from pydantic import ValidationError
-from starlette.background import BackgroundTask
 from starlette.responses import FileResponse, RedirectResponse, Response
 
 from travesia.core.errors import N_, DomainError, NotFound
 from travesia.core.guards import Require
-from travesia.core.http import DbSession, verify_csrf
+from travesia.core.http import DbSession, enqueue_after_commit, verify_csrf
 from travesia.core.i18n import gettext_for
 from travesia.core.permissions import Perm
 from travesia.core.principal import Principal
 from travesia.core.templating import render
 from travesia.core.validation import field_errors
 from travesia.exchange import repository, service
-from travesia.exchange.api import run_export_in_background
 from travesia.exchange.schemas import JOB_STATE_LABELS, ExportIn
 
 router = APIRouter(prefix="/exchange", dependencies=[Depends(verify_csrf)], include_in_schema=False)
@@ -64,9 +62,9 @@ def export(
         job = service.request_export(session, principal, service.agreement_named(session, agreement).id, data)
     except (DomainError, ValidationError) as error:
         return _page(request, session, values, field_errors(error, gettext_for(request.state.locale)))
-    # Run after the response, hence after the job is committed; the job's page refreshes itself until it is done.
-    later = BackgroundTask(run_export_in_background, request.app.state.db, job.id, request.app.state.settings.data_dir)
-    return RedirectResponse(f"/exchange/exports/{job.id}", status_code=303, background=later)
+    # A worker runs it once the job is committed; the job's page refreshes itself until it is done.
+    enqueue_after_commit(request, session, "export", str(job.id))
+    return RedirectResponse(f"/exchange/exports/{job.id}", status_code=303)
 
 
 def _job(session: DbSession, job_id: uuid.UUID) -> object:

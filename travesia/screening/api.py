@@ -9,12 +9,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
-from starlette.background import BackgroundTask
 from starlette.responses import JSONResponse
 
 from travesia.core.errors import N_, InvalidInput, NotFound
 from travesia.core.guards import Require
-from travesia.core.http import DbSession
+from travesia.core.http import DbSession, enqueue_after_commit
 from travesia.core.permissions import Perm
 from travesia.core.principal import Principal
 from travesia.enrolment import repository as enrolment
@@ -125,8 +124,8 @@ async def import_version(
         mode=mode,
     )
     body = {k: v for k, v in vars(report).items() if k != "version_id"}
-    later = BackgroundTask(request.app.state.pipeline.after_list_import, report.version_id)
-    return JSONResponse(body, status_code=201, background=later)
+    enqueue_after_commit(request, session, "rescreen", str(report.version_id))
+    return JSONResponse(body, status_code=201)
 
 
 @router.get("/api/v1/alerts", response_model=list[AlertOut])

@@ -418,7 +418,11 @@ def _raise(session: Session, encounter_id: uuid.UUID, findings: list[Finding]) -
 
 # -- the step, with retries ----------------------------------------------------------------------------------------
 def run_pending(
-    db: Database, screener: Screener, limit: int = 100, then: Callable[[Session, uuid.UUID], object] | None = None
+    db: Database,
+    screener: Screener,
+    limit: int = 100,
+    then: Callable[[Session, uuid.UUID], object] | None = None,
+    lease: timedelta = LEASE,
 ) -> dict[str, int]:
     """Screen due encounters one by one, each in its own transaction; a failure is retried with back-off and
     never touches the enrolment. ``then`` is the pipeline's next step for the encounter (identity resolution), run
@@ -431,7 +435,7 @@ def run_pending(
     for encounter_id in due:
         now = utcnow()
         with db.transaction() as session:
-            if not repository.claim(session, encounter_id, now, now + LEASE):
+            if not repository.claim(session, encounter_id, now, now + lease):
                 continue
         try:
             with db.transaction() as session:

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from statsforecast import StatsForecast
-from statsforecast.models import MSTL, AutoETS, Naive, SeasonalNaive
 
 MODEL, BASELINE = "model", "baseline"
 YEAR = 52
@@ -65,7 +64,17 @@ def model_name(season: int) -> str:
     return "MSTL + AutoETS" if season > 1 else "AutoETS"
 
 
+def _forecaster(season: int) -> object:
+    # statsforecast (with statsmodels and numba) takes over a second to import: imported when a forecast is made,
+    # not when a web or worker process starts (uvicorn gives a new web process 5 s to answer its first ping).
+    from statsforecast import StatsForecast
+
+    return StatsForecast(models=_models(season), freq="W-MON", n_jobs=1)
+
+
 def _models(season: int) -> list[object]:
+    from statsforecast.models import MSTL, AutoETS, Naive, SeasonalNaive
+
     if season > 1:
         model = MSTL(season_length=season, trend_forecaster=AutoETS(model="ZZN"), alias=MODEL)
         return [model, SeasonalNaive(season_length=season, alias=BASELINE)]
@@ -76,7 +85,7 @@ def forecast(frame: pd.DataFrame, horizon: int, level: int = 80) -> list[Forecas
     if frame.empty:
         return []
     season = _season(frame)
-    sf = StatsForecast(models=_models(season), freq="W-MON", n_jobs=1)
+    sf: Any = _forecaster(season)
     out = sf.forecast(df=frame, h=horizon, level=[level])
     result = []
     for key, part in out.groupby("unique_id"):
@@ -100,7 +109,7 @@ def backtest(frame: pd.DataFrame, horizon: int, windows: int = 4) -> list[Backte
     if frame.empty:
         return []
     season = _season(frame)
-    sf = StatsForecast(models=_models(season), freq="W-MON", n_jobs=1)
+    sf: Any = _forecaster(season)
     lengths = frame.groupby("unique_id").size()
     usable = lengths[lengths >= horizon * windows + max(2 * season, 8)].index
     frame = frame[frame["unique_id"].isin(usable)]

@@ -16,12 +16,9 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-
-import opendp.prelude as dp
+from typing import Any
 
 from travesia.core.errors import N_, RuleProblem
-
-dp.enable_features("contrib")  # the discrete Laplace mechanism is in OpenDP's 'contrib' set
 
 DEFAULT_EPSILON = 1.0
 DEFAULT_THRESHOLD = 10
@@ -46,7 +43,11 @@ class Release:
         return sum(t.epsilon for t in self.tables)
 
 
-def _mechanism(scale: float) -> dp.Measurement:
+def _mechanism(scale: float) -> Any:
+    # OpenDP's prelude imports scikit-learn (almost a second): imported when a release is made, not at start-up.
+    import opendp.prelude as dp
+
+    dp.enable_features("contrib")  # the discrete Laplace mechanism is in OpenDP's 'contrib' set
     domain = dp.vector_domain(dp.atom_domain(T=int))
     return dp.m.make_laplace(domain, dp.l1_distance(T=int), scale=scale)
 

@@ -9,7 +9,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
-from starlette.background import BackgroundTask
 from starlette.responses import JSONResponse, Response
 
 from travesia.core.db import Database
@@ -63,8 +62,9 @@ async def receive_batch(request: Request, _: Signed) -> Response:
     """Store a station's signed batch; the answer comes after the commit, so an acknowledgement means durable."""
     blob = await _envelope(request)
     ack: BatchAck = await run_in_threadpool(_refusing, request.app.state.db, blob, central.receive_batch)  # type: ignore[assignment]
-    screen = BackgroundTask(request.app.state.pipeline.after_enrolment)
-    return JSONResponse(ack.model_dump(mode="json"), background=screen if ack.stored else None)
+    if ack.stored:  # committed: the workers take the new registrations from here
+        await run_in_threadpool(request.app.state.pipeline.enqueue, "process_due")
+    return JSONResponse(ack.model_dump(mode="json"))
 
 
 @router.post("/samples", response_model=SamplesAck, responses={401: {}, 409: {}, 422: {}})
@@ -72,8 +72,9 @@ async def receive_samples(request: Request, _: Signed) -> Response:
     """Images added at the station to registrations central already holds."""
     blob = await _envelope(request)
     ack: SamplesAck = await run_in_threadpool(_refusing, request.app.state.db, blob, central.receive_samples)  # type: ignore[assignment]
-    later = BackgroundTask(request.app.state.after_enrolment)  # the biometric step for the new images
-    return JSONResponse(ack.model_dump(mode="json"), background=later if ack.stored else None)
+    if ack.stored:  # the biometric step for the new images
+        await run_in_threadpool(request.app.state.pipeline.enqueue, "process_due")
+    return JSONResponse(ack.model_dump(mode="json"))
 
 
 @router.post("/feed", response_model=Feed, responses={401: {}, 422: {}})
@@ -101,9 +102,8 @@ def sync_status(
 
 @router.post("/run", status_code=202)
 def sync_now(request: Request, _: Annotated[Principal, Depends(Require(Perm.SYNC_OPERATE))]) -> dict[str, str]:
-    loop = getattr(request.app.state, "sync_loop", None)
-    if loop is None:
+    settings = request.app.state.settings
+    if not (settings.station and settings.central_url):
         raise Conflict(N_("This server is not a field station with a central address."), field="station")
-    request.app.state.sync_agent.retry_now()
-    loop.wake()
+    request.app.state.pipeline.enqueue("sync_now")  # a worker runs the round at once, back-off or not
     return {"status": "started"}

@@ -28,7 +28,7 @@ def sync_page(request: Request, session: DbSession, _: Operator) -> Response:
     context = {
         "status": station.status(session, key, request.app.state.settings.central_url),
         "alerts": station.central_alerts(session),
-        "can_run": getattr(request.app.state, "sync_loop", None) is not None,
+        "can_run": bool(request.app.state.settings.central_url),
         "kinds": ALERT_KIND_LABELS,
         "states": ALERT_STATE_LABELS,
     }
@@ -37,8 +37,7 @@ def sync_page(request: Request, session: DbSession, _: Operator) -> Response:
 
 @router.post("/run")
 def sync_now(request: Request, _: Operator) -> Response:
-    agent, loop = getattr(request.app.state, "sync_agent", None), getattr(request.app.state, "sync_loop", None)
-    if agent is not None and loop is not None:
-        agent.retry_now()
-        loop.wake()
+    settings = request.app.state.settings
+    if settings.station and settings.central_url:
+        request.app.state.pipeline.enqueue("sync_now")  # a worker runs the round at once, back-off or not
     return RedirectResponse("/sync", status_code=303)
