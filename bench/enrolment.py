@@ -1,12 +1,17 @@
-"""Enrolment speed: bulk import and API enrolment, on SQLite and PostgreSQL, each beside a bare baseline.
+"""Enrolment speed, on SQLite and PostgreSQL, each beside bare baselines measured in the same run.
 
-  * bulk import of N synthetic encounters (`travesia.enrolment.bulk.run_import`, validation + MRZ checks +
-    idempotency lookups + audit per batch) vs a bare `executemany` of the same rows into the same tables;
-  * API enrolment (`POST /api/v1/encounters`, JSON, no images) from concurrent loopback clients: durable
-    enrolments per second with their audit events, latency p50/p95; vs bare one-row transactions.
+  * bulk import of N synthetic encounters (`travesia.enrolment.bulk.run_import`: validation, MRZ checks,
+    idempotency lookups, audit per batch) vs a bare executemany of the very rows the import stores into the same
+    five tables (persons, travel groups, encounters, documents, screenings);
+  * API enrolment (`POST /api/v1/encounters`, JSON, no images) from C concurrent loopback clients while worker
+    processes drain a backlog of B pending registrations (bulk-imported into a database of its own first):
+    durable enrolments per second with their audit events, latency p50/p95/p99; meanwhile an officer's pages
+    (`/` and `/enrol`, signed in) are fetched every 100 ms: their p95; and how many registrations the workers
+    screened during the window; vs bare one-row transactions.
 
-Run:  .venv/bin/python bench/enrolment.py [--rows 100000] [--requests 3000] [--clients 8] [--workers 2]
-The client runs on the same 2-core machine as the server, so API figures include the client's CPU use.
+Run:  .venv/bin/python bench/enrolment.py [--rows 200000] [--backlog 50000] [--requests 8000] [--clients 16]
+                                          [--web 2] [--workers 1] [--only sqlite|postgresql]
+The clients run on the same 2-core machine as the server and the workers, so API figures include their CPU use.
 """
 
 from __future__ import annotations
@@ -15,8 +20,8 @@ import argparse
 import json
 import os
 import platform
+import re
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -26,7 +31,8 @@ import uuid
 from pathlib import Path
 
 import httpx
-from sqlalchemy import create_engine, delete, insert, text
+from sqlalchemy import create_engine, delete, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from travesia.auth import accounts
@@ -35,14 +41,13 @@ from travesia.auth.passwords import Hasher
 from travesia.auth.schemas import UserCreate
 from travesia.core import migrations
 from travesia.core.crypto import Keyring
-from travesia.core.db import Database, new_id, utcnow
+from travesia.core.db import Database
 from travesia.core.pgserver import LocalPostgres
 from travesia.core.principal import Role, cli_principal
 from travesia.core.settings import load_settings
 from travesia.demo import STATIONS
 from travesia.enrolment import bulk, service
-from travesia.enrolment.schemas import EncounterIn
-from travesia.models import Encounter, Person
+from travesia.models import Document, Encounter, Person, Screening, TravelGroup
 from travesia.stations import service as stations
 from travesia.synth.population import write
 
@@ -64,9 +69,9 @@ def prepare(url: str) -> None:
     db.dispose()
 
 
-def synthetic(folder: Path, rows: int) -> Path:
+def synthetic(folder: Path, rows: int, seed: int = 42) -> Path:
     people = int(rows / 1.2) + 10  # about 1.5 encounters a person; trimmed to rows below
-    write(folder, people, seed=42)
+    write(folder, people, seed=seed)
     path = folder / "encounters.jsonl"
     trimmed = folder / f"encounters-{rows}.jsonl"
     with path.open(encoding="utf-8") as source, trimmed.open("w", encoding="utf-8") as out:
@@ -82,40 +87,33 @@ def _stations(db: Database) -> dict:
         return {s.code: s for s in stations.list_stations(session)}
 
 
-def bare_rows(path: Path, station_rows: dict) -> tuple[list[dict], list[dict]]:
-    """The same encounters as plain row dicts, built by the import's own mapping (validated outside the timing)."""
-    persons, encounters = [], []
-    now = utcnow()
-    for line in path.open(encoding="utf-8"):
-        data = EncounterIn.model_validate_json(line)
-        validated = service.Validated(
-            captured=service.Captured(data=data, principal=ADMIN, source="import"),
-            station=station_rows[data.station],
-            documents=[],
-            body_hash="0" * 64,
-            birth=data.birth_parts(),
-        )
-        person_id = new_id()
-        persons.append({"id": person_id, "created_at": now})
-        row = service.encounter_values(validated, person_id=person_id, group_id=None, now=now)
-        encounters.append({**row, "id": new_id()})
-    return persons, encounters
+def bare_tables(db: Database, path: Path, batch_size: int) -> list[list[tuple[type, list[dict]]]]:
+    """The rows the import would store, batch by batch, built by the import's own code outside the timing."""
+    out = []
+    rows = list(bulk.read_rows(path))
+    lookups = service.Lookups()
+    with db.transaction() as session:
+        for start in range(0, len(rows), batch_size):
+            report = bulk.Report()
+            prepared = bulk.prepare_batch(session, ADMIN, rows[start : start + batch_size], report, lookups)
+            out.append(bulk.storage_rows(session, prepared))
+            bulk.write_rows(session, out[-1])  # so that the next batch sees this one's groups; rolled back below
+        session.rollback()
+    return out
 
 
 def bench_import(url: str, path: Path, rows: int) -> tuple[float, float]:
     """The bare baseline first, into the same (empty) tables, then emptied again; then the real import."""
     db = Database(url)
-    persons, encounters = bare_rows(path, _stations(db))
+    tables = bare_tables(db, path, 5000)
     started = time.perf_counter()
-    for start in range(0, len(encounters), 5000):
+    for batch in tables:
         with db.transaction() as session:
-            connection = session.connection()
-            connection.execute(insert(Person.__table__), persons[start : start + 5000])
-            connection.execute(insert(Encounter.__table__), encounters[start : start + 5000])
+            bulk.write_rows(session, batch)
     bare = time.perf_counter() - started
     with db.transaction() as session:
-        session.execute(delete(Encounter))
-        session.execute(delete(Person))
+        for model in (Screening, Document, Encounter, TravelGroup, Person):
+            session.execute(delete(model))
     started = time.perf_counter()
     report, _ = bulk.run_import(db, ADMIN, path, batch_size=5000)
     elapsed = time.perf_counter() - started
@@ -124,15 +122,27 @@ def bench_import(url: str, path: Path, rows: int) -> tuple[float, float]:
     return rows / elapsed, rows / bare
 
 
+def _second_database(url: str) -> str:
+    """The API phase's own database on the same PostgreSQL server."""
+    engine = create_engine(url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text("CREATE DATABASE bench_api"))
+    engine.dispose()
+    return make_url(url).set(database="bench_api").render_as_string(hide_password=False)
+
+
+OFFICER, PASSWORD = "bench.officer", "una frase de paso muy larga 2026"
+
+
 def make_token(url: str, data_dir: Path) -> str:
     settings = load_settings(data_dir=data_dir, database_url=url)
     ctx = auth_service.AuthContext(settings, Hasher(1, 1024), Keyring(settings.keyring_spec))
     db = Database(url)
     with db.transaction() as session:
         data = UserCreate(
-            username="bench.officer",
+            username=OFFICER,
             display_name="Bench",
-            password="una frase de paso muy larga 2026",
+            password=PASSWORD,
             roles=[Role.REGISTRATION_OFFICER],
             stations=["ERM-SAN-VICENTE"],
         )
@@ -143,7 +153,43 @@ def make_token(url: str, data_dir: Path) -> str:
     return token
 
 
-def bench_api(url: str, data_dir: Path, requests: int, clients: int, workers: int) -> dict[str, float]:
+def _wait_ready(base: str, seconds: float) -> float:
+    started = time.monotonic()
+    while time.monotonic() - started < seconds:
+        try:
+            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                return time.monotonic() - started
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError("server did not start")
+
+
+def _signed_in(base: str) -> httpx.Client:
+    """A browser-like client signed in as the officer (a registration officer needs no second factor)."""
+    http = httpx.Client(base_url=base, timeout=30, follow_redirects=False)
+    page = http.get("/login")
+    token = re.search(r'name="csrf_token" value="([0-9a-f]+)"', page.text).group(1)  # type: ignore[union-attr]
+    answer = http.post("/login", data={"username": OFFICER, "password": PASSWORD, "csrf_token": token})
+    if answer.status_code != 303:
+        raise RuntimeError(f"sign-in failed: {answer.status_code}")
+    return http
+
+
+def _screened(url: str) -> int:
+    db = Database(url)
+    with db.transaction(readonly=True) as session:
+        done = session.execute(text("SELECT count(*) FROM screenings WHERE status = 'done'")).scalar_one()
+    db.dispose()
+    return int(done)
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(int(len(ordered) * q), len(ordered) - 1)] * 1000
+
+
+def bench_api(url: str, data_dir: Path, args: argparse.Namespace) -> dict[str, float]:
     token = make_token(url, data_dir)
     port = free_port()
     env = {
@@ -151,30 +197,30 @@ def bench_api(url: str, data_dir: Path, requests: int, clients: int, workers: in
         "TRAVESIA_DATABASE_URL": url,
         "TRAVESIA_DATA_DIR": str(data_dir),
         "TRAVESIA_PORT": str(port),
-        "TRAVESIA_WORKERS": str(workers),
+        "TRAVESIA_WORKERS": str(args.web),
         "TRAVESIA_LOG_LEVEL": "WARNING",
+        "TRAVESIA_COOKIE_SECURE": "false",  # plain http on loopback
     }
-    server = subprocess.Popen(
-        [sys.executable, "-m", "travesia.cli", "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    server = subprocess.Popen([sys.executable, "-m", "travesia.cli", "serve", "--no-worker"], env=env, **quiet)
     base = f"http://127.0.0.1:{port}"
+    workers = None
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("server did not start")
-            time.sleep(0.2)
+        ready = _wait_ready(base, 60)
+        workers = subprocess.Popen(
+            [sys.executable, "-m", "travesia.cli", "worker", "--processes", str(args.workers)], env=env, **quiet
+        )
+        while _screened(url) == 0:  # the workers have started on the backlog
+            time.sleep(0.5)
+        browser = _signed_in(base)
         latencies: list[float] = []
+        pages: list[float] = []
         lock = threading.Lock()
-        per_client = requests // clients
+        done = threading.Event()
+        per_client = args.requests // args.clients
 
-        def run() -> None:
-            headers = {"Authorization": f"Bearer {token}"}
+        def client() -> None:
+            headers = {"Authorization": f"Bearer {token}", "content-type": "application/json"}
             with httpx.Client(base_url=base, headers=headers, timeout=30) as http:
                 for i in range(per_client):
                     body = {
@@ -187,30 +233,49 @@ def bench_api(url: str, data_dir: Path, requests: int, clients: int, workers: in
                         "languages": ["es"],
                     }
                     started = time.perf_counter()
-                    response = http.post(
-                        "/api/v1/encounters", content=json.dumps(body), headers={"content-type": "application/json"}
-                    )
+                    response = http.post("/api/v1/encounters", content=json.dumps(body))
                     elapsed = time.perf_counter() - started
                     if response.status_code != 201:
                         raise RuntimeError(response.text)
                     with lock:
                         latencies.append(elapsed)
 
-        threads = [threading.Thread(target=run) for _ in range(clients)]
+        def officer() -> None:
+            while not done.wait(0.1):
+                for path in ("/", "/enrol"):
+                    started = time.perf_counter()
+                    if browser.get(path).status_code != 200:
+                        raise RuntimeError(f"{path} failed")
+                    pages.append(time.perf_counter() - started)
+
+        prober = threading.Thread(target=officer)
+        prober.start()
+        before = _screened(url)
+        threads = [threading.Thread(target=client) for _ in range(args.clients)]
         started = time.perf_counter()
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
         wall = time.perf_counter() - started
+        drained = _screened(url) - before
+        done.set()
+        prober.join()
+        browser.close()
     finally:
-        server.terminate()
-        server.wait(timeout=30)
-    latencies.sort()
+        for process in (server, workers):
+            if process is not None:
+                process.terminate()
+                process.wait(timeout=30)
     return {
+        "ready": ready,
         "rate": len(latencies) / wall,
-        "p50": statistics.median(latencies) * 1000,
-        "p95": latencies[int(len(latencies) * 0.95)] * 1000,
+        "p50": _percentile(latencies, 0.50),
+        "p95": _percentile(latencies, 0.95),
+        "p99": _percentile(latencies, 0.99),
+        "pages_p95": _percentile(pages, 0.95),
+        "pages": len(pages),
+        "drain": drained / wall,
     }
 
 
@@ -231,45 +296,59 @@ def bare_transactions(url: str, n: int = 2000) -> float:
     return rate
 
 
-def run(label: str, url: str, data_dir: Path, path: Path, args: argparse.Namespace) -> None:
+def run(
+    label: str, url: str, backlog_url: str, data_dir: Path, paths: tuple[Path, Path], args: argparse.Namespace
+) -> None:
+    floor = bare_transactions(url)
+    print(f"{label:10s} bare one-row transactions  {floor:9,.0f} /s", flush=True)
     prepare(url)
-    imported, bare = bench_import(url, path, args.rows)
+    imported, bare = bench_import(url, paths[0], args.rows)
     print(
-        f"{label:10s} bulk import {args.rows} rows  {imported:9,.0f} rows/s   bare executemany {bare:9,.0f} rows/s"
-        f"   ({imported / bare:.2f} of bare)",
+        f"{label:10s} bulk import {args.rows} rows  {imported:9,.0f} rows/s   bare insert of the same rows into the "
+        f"same 5 tables {bare:9,.0f} rows/s   ({imported / bare:.2f} of bare)",
         flush=True,
     )
-    api = bench_api(url, data_dir, args.requests, args.clients, args.workers)
-    floor = bare_transactions(url)
+    prepare(backlog_url)
+    db = Database(backlog_url)
+    report, _ = bulk.run_import(db, ADMIN, paths[1], batch_size=5000)
+    db.dispose()
+    api = bench_api(backlog_url, data_dir, args)
     print(
-        f"{label:10s} API enrolment ({args.clients} clients, {args.workers} workers)  {api['rate']:7,.0f} /s   "
-        f"p50 {api['p50']:5.1f} ms  p95 {api['p95']:5.1f} ms   bare one-row transactions {floor:7,.0f} /s",
+        f"{label:10s} API enrolment, {args.clients} clients, {args.web} web processes, {args.workers} workers "
+        f"draining a {report.stored:,} backlog: {api['rate']:7,.0f} /s   p50 {api['p50']:5.1f} ms  "
+        f"p95 {api['p95']:5.1f} ms  p99 {api['p99']:5.1f} ms   officer's pages p95 {api['pages_p95']:5.0f} ms "
+        f"({api['pages']:.0f} fetched)   workers screened {api['drain']:5.0f} /s meanwhile   ready in {api['ready']:.1f} s",
         flush=True,
     )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rows", type=int, default=100_000)
-    parser.add_argument("--requests", type=int, default=3000)
-    parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--rows", type=int, default=200_000)
+    parser.add_argument("--backlog", type=int, default=50_000)
+    parser.add_argument("--requests", type=int, default=8000)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--web", type=int, default=2, help="web processes")
+    parser.add_argument("--workers", type=int, default=1, help="worker processes")
     parser.add_argument("--only", choices=["sqlite", "postgresql"])
     args = parser.parse_args()
     print(f"# {platform.machine()}, {os.cpu_count()} cores, Python {sys.version.split()[0]}")
     print(
-        f"# command: .venv/bin/python bench/enrolment.py --rows {args.rows} --requests {args.requests} "
-        f"--clients {args.clients} --workers {args.workers}"
+        f"# command: .venv/bin/python bench/enrolment.py --rows {args.rows} --backlog {args.backlog} "
+        f"--requests {args.requests} --clients {args.clients} --web {args.web} --workers {args.workers}"
+        + (f" --only {args.only}" if args.only else "")
     )
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        path = synthetic(folder / "synth", args.rows)
+        paths = (synthetic(folder / "synth", args.rows), synthetic(folder / "backlog", args.backlog, seed=43))
         if args.only != "postgresql":
-            run("sqlite", f"sqlite:///{folder / 'bench.db'}", folder, path, args)
+            sqlite = (f"sqlite:///{folder / 'bench.db'}", f"sqlite:///{folder / 'backlog' / 'api.db'}")
+            run("sqlite", *sqlite, folder / "backlog", paths, args)
         if args.only != "sqlite":
-            local = LocalPostgres(folder, free_port())
+            local = LocalPostgres(folder / "pg", free_port())
             try:
-                run("postgresql", local.start(), folder, path, args)
+                url = local.start()
+                run("postgresql", url, _second_database(url), folder / "pg-data", paths, args)
             finally:
                 local.stop()
 

@@ -183,3 +183,41 @@ def test_after_commit_runs_only_once_the_transaction_committed(tmp_path):
         raise RuntimeError("refused")
     assert ran == ["committed"]
     db.dispose()
+
+
+def test_more_concurrent_requests_than_pooled_connections_all_write_and_leave_the_lock_free(tmp_path):
+    """16 threads against a pool of 8 (+8 overflow, closed when they come back): every transaction commits with
+    its audit event, and the lock is free at the end (a connection closed by the pool once leaked it)."""
+    import threading
+
+    from travesia.audit import service as audit
+    from travesia.core.principal import cli_principal
+
+    path = tmp_path / "many.db"
+    migrations.upgrade(f"sqlite:///{path}")
+    db = Database(f"sqlite:///{path}")
+    errors: list[BaseException] = []
+
+    def requests(worker: int) -> None:
+        for n in range(25):
+            try:
+                with db.transaction(lazy=True) as session:
+                    session.execute(text("SELECT count(*) FROM stations")).scalar_one()
+                    session.add(Station(code=f"T{worker}-{n}", name="t", kind="reception"))
+                    session.flush()
+                    audit.record(session, cli_principal("test"), "test.concurrent")
+            except BaseException as error:  # collected: a thread's exception would otherwise vanish
+                errors.append(error)
+
+    threads = [threading.Thread(target=requests, args=(w,)) for w in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == [] and not any(t.is_alive() for t in threads)
+    with db.transaction(readonly=True) as reader:
+        assert reader.execute(text("SELECT count(*) FROM stations")).scalar_one() == 400
+        assert audit.verify(reader).ok
+    assert db._write_gate.acquire(timeout=0) and _lock_is_free(path)
+    db._write_gate.release()
+    db.dispose()

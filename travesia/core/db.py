@@ -24,9 +24,11 @@ transaction is durable and are dropped if it rolls back.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import secrets
+import sqlite3
 import threading
 import time
 import uuid
@@ -203,14 +205,22 @@ class _WriteLock:
             # Checked every few thousand VM steps: a statement running past the deadline is interrupted.
             raw.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
 
+    def clear_deadline(self) -> None:
+        """Before the connection goes back to the pool (which may close it, or hand it to another thread)."""
+        if self.raw is not None:
+            with contextlib.suppress(sqlite3.ProgrammingError):  # already closed
+                self.raw.set_progress_handler(None, 0)
+            self.raw = None
+
     def release(self) -> None:
         if not self.held:
             return
-        if self.raw is not None:
-            self.raw.set_progress_handler(None, 0)
-        self.held, self.raw = False, None
-        self.gate.release()
-        self._leave_turnstile()
+        self.held = False
+        try:
+            self.clear_deadline()
+        finally:
+            self.gate.release()
+            self._leave_turnstile()
 
     def _leave_turnstile(self) -> None:
         if self.fds is not None and self.turnstile is not None:
@@ -297,6 +307,8 @@ class Database:
             session.info.pop(AFTER_COMMIT, None)
             raise
         finally:
+            if lock is not None:
+                lock.clear_deadline()
             session.close()
             if lock is not None:
                 lock.release()
