@@ -59,6 +59,7 @@ class Validated:
     consent: str | None = None
     exemptions: list[dict[str, object]] = field(default_factory=list)
     station_seq: int | None = None  # set in ``store``, inside the write transaction
+    local_station: str | None = None  # the field station's own code (None at central), read once by ``validate``
 
 
 @dataclass
@@ -130,7 +131,8 @@ def validate(session: Session, captured: Captured, lookups: Lookups | None = Non
     images = [img.data for img in ([captured.photo] if captured.photo else [])]
     images += [captured.fingerprints[k].data for k in sorted(captured.fingerprints)]
     digest = rules.body_hash(data.model_dump(mode="json"), images)
-    return Validated(captured, station, documents, digest, (year, month, day, precision), consent, exemptions)
+    birth = (year, month, day, precision)
+    return Validated(captured, station, documents, digest, birth, consent, exemptions, local_station=local)
 
 
 def store(session: Session, validated: Validated) -> Stored:
@@ -149,7 +151,7 @@ def store(session: Session, validated: Validated) -> Stored:
     group_id = _group_for(session, data, validated.station)
     now = utcnow()
     validated.station_seq = validated.captured.station_seq
-    if validated.station_seq is None and repository.local_station_code(session) is not None:
+    if validated.station_seq is None and validated.local_station is not None:
         # A field station numbers what it registers; writers are serialised, so max + 1 is never taken twice.
         validated.station_seq = repository.last_station_seq(session, validated.station.id) + 1
     encounter = Encounter(**encounter_values(validated, person_id=person_id, group_id=group_id, now=now))
