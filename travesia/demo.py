@@ -8,6 +8,10 @@ TOTP secret that is printed so a tester can add it to an authenticator (or use `
 from __future__ import annotations
 
 import json
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -158,6 +162,8 @@ DEMO_LIST = WatchlistIn(
     legal_basis="Demonstration only: synthetic entries, no real person.",
     sensitivity="restricted",
 )
+# Loggers of libraries that talk while the demo loads (Splink explains its training in WARNING blocks).
+LIBRARY_LOGGERS = ("splink", "py.warnings", "duckdb")
 PLANTED_EVERY = 40  # one registered person in forty is also on the demo list, so analysts have alerts to review
 
 
@@ -189,6 +195,34 @@ def load_watchlist(cfg: Settings, encounters_file: Path, seed: int, size: int = 
         db.dispose()
 
 
+@contextmanager
+def _step(title: str) -> Iterator[None]:
+    """One progress line per step of the demo's loading, with its time."""
+    console.print(f"[bold]→ {title}…[/]", highlight=False)
+    started = time.monotonic()
+    yield
+    console.print(f"  [dim]done in {time.monotonic() - started:.1f} s[/]", highlight=False)
+
+
+@contextmanager
+def _library_messages_to(path: Path) -> Iterator[None]:
+    """Libraries' own messages (Splink's training notes, Python warnings) go to a log file, not the terminal."""
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    loggers = [logging.getLogger(name) for name in LIBRARY_LOGGERS]
+    saved = [(lg.handlers, lg.propagate) for lg in loggers]
+    logging.captureWarnings(True)
+    for lg in loggers:
+        lg.handlers, lg.propagate = [handler], False
+    try:
+        yield
+    finally:
+        for lg, (handlers, propagate) in zip(loggers, saved, strict=True):
+            lg.handlers, lg.propagate = handlers, propagate
+        logging.captureWarnings(False)
+        handler.close()
+
+
 @app.command("setup")
 @handles_errors
 def setup(
@@ -196,46 +230,65 @@ def setup(
     seed: int = typer.Option(2026, "--seed"),
 ) -> None:
     """Create the Darién stations, one demo account per role and a synthetic population (idempotent: a second
-    run adds nothing); print how to sign in."""
+    run adds nothing); print how to sign in. The steps after enrolment (biometrics, screening) are left to the
+    worker that `travesia serve` starts: the pages answer while it works through them."""
     cfg = settings()
     ctx = auth_context(cfg)
-    with unit_of_work(cfg) as session:
-        created = ensure_stations(session, operator())
-        users = ensure_users(session, ctx, operator())
-        agreements = ensure_agreements(session, operator())
-    console.print(f"stations: {len(STATIONS)} ({created} new); example data-sharing agreements: {agreements} new")
-    if people:
-        folder = cfg.data_dir / "demo-population"
+    log_path = cfg.data_dir / "demo-setup.log"
+    with _library_messages_to(log_path):
+        with _step("stations, accounts and example agreements"), unit_of_work(cfg) as session:
+            created = ensure_stations(session, operator())
+            users = ensure_users(session, ctx, operator())
+            agreements = ensure_agreements(session, operator())
+        console.print(f"  stations: {len(STATIONS)} ({created} new); data-sharing agreements: {agreements} new")
+        if people:
+            _load_population(cfg, people, seed)
+    console.print(f"[dim]Libraries' messages while loading: {log_path}[/]", highlight=False)
+    table_of(users)
+
+
+def _load_population(cfg: Settings, people: int, seed: int) -> None:
+    folder = cfg.data_dir / "demo-population"
+    with _step(f"synthetic population of {people:,} people (bulk import)"):
         persons, encounters = population.write(folder, people, seed)
         db = database(cfg)
         try:
             report, _ = bulk.run_import(db, operator(), folder / "encounters.jsonl")
         finally:
             db.dispose()
-        console.print(
-            f"synthetic population (seed {seed}): {persons} people, {encounters} encounters; "
-            f"{report.stored} new, {report.unchanged} already there, {report.rejected} rejected"
-        )
-        if report.stored:  # the first run only: who is who, then interviews, inspections and the flags they raise
-            db = database(cfg)
-            try:
-                resolved = identity.run_batch(db)
-            finally:
-                db.dispose()
-            console.print(
-                f"identity: {resolved.merged} registrations merged automatically, "
-                f"{resolved.proposed_merges} merges proposed for review"
-            )
-            with unit_of_work(cfg) as session:
-                statistics.refresh(session, utcnow())
-                planted = synth_network.plant(session, operator(), seed=seed)
-                flags = network.detect(session, operator())
-            alerts = load_watchlist(cfg, folder / "encounters.jsonl", seed)
-            console.print(f"screening: the synthetic list {DEMO_LIST.name} loaded; {alerts} alerts to review")
-            console.print(
-                f"network: {planted.contacts} contacts and {planted.inspections} inspections recorded, "
-                f"{len(planted.rings)} smuggling rings planted; {flags.flagged} communities flagged"
-            )
+    console.print(
+        f"  seed {seed}: {persons} people, {encounters} encounters; "
+        f"{report.stored} new, {report.unchanged} already there, {report.rejected} rejected"
+    )
+    if not report.stored:  # the first run only: who is who, then interviews, inspections and the flags they raise
+        return
+    with _step("identity resolution (Splink)"):
+        db = database(cfg)
+        try:
+            resolved = identity.run_batch(db)
+        finally:
+            db.dispose()
+    console.print(
+        f"  {resolved.merged} registrations merged automatically, {resolved.proposed_merges} merges proposed for review"
+    )
+    with _step("statistics, contacts and inspections"), unit_of_work(cfg) as session:
+        statistics.refresh(session, utcnow())
+        planted = synth_network.plant(session, operator(), seed=seed)
+        flags = network.detect(session, operator())
+    console.print(
+        f"  {planted.contacts} contacts and {planted.inspections} inspections recorded, "
+        f"{len(planted.rings)} smuggling rings planted; {flags.flagged} communities flagged"
+    )
+    with _step("a synthetic watchlist, screened against everyone"):
+        alerts = load_watchlist(cfg, folder / "encounters.jsonl", seed)
+    console.print(f"  the list {DEMO_LIST.name}: {alerts} alerts to review")
+    console.print(
+        "  [dim]the worker that `travesia serve` starts then screens every registration in the background[/]",
+        highlight=False,
+    )
+
+
+def table_of(users: list[tuple[str, str, str]]) -> None:
     table = Table("user", "role", "TOTP secret (second factor)", title=f"Demo accounts — password: {DEMO_PASSWORD}")
     for username, role, secret in users:
         table.add_row(username, role, secret or "-")
