@@ -42,7 +42,7 @@ from travesia.identity import api as identity_api
 from travesia.network import api as network_api
 from travesia.network import web as network_web
 from travesia.persons import web as persons_web
-from travesia.pipeline.worker import build_pipeline
+from travesia.pipeline.worker import build_pipeline, die_with_parent
 from travesia.privacy import api as privacy_api
 from travesia.programmes import api as programmes_api
 from travesia.programmes import web as programmes_web
@@ -143,6 +143,13 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         app.include_router(router)
     _install_error_handlers(app)
     return app
+
+
+def create_web_process() -> FastAPI:
+    """The factory each of several web processes calls (``TRAVESIA_WORKERS`` > 1): uvicorn's supervisor is its
+    parent, and the process ends with it."""
+    die_with_parent()
+    return create_app()
 
 
 def _install_error_handlers(app: FastAPI) -> None:

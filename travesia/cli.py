@@ -91,7 +91,7 @@ def serve(
     cfg = settings()
     configure_logging(cfg.log_level)
     # Several workers need an import string (each process builds its own app from the same environment).
-    application = create_app(cfg) if cfg.workers == 1 else "travesia.app:create_app"
+    application = create_app(cfg) if cfg.workers == 1 else "travesia.app:create_web_process"
     supervisor = Supervisor(1) if (cfg.worker if worker is None else worker) else None
     if supervisor is not None:
         supervisor.start()

@@ -89,8 +89,9 @@ def run_worker(cfg: Settings, *, periodic: bool = True) -> None:
         pipeline.db.dispose()
 
 
-def _die_with_parent() -> None:
-    """In the child, before exec: the kernel sends SIGTERM when the parent dies, however it died."""
+def die_with_parent() -> None:
+    """In a child process (a worker before exec, a web process at start): the kernel sends it SIGTERM when its
+    parent dies, however it died, so a SIGKILLed server leaves no process behind."""
     with contextlib.suppress(OSError):  # not Linux: the supervisor's stop() still ends the child on a normal exit
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
@@ -111,7 +112,7 @@ class Supervisor:
 
     def _spawn(self, index: int) -> None:
         self.children[index] = subprocess.Popen(
-            self.command(index), env=self.env, preexec_fn=_die_with_parent if sys.platform == "linux" else None
+            self.command(index), env=self.env, preexec_fn=die_with_parent if sys.platform == "linux" else None
         )
 
     def start(self) -> None:
