@@ -101,7 +101,9 @@ class _Turnstile:
     the database. A request holds ``intent`` shared from the moment it wants to write until it is done, and
     ``gate`` shared while it waits for and holds the write lock. A worker takes ``intent`` exclusively (so only
     while no request wants to write), tries ``gate`` exclusively, and lets ``intent`` go at once: requests that
-    arrive during its transaction wait for that one transaction only, and no worker starts another before them."""
+    arrive during its transaction wait for that one transaction only, and no worker starts another before them.
+    (Web processes taking ``gate`` exclusively among themselves, instead of meeting in SQLite's busy handler, was
+    measured too: within the noise of this 2-core machine, 56–83 against 74 enrolments/s.)"""
 
     def __init__(self, path: str) -> None:
         self.gate_path, self.intent_path = f"{path}-writers", f"{path}-intent"
