@@ -159,8 +159,17 @@ class Pipeline:
         """One bounded batch of the biometric step, then of screening (with identity and protection rules in the
         screening's transaction); again, as a new task, while anything was done."""
         did = biometrics.run_pending(self.db, self.bio, limit=BIOMETRIC_BATCH, lease=self.lease)["processed"]
+        # On PostgreSQL every writer queues for the audit chain's head row, held from a transaction's first event to
+        # its commit: one registration a transaction keeps a request's wait behind a worker short. On SQLite the
+        # whole database is one lock anyway (and requests go first), so a few a transaction save commits.
+        per_transaction = screening.PER_TRANSACTION if self.db.is_sqlite else 1
         did += screening.run_pending(
-            self.db, self.screener, limit=SCREENING_BATCH, then=after_screening, lease=self.lease
+            self.db,
+            self.screener,
+            limit=SCREENING_BATCH,
+            then=after_screening,
+            lease=self.lease,
+            per_transaction=per_transaction,
         )["screened"]
         if did:
             self.process_due()
