@@ -20,7 +20,7 @@ def passport(number):
 def process(app):
     """The background steps, as the server runs them: biometrics, then screening and resolution."""
     biometrics.run_pending(app.state.db, app.state.biometrics)
-    app.state.pipeline.after_enrolment()
+    app.state.pipeline.wake()
     app.state.pipeline.run_once()
 
 

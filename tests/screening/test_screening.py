@@ -62,7 +62,7 @@ def analysts(make_user, session, auth_ctx):
 
 
 def screen_now(app):
-    app.state.pipeline.after_enrolment()
+    app.state.pipeline.wake()
     return app.state.pipeline.run_once()
 
 

@@ -148,9 +148,6 @@ class Pipeline:
         elif send is not None:
             self.process_due.schedule(delay=send)
 
-    def after_enrolment(self) -> None:
-        self.wake()
-
     def after_list_import(self, version_id: uuid.UUID) -> None:
         self.rescreen(str(version_id))
 
