@@ -260,6 +260,27 @@ def test_a_partners_nist_file_is_imported_into_a_watchlist_under_its_agreement(r
         service.import_nist(session, LIAISON, "out-only", "partner-co", blob, file_name="co.nist")
 
 
+def test_a_person_who_leaves_a_partners_file_and_returns_is_listed_again(registered, session, db, tmp_path):
+    service.create_agreement(session, LIAISON, agreement("everything", fields=list(FIELDS)))
+    service.create_agreement(session, LIAISON, agreement("co-inbound", fields=["names", "birth_date"]))
+    screening.create_list(
+        session,
+        LIAISON,
+        WatchlistIn(name="partner-co", title="Colombia", owner="Migración Colombia", legal_basis="MoU"),
+    )
+    session.commit()
+    persons = nist.decode(export_records(session, db, tmp_path, "everything", "nist")).persons
+    files = [persons, persons[:1], persons]
+    for n, batch in enumerate(files):
+        blob = nist.encode(batch, agency="COL", control=f"c{n}", destination="PAN", today=date(2026, 12, 7))
+        service.import_nist(session, LIAISON, "co-inbound", "partner-co", blob, file_name=f"co{n}.nist")
+        session.commit()
+    changes = [{r["change"] for r in screening.version_changes(session, "partner-co", n)} for n in (1, 2, 3)]
+    assert changes == [{"added"}, {"removed"}, {"relisted"}]
+    live = session.execute(select(WatchlistEntry).where(WatchlistEntry.removed_version.is_(None))).scalars().all()
+    assert len(live) == 2
+
+
 def test_faces_in_a_partners_file_screen_new_registrations_by_face(registered, session, db, app, tmp_path):
     """The agreed faces of an imported file become the entries' templates: a newcomer with the listed face is a
     biometric candidate of the entry, and screening raises the alert with the face in its explanation."""

@@ -15,7 +15,7 @@ from travesia.biometrics import service as biometrics
 from travesia.core.errors import InvalidInput
 from travesia.core.principal import Role, cli_principal
 from travesia.models import Alert, BiometricSample, Encounter, Screening, WatchlistEntry
-from travesia.screening import service
+from travesia.screening import repository, service
 from travesia.screening.schemas import WatchlistIn
 
 ADMIN = cli_principal("test")
@@ -112,6 +112,52 @@ def test_versions_record_the_delta_and_csv_maps_columns(session, persons_list):
     assert report.added == 1
     entry = session.scalars(select(WatchlistEntry).where(WatchlistEntry.external_id == "c-1")).one()
     assert entry.properties == {"name": ["Jan Pyè Louis"], "birthDate": ["1979"]}
+
+
+def changes_of(session, name, number):
+    return {(row["external_id"], row["change"]) for row in service.version_changes(session, name, number)}
+
+
+def test_an_entry_removed_then_listed_again_comes_back_with_its_history_in_full_and_delta_mode(
+    session, persons_list, app
+):
+    other = {**LISTED, "id": "ofac-2", "properties": {"name": ["Omar Nasser"]}}
+    load(session, persons_list, LISTED, other)
+    load(session, persons_list, other)  # full: ofac-1 removed
+    again = load(session, persons_list, LISTED, other)  # full: listed again
+    assert (again.added, again.removed, again.unchanged) == (1, 0, 1)
+    delta = load(session, persons_list, {"op": "DEL", "entity": {"id": "ofac-1"}})
+    changed = {**LISTED, "properties": {**LISTED["properties"], "birthDate": ["1990"]}}
+    back = load(session, persons_list, {"op": "ADD", "entity": changed})
+    assert (delta.removed, back.mode, back.added) == (1, "delta", 1)
+    [row] = session.scalars(select(WatchlistEntry).where(WatchlistEntry.external_id == "ofac-1")).all()
+    assert row.removed_version is None and row.properties["birthDate"] == ["1990"]
+    assert [changes_of(session, persons_list, n) for n in range(1, 6)] == [
+        {("ofac-1", "added"), ("ofac-2", "added")},
+        {("ofac-1", "removed")},
+        {("ofac-1", "relisted")},
+        {("ofac-1", "removed")},
+        {("ofac-1", "relisted")},
+    ]
+    history = [(c.change, v.number) for c, v in repository.entry_history(session, row.id)]
+    assert history == [("added", 1), ("removed", 2), ("relisted", 3), ("removed", 4), ("relisted", 5)]
+    # The screener follows: the entry is found again, with what the last version says.
+    screener = service.Screener()
+    service.sync(session, screener)
+    [index] = screener.indexes.values()
+    assert index.get(str(row.id)).birth_dates == ("1990",)
+
+
+def test_version_changes_are_paged_by_list_id_and_unknown_versions_are_named(client, session, persons_list, analysts):
+    load(session, persons_list, *({**LISTED, "id": f"e-{i:02d}"} for i in range(7)))
+    manager = analysts[0]
+    url = f"/api/v1/watchlists/{persons_list}/versions/1/changes"
+    first = client.get(url, params={"limit": 4}, headers=manager).json()
+    rest = client.get(url, params={"limit": 4, "after": first[-1]["external_id"]}, headers=manager).json()
+    assert [r["external_id"] for r in first + rest] == [f"e-{i:02d}" for i in range(7)]
+    assert {r["change"] for r in first + rest} == {"added"}
+    missing = client.get(f"/api/v1/watchlists/{persons_list}/versions/9/changes", headers=manager)
+    assert missing.status_code == 404 and missing.json()["detail"][0]["loc"][-1] == "number"
 
 
 # -- the pipeline step ---------------------------------------------------------------------------------------------

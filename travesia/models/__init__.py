@@ -19,7 +19,15 @@ from travesia.models.protection import (
     SafeConductPass,
     TraffickingScreening,
 )
-from travesia.models.screening import Alert, AlertReview, Screening, Watchlist, WatchlistEntry, WatchlistVersion
+from travesia.models.screening import (
+    Alert,
+    AlertReview,
+    Screening,
+    Watchlist,
+    WatchlistChange,
+    WatchlistEntry,
+    WatchlistVersion,
+)
 from travesia.models.stations import STATION_KINDS, Station
 from travesia.models.statistics import StatsDaily, StatsGroupFirst, StatsGroupsDaily, StatsWatermark
 from travesia.models.sync import RegionPerson, StationKey, SyncBatch, SyncCursor, SyncNotice, SyncSentSample, SyncState
@@ -80,6 +88,7 @@ __all__ = [
     "UserRole",
     "UserStation",
     "Watchlist",
+    "WatchlistChange",
     "WatchlistEntry",
     "WatchlistVersion",
     "WebSession",

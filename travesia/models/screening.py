@@ -60,7 +60,8 @@ class WatchlistVersion(Base):
 class WatchlistEntry(Base):
     """A listed person (FollowTheMoney properties as given) or a lost or stolen document. ``id`` is ours and
     unique across lists (the name analysis is cached by it); ``external_id`` is the list's own. A removed entry is
-    kept (``removed_version``) so that alerts raised on it still show what it said."""
+    kept (``removed_version``) so that alerts raised on it still show what it said; listed again, the same row
+    comes back (one row per listed person, whatever their history, which ``WatchlistChange`` keeps)."""
 
     __tablename__ = "watchlist_entries"
     __table_args__ = (
@@ -82,6 +83,22 @@ class WatchlistEntry(Base):
     added_version: Mapped[int]
     changed_version: Mapped[int]
     removed_version: Mapped[int | None]
+
+
+class WatchlistChange(Base):
+    """What one version did to one entry: added, changed, removed, or listed again after a removal. The entry row
+    holds only its latest state; this is its history, and a version's list of changes."""
+
+    __tablename__ = "watchlist_changes"
+    __table_args__ = (
+        Index("ix_watchlist_changes_entry", "entry_id"),
+        CheckConstraint("change IN ('added', 'changed', 'removed', 'relisted')", name="change"),
+    )
+
+    version_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("watchlist_versions.id"), primary_key=True)
+    entry_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("watchlist_entries.id"), primary_key=True)
+    change: Mapped[str] = mapped_column(String(8))
+    content_hash: Mapped[str] = mapped_column(String(64))  # the entry's content after the change
 
 
 class Screening(Base):

@@ -20,6 +20,7 @@ from travesia.enrolment import repository as enrolment
 from travesia.screening import formats, repository, service
 from travesia.screening.schemas import (
     AlertOut,
+    ChangeOut,
     MatchRequest,
     ReviewIn,
     ReviewOut,
@@ -82,6 +83,19 @@ def versions(session: DbSession, _: Manager, name: str) -> Any:
     if wl is None:
         raise NotFound(N_("No list with this name."), field="name")
     return repository.versions(session, wl.id)
+
+
+@router.get("/api/v1/watchlists/{name}/versions/{number}/changes", response_model=list[ChangeOut])
+def version_changes(
+    session: DbSession,
+    _: Manager,
+    name: str,
+    number: int,
+    after: Annotated[str, Query(max_length=200, description="the last list id of the previous page")] = "",
+    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+) -> Any:
+    """What one version did: each entry added, changed, removed or listed again, in the order of the list's ids."""
+    return service.version_changes(session, name, number, after=after, limit=limit)
 
 
 @router.post("/api/v1/watchlists/{name}/versions", status_code=201)

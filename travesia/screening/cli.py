@@ -100,6 +100,22 @@ def list_() -> None:
             )
 
 
+@app.command("changes")
+@handles_errors
+def changes(
+    list_name: str = typer.Argument(..., help="The list."),
+    number: int = typer.Argument(..., help="The version number, as the import reported it."),
+) -> None:
+    """What one version did, entry by entry: added, changed, removed, or listed again after a removal."""
+    db = database()
+    after = ""
+    with db.transaction(readonly=True) as session:
+        while page := service.version_changes(session, list_name, number, after=after, limit=5000):
+            for row in page:
+                console.print(f"{row['change']}\t{row['external_id']}\t{row['caption']}", markup=False)
+            after = page[-1]["external_id"]
+
+
 @handles_errors
 def screen(
     name: str = typer.Option(..., help="Full name, in any script."),

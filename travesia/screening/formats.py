@@ -8,6 +8,7 @@ Then, from stored properties, the ``Record`` that screening compares."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import json
 from collections.abc import Iterable, Iterator
@@ -49,6 +50,7 @@ class ParsedEntry:
     schema: str
     properties: dict[str, list[str]]
     deleted: bool = False
+    delta: bool = False  # given as an OpenSanctions delta line (ADD, MOD, DEL): the file changes only what it names
 
     @property
     def content_hash(self) -> str:
@@ -120,9 +122,11 @@ def read_jsonl(lines: Iterable[str], kind: str) -> Iterator[ParsedEntry | Proble
                 if not isinstance(entity_id, str) or not entity_id:
                     yield Problem(number, "entity.id", "required to delete an entry")
                 else:
-                    yield ParsedEntry(number, entity_id, "", {}, deleted=True)
+                    yield ParsedEntry(number, entity_id, "", {}, deleted=True, delta=True)
                 continue
-            data = entity
+            parsed = clean_entity(number, entity, kind)
+            yield dataclasses.replace(parsed, delta=True) if isinstance(parsed, ParsedEntry) else parsed
+            continue
         yield clean_entity(number, data, kind)
 
 

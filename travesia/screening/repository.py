@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import and_, exists, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from travesia.models import (
@@ -20,6 +20,7 @@ from travesia.models import (
     Screening,
     User,
     Watchlist,
+    WatchlistChange,
     WatchlistEntry,
     WatchlistVersion,
 )
@@ -61,6 +62,53 @@ def live_entries(session: Session, watchlist_id: uuid.UUID) -> dict[str, Watchli
         WatchlistEntry.watchlist_id == watchlist_id, WatchlistEntry.removed_version.is_(None)
     )
     return {e.external_id: e for e in session.execute(stmt).scalars()}
+
+
+def entries_by_external_id(session: Session, watchlist_id: uuid.UUID) -> dict[str, WatchlistEntry]:
+    """Every entry the list ever had, removed ones too (an id given again brings its row back)."""
+    stmt = select(WatchlistEntry).where(WatchlistEntry.watchlist_id == watchlist_id)
+    return {e.external_id: e for e in session.execute(stmt).scalars()}
+
+
+def add_changes(session: Session, version_id: uuid.UUID, changes: Sequence[tuple[WatchlistEntry, str]]) -> None:
+    """A version's changes, in one multi-row insert (a full list of a million entries makes a million rows)."""
+    rows = [
+        {"version_id": version_id, "entry_id": e.id, "change": change, "content_hash": e.content_hash}
+        for e, change in changes
+    ]
+    if rows:
+        session.execute(insert(WatchlistChange), rows)
+
+
+def changes_of_version(
+    session: Session, version_id: uuid.UUID, *, after: str = "", limit: int = 500
+) -> Sequence[tuple[WatchlistChange, WatchlistEntry]]:
+    """A version's changes in the order of the list's ids, a page at a time (keyset on the external id)."""
+    stmt = (
+        select(WatchlistChange, WatchlistEntry)
+        .join(WatchlistEntry, WatchlistEntry.id == WatchlistChange.entry_id)
+        .where(WatchlistChange.version_id == version_id, WatchlistEntry.external_id > after)
+        .order_by(WatchlistEntry.external_id)
+        .limit(limit)
+    )
+    return [tuple(row) for row in session.execute(stmt)]
+
+
+def entry_history(session: Session, entry_id: uuid.UUID) -> Sequence[tuple[WatchlistChange, WatchlistVersion]]:
+    stmt = (
+        select(WatchlistChange, WatchlistVersion)
+        .join(WatchlistVersion, WatchlistVersion.id == WatchlistChange.version_id)
+        .where(WatchlistChange.entry_id == entry_id)
+        .order_by(WatchlistVersion.number)
+    )
+    return [tuple(row) for row in session.execute(stmt)]
+
+
+def version_by_number(session: Session, watchlist_id: uuid.UUID, number: int) -> WatchlistVersion | None:
+    stmt = select(WatchlistVersion).where(
+        WatchlistVersion.watchlist_id == watchlist_id, WatchlistVersion.number == number
+    )
+    return session.execute(stmt).scalar_one_or_none()
 
 
 def entries_changed_since(session: Session, watchlist_id: uuid.UUID, after: int) -> Iterator[WatchlistEntry]:

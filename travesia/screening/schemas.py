@@ -131,6 +131,15 @@ class VersionOut(BaseModel):
     rescreened: int
 
 
+class ChangeOut(BaseModel):
+    """One entry's change in one version: the list's id, what the entry says now, and what happened to it."""
+
+    external_id: str
+    caption: str
+    change: Literal["added", "changed", "removed", "relisted"]
+    content_hash: str
+
+
 # -- yente-compatible matching ----------------------------------------------------------------------------------
 class EntityQuery(BaseModel):
     model_config = ConfigDict(extra="allow")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -112,8 +113,9 @@ def import_list(
 ) -> ImportReport:
     """Read the whole file first (any problem refuses it whole, naming line and field), then write one version: a
     full file replaces the list (entries not in it are removed), a delta file (OpenSanctions' ADD/MOD/DEL lines, or
-    ``mode='delta'``) changes only what it names. Unchanged entries are left alone, so re-importing the same file
-    makes a version with nothing in it."""
+    ``mode='delta'``) changes only what it names. An id removed earlier and given again is listed again, on the
+    same entry; every change is kept per version (``version_changes``). Unchanged entries are left alone, so
+    re-importing the same file makes a version with nothing in it."""
     wl = repository.watchlist_by_name(session, name, lock=True)
     if wl is None:
         raise NotFound(N_("No list with this name."), field="list")
@@ -135,32 +137,14 @@ def import_list(
         ) from None
     if mode not in (None, "full", "delta"):
         raise InvalidInput(N_("Mode must be full or delta."), field="mode")
-    mode = mode or ("delta" if any(p.deleted for p in parsed) else "full")
+    mode = mode or ("delta" if any(p.delta for p in parsed) else "full")
     number = wl.version + 1
-    existing = repository.live_entries(session, wl.id)
-    counts = {"added": 0, "changed": 0, "removed": 0, "unchanged": 0}
-    for item in parsed:
-        current = existing.get(item.external_id)
-        if item.deleted:
-            if current is not None:
-                _remove(current, number)
-                counts["removed"] += 1
-            continue
-        if current is None:
-            repository.add(session, _entry(wl, item, number, source or file_name))
-            counts["added"] += 1
-        elif current.content_hash != item.content_hash:
-            _update(current, item, number, source or file_name, wl.kind)
-            counts["changed"] += 1
-        else:
-            counts["unchanged"] += 1
-    if mode == "full":
-        given = {p.external_id for p in parsed}
-        for external_id, current in existing.items():
-            if external_id not in given:
-                _remove(current, number)
-                counts["removed"] += 1
+    changes, unchanged = _apply(session, wl, parsed, number, source or file_name, full=mode == "full")
+    counted = Counter(COUNTED_AS[change] for _, change in changes)
+    counts = {"added": counted["added"], "changed": counted["changed"], "removed": counted["removed"]}
+    counts["unchanged"] = unchanged
     version = Version(
+        id=uuid.uuid4(),
         watchlist_id=wl.id,
         number=number,
         file_name=file_name[:300],
@@ -172,6 +156,7 @@ def import_list(
     wl.version = number
     repository.add(session, version)
     session.flush()
+    repository.add_changes(session, version.id, changes)
     audit.record(
         session,
         principal,
@@ -183,18 +168,67 @@ def import_list(
     return ImportReport(number, mode, version_id=version.id, **counts)
 
 
-def _entry(wl: Watchlist, item: formats.ParsedEntry, number: int, source: str) -> WatchlistEntry:
-    entry = WatchlistEntry(
-        watchlist_id=wl.id,
-        external_id=item.external_id,
-        added_version=number,
-        changed_version=number,
-    )
-    _fill(entry, item, source, wl.kind)
-    return entry
+def version_changes(
+    session: Session, name: str, number: int, *, after: str = "", limit: int = 500
+) -> list[dict[str, str]]:
+    """What version ``number`` of a list did, entry by entry, a page at a time after the list id ``after``."""
+    wl = repository.watchlist_by_name(session, name)
+    if wl is None:
+        raise NotFound(N_("No list with this name."), field="name")
+    version = repository.version_by_number(session, wl.id, number)
+    if version is None:
+        raise NotFound(N_("This list has no version with this number."), field="number")
+    return [
+        {"external_id": e.external_id, "caption": e.caption, "change": c.change, "content_hash": c.content_hash}
+        for c, e in repository.changes_of_version(session, version.id, after=after, limit=limit)
+    ]
 
 
-def _fill(entry: WatchlistEntry, item: formats.ParsedEntry, source: str, kind: str) -> None:
+# A relisted entry counts among the version's additions: it was not on the list before and is now.
+COUNTED_AS = {"added": "added", "relisted": "added", "changed": "changed", "removed": "removed"}
+
+
+def _apply(
+    session: Session,
+    wl: Watchlist,
+    parsed: list[formats.ParsedEntry],
+    number: int,
+    source: str,
+    *,
+    full: bool,
+) -> tuple[list[tuple[WatchlistEntry, str]], int]:
+    """The version's changes to the entries, as (entry, change) pairs, and how many given entries were unchanged.
+    An id the list removed earlier and gives again brings its old row back (its alerts and history stay its own)."""
+    known = repository.entries_by_external_id(session, wl.id)
+    changes: list[tuple[WatchlistEntry, str]] = []
+    unchanged = 0
+    for item in parsed:
+        current = known.get(item.external_id)
+        live = current is not None and current.removed_version is None
+        if item.deleted:
+            if live:
+                changes.append((_remove(current, number), "removed"))
+        elif current is None:
+            entry = WatchlistEntry(id=uuid.uuid4(), watchlist_id=wl.id, external_id=item.external_id)
+            entry.added_version = number
+            repository.add(session, _update(entry, item, number, source, wl.kind))
+            changes.append((entry, "added"))
+        elif not live:
+            current.removed_version = None
+            changes.append((_update(current, item, number, source, wl.kind), "relisted"))
+        elif current.content_hash != item.content_hash:
+            changes.append((_update(current, item, number, source, wl.kind), "changed"))
+        else:
+            unchanged += 1
+    if full:
+        given = {p.external_id for p in parsed}
+        for external_id, current in known.items():
+            if external_id not in given and current.removed_version is None:
+                changes.append((_remove(current, number), "removed"))
+    return changes, unchanged
+
+
+def _update(entry: WatchlistEntry, item: formats.ParsedEntry, number: int, source: str, kind: str) -> WatchlistEntry:
     entry.schema = item.schema
     entry.caption = item.caption
     entry.properties = item.properties
@@ -202,16 +236,14 @@ def _fill(entry: WatchlistEntry, item: formats.ParsedEntry, source: str, kind: s
     entry.content_hash = item.content_hash
     if kind == "documents":
         entry.document_key, entry.document_state = formats.document_fields(item.properties)
-
-
-def _update(entry: WatchlistEntry, item: formats.ParsedEntry, number: int, source: str, kind: str) -> None:
-    _fill(entry, item, source, kind)
     entry.changed_version = number
+    return entry
 
 
-def _remove(entry: WatchlistEntry, number: int) -> None:
+def _remove(entry: WatchlistEntry, number: int) -> WatchlistEntry:
     entry.removed_version = number
     entry.changed_version = number
+    return entry
 
 
 # -- screening one encounter -------------------------------------------------------------------------------------
