@@ -19,18 +19,21 @@ their best threshold for precision >= 0.95."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import gzip
 import json
 import platform
 import random
 import sys
 import time
+import zlib
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from travesia.screening import scoring
+from travesia.screening import across, names, scoring, scripts
 from travesia.screening.formats import claimed_record, entry_record
 from travesia.screening.index import CandidateIndex
 from travesia.synth.watchlist import WatchlistGenerator, entries
@@ -160,19 +163,143 @@ def by_variant(results: list, threshold: float) -> dict[str, str]:
     return {k: f"{sum(v) / len(v):.3f} of {len(v)}" for k, v in sorted(out.items())}
 
 
+# -- real names across scripts (../shared/data/names, CC0) -------------------------------------------------------
+REAL_NAMES = Path(__file__).resolve().parents[2] / "shared" / "data" / "names" / "person_fullnames.jsonl"
+
+
+REAL_WORDS = REAL_NAMES.with_name("name_part_variants.jsonl.gz")
+WORD_SCRIPTS = {"ar-Arab": " ", "ru-Cyrl": " ", "zh-Hani": "·", "ja-Kana": "・"}  # how each writes two names
+
+
+def real_persons(held_out: bool) -> list[tuple[str, str, str]]:
+    """(id, Latin name, the same name in another script). Real persons (Hebrew, Korean), and two-word names made
+    of real name words with their real renderings in Arabic, Cyrillic, Chinese and Japanese ("same name", not a
+    real person). One item in five, by a hash of its id, is held out: never fitted on, only reported."""
+    out = []
+    with REAL_NAMES.open(encoding="utf-8") as lines:
+        for line in lines:
+            row = json.loads(line)
+            if (zlib.crc32(row["id"].encode()) % 5 == 0) == held_out:
+                out.append((row["id"], row["names"][0][0], row["names"][1][0]))
+    return out + word_pairs(held_out)
+
+
+def word_pairs(held_out: bool, per_script: int = 20_000) -> list[tuple[str, str, str]]:
+    words: dict[str, list[tuple[str, str]]] = {tag: [] for tag in WORD_SCRIPTS}
+    with gzip.open(REAL_WORDS, "rt", encoding="utf-8") as lines:
+        for line in lines:
+            row = json.loads(line)
+            if (zlib.crc32(row["id"].encode()) % 5 == 0) != held_out:
+                continue
+            latin = row["names"][0][0]
+            for name, tag, *_ in row["names"][1:]:
+                if tag in words and len(latin) >= 3:
+                    words[tag].append((latin.title(), name))
+    rng, out = random.Random(5 + held_out), []
+    for tag, pool in words.items():
+        for i in range(min(per_script, len(pool) // 2)):
+            (a, ra), (b, rb) = rng.sample(pool, 2)
+            out.append((f"{tag}:{held_out}:{i}", f"{a} {b}", f"{ra}{WORD_SCRIPTS[tag]}{rb}"))
+    return out
+
+
+def name_only(record_id: str, name: str) -> scoring.Record:
+    return scoring.Record(record_id, (name,))
+
+
+def across_comparisons(count: int, queries: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Features of every (native-script query, retrieved candidate) pair on the development part, and whether the
+    pair is the same person. The list holds the real persons' Latin names among 200,000 synthetic entries (the
+    list the other fields are calibrated on), so the negatives are what the index really returns from a list of
+    that size: real names that sound alike and synthetic ones."""
+    rng = random.Random(seed)
+    persons = rng.sample(real_persons(held_out=False), count)
+    index, _, _ = build(200_000, seed=11)
+    index.add_all(name_only(pid, latin) for pid, latin, _ in persons)
+    rows, labels = [], []
+    for pid, _, native in rng.sample(persons, queries):
+        query = name_only("q", native)
+        for candidate in index.search(query, K):
+            match, q_form, c_form = scoring.best_pair(query, candidate)
+            if q_form is not None and c_form is not None and names.crossing(q_form, c_form):
+                rows.append(across.features(q_form, c_form, match))
+                labels.append(candidate.id == pid)
+    return np.array(rows, dtype=float), np.array(labels)
+
+
+def fit_across() -> dict[str, object]:
+    from sklearn.linear_model import LogisticRegression
+
+    features, labels = across_comparisons(20_000, 4_000, seed=21)
+    fitted = LogisticRegression(C=1.0, max_iter=5000).fit(features, labels)
+    weights = {
+        "weights": [round(float(w), 4) for w in fitted.coef_[0]],
+        "intercept": round(float(fitted.intercept_[0]), 4),
+    }
+    # m and u of each band, on the same development comparisons (Laplace-smoothed)
+    bands = [across.level(across.probability(f, weights["weights"], weights["intercept"]), f[0]) for f in features]
+    names = [name for _, name in across.LEVELS] + [across.WEAK]
+    for key, mask in (("m", labels), ("u", ~labels)):
+        chosen = [b for b, keep in zip(bands, mask, strict=True) if keep]
+        weights[key] = {n: round((chosen.count(n) + 1) / (len(chosen) + len(names)), 6) for n in names}
+    print(f"across scripts: fitted on {len(labels):,} development comparisons ({labels.sum():,} same person)")
+    return weights
+
+
 def calibrate() -> None:
+    fitted = fit_across()
+    model = scoring.Model({}, {}, 0.0, 1.0, {"weights": fitted["weights"], "intercept": fitted["intercept"]})
     index, listed, _ = build(200_000, seed=11)
     queries = stream(listed, 2000, 2000, seed=12)
     matches, non_matches = [], []
     for query, truth, _ in queries:
         for candidate in index.search(query, K):
-            found, _, _ = scoring.levels(query, candidate)
+            found, _, _ = scoring.levels(query, candidate, model)
             (matches if candidate.id == truth else non_matches).append(found)
-    model = scoring.fit(matches, non_matches, len(matches) / (len(matches) + len(non_matches)), index.names.mean())
+    prior = len(matches) / (len(matches) + len(non_matches))
+    model = scoring.fit(matches, non_matches, prior, index.names.mean())
+    # Across scripts the name's m and u are the real names' (the synthetic variants are the generator's own).
+    model.m["name"].update(fitted["m"])  # type: ignore[arg-type]
+    model.u["name"].update(fitted["u"])  # type: ignore[arg-type]
+    model = dataclasses.replace(model, across={"weights": fitted["weights"], "intercept": fitted["intercept"]})
     scoring.CALIBRATION.write_text(model.to_json() + "\n")
     for feature in scoring.FIELDS:
         print(feature, {level: round(model.bits(feature, level), 2) for level in scoring.LEVELS[feature]})
     print(f"prior {model.prior_bits} bits; written to {scoring.CALIBRATION}")
+
+
+def real_name_split(index: CandidateIndex, listed: int, strangers: int, seed: int) -> tuple[list, dict]:
+    """Held-out real persons: ``listed`` of them added to the list by their Latin name, then queried by their
+    Hebrew or Korean name (name only), with ``strangers`` held-out persons who are not listed."""
+    rng = random.Random(seed)
+    persons = rng.sample(real_persons(held_out=True), listed + strangers)
+    entities = {}
+    for pid, latin, _ in persons[:listed]:
+        index.add(name_only(pid, latin))
+        entities[pid] = {"id": pid, "schema": "Person", "properties": {"name": [latin]}}
+    queries = [
+        (name_only(f"q{i}", native), pid if i < listed else None, [script_tag(native)])
+        for i, (pid, _, native) in enumerate(persons)
+    ]
+    return queries, entities
+
+
+def script_tag(name: str) -> str:
+    return scripts.script_of(name)
+
+
+def exhaustive_recall(index: CandidateIndex, queries: list, model: scoring.Model, threshold: float) -> tuple[int, int]:
+    """Entries the full scorer puts over the threshold when it scores every live entry, and how many of them the
+    index returned among its top K."""
+    entries = [r for r in index.records if r is not None]
+    above = returned = 0
+    for query, *_ in queries:
+        found = {c.id for c in index.search(query, K)}
+        for entry in entries:
+            if scoring.score(query, entry, model, name_count=index.name_count).probability >= threshold:
+                above += 1
+                returned += entry.id in found
+    return above, returned
 
 
 def main() -> None:
@@ -182,6 +309,8 @@ def main() -> None:
     parser.add_argument("--strangers", type=int, default=1000)
     parser.add_argument("--reference", type=int, default=300, help="encounters of each kind scored by logic-v2 too")
     parser.add_argument("--threshold", type=float, default=0.7, help="the lists' default alert threshold")
+    parser.add_argument("--real", type=int, default=1000, help="held-out real persons listed, and as many not listed")
+    parser.add_argument("--exhaustive", type=int, default=100, help="queries scored against every entry of a 20k list")
     parser.add_argument("--calibrate", action="store_true")
     args = parser.parse_args()
     if args.calibrate:
@@ -230,6 +359,50 @@ def main() -> None:
             f"  logic-v2 : recall {r:.4f} at precision {p:.4f} (threshold {t:.3f}); at 0.7: recall {metrics(theirs, 0.7)[0]:.4f}, precision {metrics(theirs, 0.7)[1]:.4f}; {rate:.0f} comparisons/s"
         )
         print("  logic-v2 recall by variant at 0.7:", json.dumps(by_variant(theirs, 0.7)))
+    r, p, t = best_at_precision(results, 0.98)
+    print(f"synthetic, best threshold for precision >= 0.98: recall {r:.4f}, precision {p:.4f} (threshold {t:.3f})")
+    if args.real:
+        real_report(index, entities, model, args)
+    if args.exhaustive:
+        exhaustive_report(model, args)
+
+
+def real_report(index: CandidateIndex, entities: dict, model: scoring.Model, args: argparse.Namespace) -> None:
+    queries, real_entities = real_name_split(index, args.real, args.real, seed=9)
+    results, times = run(index, queries, model)
+    ms = np.array(times) * 1000
+    print(f"real names, held-out split: {args.real} listed by their Latin name among the {len(index):,} entries,")
+    print(f"  queried by their Hebrew or Korean name (name only), and {args.real} held-out persons not listed")
+    print(f"  per query: p50 {np.percentile(ms, 50):.1f} ms, p95 {np.percentile(ms, 95):.1f} ms")
+    retrieved = sum(1 for _, t, _, s in results if t and any(c == t for c, _ in s)) / args.real
+    print(f"  retrieval: the person's entry among the top {K}: {retrieved:.4f}")
+    recall, precision, hits, alerts = metrics(results, args.threshold)
+    print(f"  travesia at {args.threshold}: recall {recall:.4f}, precision {precision:.4f} ({hits} of {alerts} alerts)")
+    print("  recall by script there:", json.dumps(by_variant(results, args.threshold)))
+    for floor in (0.98, 0.95, 0.9):
+        r, p, t = best_at_precision(results, floor)
+        print(f"  travesia, best threshold for precision >= {floor}: recall {r:.4f}, precision {p:.4f} ({t:.3f})")
+    print(f"  ceiling: own entry outscores every other candidate: {ranked_first(results):.4f}")
+    if args.reference:
+        ours = subset(results, args.reference)
+        theirs, _ = logic_v2_results(results, {**entities, **real_entities}, args.reference)
+        for floor in (0.98, 0.9):
+            r, p, t = best_at_precision(ours, floor)
+            print(f"  reference subset, travesia: recall {r:.4f} at precision {p:.4f} (>= {floor}, threshold {t:.3f})")
+            r, p, t = best_at_precision(theirs, floor)
+            print(f"  reference subset, logic-v2 : recall {r:.4f} at precision {p:.4f} (>= {floor}, threshold {t:.3f})")
+        print(f"  logic-v2 at 0.7: recall {metrics(theirs, 0.7)[0]:.4f}, precision {metrics(theirs, 0.7)[1]:.4f}")
+
+
+def exhaustive_report(model: scoring.Model, args: argparse.Namespace) -> None:
+    index, listed, _ = build(15_000, seed=31)
+    real_queries, _ = real_name_split(index, 5_000, 0, seed=32)
+    queries = stream(listed, args.exhaustive, 0, seed=33) + real_queries[: args.exhaustive]
+    above, returned = exhaustive_recall(index, queries, model, args.threshold)
+    print(
+        f"retrieval against the exhaustive scorer ({len(queries)} queries x {len(index):,} entries): the index returned"
+        f" {returned} of the {above} entries scored >= {args.threshold} ({returned / max(above, 1):.4f})"
+    )
 
 
 if __name__ == "__main__":

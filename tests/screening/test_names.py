@@ -58,7 +58,10 @@ def record(name: str, born: str, estimated: bool = False) -> scoring.Record:
         (record("A", "1980-03-04"), record("A", "1980-03-04"), "same_date"),
         (record("A", "1980-03-04"), record("A", "1980-04-03"), "day_month_swapped"),
         (record("A", "1981", estimated=True), record("A", "1980-03-04"), "year_near"),
-        (record("A", "1980-03-04"), record("A", "1980"), "same_year"),
+        (record("A", "1980-03-04"), record("A", "1980"), "year_known_same"),
+        (record("A", "1980", estimated=True), record("A", "1980-03-04"), "same_year"),
+        (record("A", "1981-03-04"), record("A", "1980-03-04"), "year_slip"),
+        (record("A", "1984"), record("A", "1981-03-04"), "year_known_different"),
         (record("A", "1980-03-04"), record("A", "1975-03-04"), "different"),
     ],
 )
@@ -69,6 +72,7 @@ def test_birth_date_levels(query, entry, level):
 def test_an_estimated_year_one_off_is_evidence_for_not_against():
     model = scoring.default_model()
     assert model.bits("birth", "year_near") > 0 > model.bits("birth", "different")
+    assert model.bits("birth", "year_known_same") > model.bits("birth", "same_year") > 0
 
 
 def test_explanation_names_every_field_and_adds_up():

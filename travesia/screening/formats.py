@@ -248,7 +248,7 @@ def claimed_record(
         names=tuple(dict.fromkeys([full, *other_names])),
         birth_dates=(birth_date,) if birth_date else (),
         birth_estimated=birth_estimated,
-        nationalities=(nationality,) if nationality else (),
+        nationalities=tuple(filter(None, [alpha3(nationality)])) if nationality else (),
         sex=sex if sex in ("M", "F") else None,
         documents=tuple(documents),
     )

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
+from travesia.screening import across, dates
 from travesia.screening import names as N
 
 CALIBRATION = Path(__file__).with_name("calibration.json")
@@ -68,48 +69,39 @@ def name_level(score: float) -> str:
     return "weak"
 
 
+SUBSET_FLOOR = 0.9  # the names both sides share must agree at least this well for a dropped name to be "subset"
+
+
+def latin_name_level(match: N.NameMatch) -> str:
+    """The level of two names in one script; a name with a given name or surname dropped (José Pérez for José
+    Gregorio Pérez Núñez) is its own level, weighed by what calibration finds: weak evidence against, not a veto."""
+    level = name_level(match.score)
+    loose = level in ("close", "partial", "weak")
+    if loose and match.covered and min(sim for _, _, sim in match.pairs) >= SUBSET_FLOOR:
+        return "subset"
+    return level
+
+
 def best_name(query: Record, candidate: Record) -> N.NameMatch:
-    best = N.NameMatch(0.0, (), "", "")
+    return best_pair(query, candidate)[0]
+
+
+def best_pair(query: Record, candidate: Record) -> tuple[N.NameMatch, N.NameForm | None, N.NameForm | None]:
+    """The best-scoring pair of the two records' names, with the analysed names it came from."""
+    best, forms = N.NameMatch(0.0, (), "", ""), (None, None)
     for q in analysed(query.names):
         for c in analysed(candidate.names):
             found = N.compare(q, c)
             if found.score > best.score:
-                best = found
-    return best
-
-
-def _parts(iso: str) -> tuple[int, int | None, int | None]:
-    bits = [int(p) for p in iso.split("-")]
-    return bits[0], (bits[1] if len(bits) > 1 else None), (bits[2] if len(bits) > 2 else None)
+                best, forms = found, (q, c)
+    return best, *forms
 
 
 def birth_level(query: Record, candidate: Record) -> tuple[str, str, str]:
-    """The closest pair of birth dates, as a level: a full date equal, day and month swapped, the same year where
-    one side knows only the year, one year apart where one side is estimated or year-only, ..."""
+    """The closest pair of birth dates, as a level (``dates``), with the two dates compared."""
     if not query.birth_dates or not candidate.birth_dates:
         return "unknown", "", ""
-    order = ("same_date", "day_month_swapped", "same_year", "year_near", "same_year_other_day", "different")
-    best = ("different", query.birth_dates[0], candidate.birth_dates[0])
-    for q in query.birth_dates:
-        for c in candidate.birth_dates:
-            level = _date_level(q, c, query.birth_estimated)
-            if order.index(level) < order.index(best[0]):
-                best = (level, q, c)
-    return best
-
-
-def _date_level(q: str, c: str, estimated: bool) -> str:
-    (qy, qm, qd), (cy, cm, cd) = _parts(q), _parts(c)
-    full = qd is not None and cd is not None and not estimated
-    if full and (qy, qm, qd) == (cy, cm, cd):
-        return "same_date"
-    if full and qy == cy and (qm, qd) == (cd, cm):
-        return "day_month_swapped"
-    if qy == cy:
-        return "same_year_other_day" if full else "same_year"
-    if abs(qy - cy) == 1 and not full:
-        return "year_near"
-    return "different"
+    return dates.closest(query.birth_dates, candidate.birth_dates, query.birth_estimated)
 
 
 def set_level(a: Iterable[str], b: Iterable[str]) -> str:
@@ -162,6 +154,16 @@ class Model:
     # commonness. A candidate's name held by c entries changes u by c / this (Splink's term-frequency adjustment);
     # kept from calibration, not taken from the live list, so that the adjustment depends on c alone as the list grows.
     name_mean_count: float = 1.0
+    # The cross-script name model (``across``): weights per feature and intercept, fitted on real names.
+    across: dict[str, object] = field(default_factory=dict)
+
+    def name_level(self, match: N.NameMatch, query: N.NameForm | None, candidate: N.NameForm | None) -> str:
+        """The name's level: by the letters within one script, by the fitted model across two."""
+        if query is None or candidate is None or not N.crossing(query, candidate) or not self.across:
+            return latin_name_level(match)
+        weights = [float(w) for w in self.across["weights"]]  # type: ignore[union-attr]
+        p = across.probability(across.features(query, candidate, match), weights, float(self.across["intercept"]))  # type: ignore[arg-type]
+        return across.level(p, match.score)
 
     def bits(self, feature: str, level: str) -> float:
         m, u = self.m.get(feature, {}).get(level), self.u.get(feature, {}).get(level)
@@ -174,52 +176,80 @@ class Model:
         return max(-RARITY_CAP, min(RARITY_CAP, math.log2(self.name_mean_count / max(count, 1))))
 
     def to_json(self) -> str:
-        data = {"m": self.m, "u": self.u, "prior_bits": self.prior_bits, "name_mean_count": self.name_mean_count}
+        data = {
+            "m": self.m,
+            "u": self.u,
+            "prior_bits": self.prior_bits,
+            "name_mean_count": self.name_mean_count,
+            "across": self.across,
+        }
         return json.dumps(data, indent=1, sort_keys=True)
 
 
 @cache
 def default_model() -> Model:
     data = json.loads(CALIBRATION.read_text())
-    return Model(data["m"], data["u"], data["prior_bits"], data["name_mean_count"])
+    return Model(data["m"], data["u"], data["prior_bits"], data["name_mean_count"], data.get("across", {}))
 
 
 RARITY_CAP = 8.0
-# Name levels where the candidate's own name is (nearly) the value matched, so its frequency is the evidence's.
-FREQUENCY_LEVELS = ("exact", "strong", "close")
+# Only an exact name is the candidate's own name, so only there does its frequency say how likely a stranger is to
+# share it (as Splink applies term frequencies on exact matches only); "Sergei Lecogoov" being rare says nothing of
+# how many entries are near "Sergei Derogoov".
+FREQUENCY_LEVELS = ("exact",)
+# Across scripts the u was measured on real names, nearly all held once: a name held by c entries is c times as
+# likely to be met by chance as those were, so it loses log2(c) bits (and a unique name gains nothing).
+SCRIPT_FREQUENCY_LEVELS = ("script_strong", "script_close", "script_fair", "script_partial")
 FIELDS = ("name", "birth", "nationality", "sex", "document")
 
 
 def fit(
     matches: Sequence[dict[str, str]], non_matches: Sequence[dict[str, str]], prior: float, name_mean_count: float
 ) -> Model:
-    """Count levels in labelled comparisons (Laplace-smoothed), as Splink's supervised estimation does."""
+    """Count levels in labelled comparisons (Laplace-smoothed), as Splink's supervised estimation does. The u are
+    counted on the candidates retrieval really returns, so they carry what retrieval and the name already imply
+    (namesakes share a nationality; retrieval prefers a birth year near the query's). A level neither side ever
+    showed is worth nothing either way (smoothing alone would give it the ratio of the two sides' sizes)."""
 
-    def shares(rows: Sequence[dict[str, str]]) -> dict[str, dict[str, float]]:
+    def counted(rows: Sequence[dict[str, str]]) -> dict[str, Counter[str]]:
+        return {feature: Counter(row[feature] for row in rows) for feature in FIELDS}
+
+    def shares(counts: dict[str, Counter[str]]) -> dict[str, dict[str, float]]:
         out: dict[str, dict[str, float]] = {}
-        for feature in FIELDS:
-            counts = Counter(row[feature] for row in rows)
-            levels = set(counts) | set(LEVELS[feature])
-            total = sum(counts.values()) + len(levels)
-            out[feature] = {level: round((counts[level] + 1) / total, 6) for level in sorted(levels)}
+        for feature, found in counts.items():
+            out[feature] = {}
+            for group in LEVEL_GROUPS.get(feature, (tuple(set(found) | set(LEVELS[feature])),)):
+                total = sum(found[level] for level in group) + len(group)
+                out[feature].update({level: round((found[level] + 1) / total, 6) for level in sorted(group)})
         return out
 
-    return Model(
-        shares(matches), shares(non_matches), round(math.log2(prior / (1 - prior)), 4), round(name_mean_count, 2)
-    )
+    m_counts, u_counts = counted(matches), counted(non_matches)
+    m, u = shares(m_counts), shares(u_counts)
+    for feature, levels in m.items():
+        for level in levels:
+            if m_counts[feature][level] == 0 and u_counts[feature][level] == 0:
+                u[feature][level] = levels[level]
+    return Model(m, u, round(math.log2(prior / (1 - prior)), 4), round(name_mean_count, 2))
 
+
+# Levels that only some comparisons can reach are counted within their group: two full dates can agree to the day,
+# a year-only or estimated date only to the year. Whether a date is full does not depend on whether the two are
+# the same person, so the ratio within the group is the evidence (counted over all comparisons, a year-only
+# agreement would look rare among true matches only because most of them have full dates).
+LEVEL_GROUPS = {"birth": (*dates.GROUPS, ("unknown",))}
 
 LEVELS = {
-    "name": ("exact", "strong", "close", "partial", "weak"),
-    "birth": (
-        "same_date",
-        "day_month_swapped",
-        "same_year",
-        "year_near",
-        "same_year_other_day",
-        "different",
-        "unknown",
+    "name": (
+        "exact",
+        "strong",
+        "subset",
+        "close",
+        "partial",
+        "weak",
+        *(name for _, name in across.LEVELS),
+        across.WEAK,
     ),
+    "birth": (*dates.LEVELS, "unknown"),
     "nationality": ("match", "different", "unknown"),
     "sex": ("match", "different", "unknown"),
     "document": ("match", "different", "unknown"),
@@ -259,13 +289,15 @@ class Scored:
         ]
 
 
-def levels(query: Record, candidate: Record) -> tuple[dict[str, str], N.NameMatch, tuple[str, str]]:
-    name = best_name(query, candidate)
+def levels(
+    query: Record, candidate: Record, model: Model | None = None
+) -> tuple[dict[str, str], N.NameMatch, tuple[str, str]]:
+    name, q_form, c_form = best_pair(query, candidate)
     birth, qb, cb = birth_level(query, candidate)
     document, _ = document_level(query, candidate)
     return (
         {
-            "name": name_level(name.score),
+            "name": (model or default_model()).name_level(name, q_form, c_form),
             "birth": birth,
             "nationality": set_level(query.nationalities, candidate.nationalities),
             "sex": sex_level(query.sex, candidate.sex),
@@ -274,6 +306,10 @@ def levels(query: Record, candidate: Record) -> tuple[dict[str, str], N.NameMatc
         name,
         (qb, cb),
     )
+
+
+def _read_as(form: N.NameForm) -> str:
+    return f"{form.script}: {' '.join(form.tokens)}"
 
 
 def score(
@@ -288,7 +324,7 @@ def score(
     """``name_count`` tells how many entries of the list hold the candidate's matched name (the index's
     ``name_count``), for the term-frequency adjustment."""
     model = model or default_model()
-    found, name, (qb, cb) = levels(query, candidate)
+    found, name, (qb, cb) = levels(query, candidate, model)
     shown = {
         "name": (name.query, name.candidate),
         "birth": (qb, cb),
@@ -297,9 +333,17 @@ def score(
         "document": (",".join(n for n, _ in query.documents), ",".join(n for n, _ in candidate.documents)),
     }
     terms = [Term(f, found[f], model.bits(f, found[f]), *shown[f]) for f in FIELDS]
-    if name_count is not None and found["name"] in FREQUENCY_LEVELS:
+    if name.query and name.candidate:
+        q_form, c_form = analysed((name.query,))[0], analysed((name.candidate,))[0]
+        if N.crossing(q_form, c_form):  # how each side was read: its script, and the Latin letters compared
+            terms.insert(1, Term("name_script", "across_scripts", 0.0, _read_as(q_form), _read_as(c_form)))
+    if name_count is not None and found["name"] in FREQUENCY_LEVELS + SCRIPT_FREQUENCY_LEVELS:
         count = name_count(name.candidate)
-        bits = model.rarity_bits(count)
+        bits = (
+            model.rarity_bits(count)
+            if found["name"] in FREQUENCY_LEVELS
+            else -min(math.log2(max(count, 1)), RARITY_CAP)
+        )
         terms.insert(1, Term("name_frequency", "rare" if bits >= 0 else "common", bits, "", f"{count}"))
     if face_distance is not None:
         level, m, u = face_level(face_distance)

@@ -46,7 +46,8 @@ PER_TRANSACTION = 8
 ATTEMPTS = 8
 RETRIEVE = 200
 BIOMETRIC_MATCH = 0.0  # a fused biometric score above zero is above both modalities' thresholds
-SAME_PERSON_NAME = ("exact", "strong", "close")
+SAME_PERSON_NAME = ("exact", "strong", "close", "subset", "script_strong", "script_close", "script_fair")
+DIFFERENT_BIRTH = ("different", "different_year")
 
 
 @dataclass
@@ -394,7 +395,7 @@ def usurpation_findings(
     for other in others.values():
         record = encounter_record(other, docs.get(other.id, []))
         levels, _, _ = scoring.levels(query, record)
-        if levels["name"] not in SAME_PERSON_NAME or levels["birth"] == "different":
+        if levels["name"] not in SAME_PERSON_NAME or levels["birth"] in DIFFERENT_BIRTH:
             explanation = [
                 {"feature": "biometrics", "level": "match", "bits": round(fused[other.id], 2)},
                 {"feature": "name", "level": levels["name"], "query": query.names[0], "candidate": record.names[0]},

@@ -235,18 +235,31 @@ class WatchlistGenerator:
             elif kind == "surnames" and " " in surname and not person.native:
                 a, b = surname.split(" ", 1)
                 surname = f"{b} {a}" if r.random() < 0.5 else a
+                if " " in given and r.random() < 0.5:  # the second given name left out too
+                    given = given.split(" ", 1)[0]
                 applied.append(kind)
             elif kind == "typo" and len(given) > 4 and given.isascii():
                 i = r.randrange(1, len(given) - 2)
                 given = given[:i] + given[i + 1] + given[i] + given[i + 2 :]
                 applied.append(kind)
         born, estimated = person.born.isoformat(), False
-        if person.year_only or r.random() < 0.15:
+        if (person.year_only and r.random() < 0.5) or r.random() < 0.05:
+            # the list or the officer gives only the year: the right one, or in one case of four the one beside it
+            # (a year converted from the Persian or Islamic calendar falls across two of ours)
+            year = person.born.year + (r.choice([-1, 1]) if r.random() < 0.25 else 0)
+            born = person.born.replace(year=year).isoformat() if person.year_only else str(year)
+            if (person.born.month, person.born.day) == (2, 29):
+                born = str(year)
+            applied.append("year_only")
+        elif person.year_only or r.random() < 0.15:
             born, estimated = str(person.born.year + r.choice([-1, 0, 1])), True
             applied.append("estimated_year")
         elif r.random() < 0.1 and person.born.day <= 12 and person.born.day != person.born.month:
             born = date(person.born.year, person.born.day, person.born.month).isoformat()
             applied.append("day_month_swap")
+        elif r.random() < 0.05 and (person.born.month, person.born.day) != (2, 29):
+            born = person.born.replace(year=person.born.year + r.choice([-1, 1])).isoformat()
+            applied.append("year_slip")
         query = {
             "given_names": given,
             "surnames": surname,

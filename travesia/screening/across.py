@@ -1,0 +1,79 @@
+"""Two names written in different scripts: how likely they are the same name, from a logistic model fitted on real
+cross-script pairs. Pure (the weights come from ``calibration.json``).
+
+Letter similarity alone misleads here: between a Hebrew or Korean rendering and a Latin spelling, unrelated names
+often agree on a token or two by chance, while true pairs agree weakly but everywhere. The features say both:
+the aligned tokens (average, weakest, strongest, how many of each side found a partner) and the whole names run
+together (letters, folded letters, consonant classes). ``bench/screening.py --calibrate`` fits the weights on
+the development part of ``../shared/data/names`` (Wikidata persons in Hebrew and Korean against their Latin
+names, hard negatives from the candidate index) and reports on the held-out part it never fits on.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from rapidfuzz.distance import JaroWinkler, Levenshtein
+
+from travesia.screening import names as N
+from travesia.screening import scripts
+
+FEATURES = (
+    "aligned",  # the token alignment's own score
+    "pair_mean",
+    "pair_min",
+    "pair_max",
+    "query_covered",  # share of the query's tokens that found a partner
+    "candidate_covered",
+    "joined_letters",
+    "joined_folded",
+    "joined_sound",
+    "joined_skeleton",  # consonants only, as an abjad writes them
+    "abjad",  # one side written without short vowels
+    "token_gap",  # difference in token counts
+)
+
+# Probability bands of the fitted model: the levels the Fellegi-Sunter model weighs (m and u fitted on real names).
+LEVELS = ((0.9, "script_strong"), (0.7, "script_close"), (0.5, "script_fair"), (0.3, "script_partial"))
+WEAK = "script_weak"
+
+
+def features(query: N.NameForm, candidate: N.NameForm, match: N.NameMatch) -> tuple[float, ...]:
+    sims = [pair[2] for pair in match.pairs] or [0.0]
+    nq, nc = max(len(query.tokens), 1), max(len(candidate.tokens), 1)
+    c = candidate.joined
+    # the names run together in either order of the first token (a surname written first on one side)
+    orders = {query.joined, "".join(query.tokens[1:] + query.tokens[:1])}
+    return (
+        match.score,
+        sum(sims) / len(sims),
+        min(sims),
+        max(sims),
+        min(len(match.pairs) / nq, 1.0),
+        min(len(match.pairs) / nc, 1.0),
+        max(JaroWinkler.normalized_similarity(q, c) for q in orders),
+        max(JaroWinkler.normalized_similarity(scripts.fold(q), scripts.fold(c)) for q in orders),
+        max(Levenshtein.normalized_similarity(scripts.sound(q), scripts.sound(c)) for q in orders),
+        max(Levenshtein.normalized_similarity(N.skeleton(q), N.skeleton(c)) for q in orders),
+        float(N.crossing(query, candidate) == N.ABJAD),
+        float(abs(nq - nc)),
+    )
+
+
+def probability(values: Sequence[float], weights: Sequence[float], intercept: float) -> float:
+    z = intercept + sum(w * v for w, v in zip(weights, values, strict=True))
+    return 1 / (1 + math.exp(-max(min(z, 40.0), -40.0)))
+
+
+# The letters' own verdict, as a floor under the model's: romanised tokens that agree this well are the same name
+# in any script, including scripts the model saw little of (it is fitted on Hebrew and Korean).
+LETTER_FLOORS = ((0.97, "script_strong"), (0.9, "script_close"), (0.82, "script_fair"))
+
+
+def level(p: float, letters: float) -> str:
+    """The band of the model's probability, or of the aligned letters' score if that is higher."""
+    order = [name for _, name in LEVELS] + [WEAK]
+    found = next((name for floor, name in LEVELS if p >= floor), WEAK)
+    floor = next((name for at, name in LETTER_FLOORS if letters >= at), WEAK)
+    return min(found, floor, key=order.index)
