@@ -34,6 +34,7 @@ from travesia.exchange import service as exchange
 from travesia.exchange.schemas import AgreementIn
 from travesia.identity import service as identity
 from travesia.network import service as network
+from travesia.screening import listing
 from travesia.screening import repository as screening_repository
 from travesia.screening import service as screening
 from travesia.screening.schemas import WatchlistIn
@@ -174,7 +175,7 @@ def load_watchlist(cfg: Settings, encounters_file: Path, seed: int, size: int = 
     with unit_of_work(cfg) as session:
         if screening_repository.watchlist_by_name(session, DEMO_LIST.name):
             return 0
-        screening.create_list(session, operator(), DEMO_LIST)
+        listing.create_list(session, operator(), DEMO_LIST)
     lines = [json.dumps(entity, ensure_ascii=False) for _, entity in synth_watchlist.entries(size, seed)]
     with encounters_file.open(encoding="utf-8") as fh:
         for number, line in enumerate(fh):
@@ -187,7 +188,7 @@ def load_watchlist(cfg: Settings, encounters_file: Path, seed: int, size: int = 
     db = database(cfg)
     try:
         with db.transaction() as session:
-            report = screening.import_list(
+            report = listing.import_list(
                 session, operator(), DEMO_LIST.name, lines, file_name="demo.jsonl", suffix=".jsonl"
             )
         return screening.rescreen_version(db, screening.Screener(), report.version_id)

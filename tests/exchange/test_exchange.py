@@ -26,6 +26,7 @@ from travesia.exchange import nist, service
 from travesia.exchange.records import FIELDS
 from travesia.exchange.schemas import AgreementIn, ExportIn
 from travesia.models import Alert, AuditEvent, BiometricCandidate, BiometricTemplate, Encounter, WatchlistEntry
+from travesia.screening import listing
 from travesia.screening import service as screening
 from travesia.screening.schemas import WatchlistIn
 
@@ -237,7 +238,7 @@ def test_a_bulk_export_job_runs_and_only_its_partner_downloads_it(registered, cl
 def test_a_partners_nist_file_is_imported_into_a_watchlist_under_its_agreement(registered, session, db, tmp_path):
     service.create_agreement(session, LIAISON, agreement("everything", fields=list(FIELDS), modalities=["face"]))
     service.create_agreement(session, LIAISON, agreement("co-inbound", fields=["names", "birth_date"]))
-    screening.create_list(
+    listing.create_list(
         session,
         LIAISON,
         WatchlistIn(name="partner-co", title="Colombia", owner="Migración Colombia", legal_basis="MoU"),
@@ -263,7 +264,7 @@ def test_a_partners_nist_file_is_imported_into_a_watchlist_under_its_agreement(r
 def test_a_person_who_leaves_a_partners_file_and_returns_is_listed_again(registered, session, db, tmp_path):
     service.create_agreement(session, LIAISON, agreement("everything", fields=list(FIELDS)))
     service.create_agreement(session, LIAISON, agreement("co-inbound", fields=["names", "birth_date"]))
-    screening.create_list(
+    listing.create_list(
         session,
         LIAISON,
         WatchlistIn(name="partner-co", title="Colombia", owner="Migración Colombia", legal_basis="MoU"),
@@ -275,7 +276,7 @@ def test_a_person_who_leaves_a_partners_file_and_returns_is_listed_again(registe
         blob = nist.encode(batch, agency="COL", control=f"c{n}", destination="PAN", today=date(2026, 12, 7))
         service.import_nist(session, LIAISON, "co-inbound", "partner-co", blob, file_name=f"co{n}.nist")
         session.commit()
-    changes = [{r["change"] for r in screening.version_changes(session, "partner-co", n)} for n in (1, 2, 3)]
+    changes = [{r["change"] for r in listing.version_changes(session, "partner-co", n)} for n in (1, 2, 3)]
     assert changes == [{"added"}, {"removed"}, {"relisted"}]
     live = session.execute(select(WatchlistEntry).where(WatchlistEntry.removed_version.is_(None))).scalars().all()
     assert len(live) == 2
@@ -287,7 +288,7 @@ def test_faces_in_a_partners_file_screen_new_registrations_by_face(registered, s
     service.create_agreement(session, LIAISON, agreement("everything", fields=list(FIELDS), modalities=["face"]))
     service.create_agreement(session, LIAISON, agreement("co-faces", fields=["names"], modalities=["face"]))
     service.create_agreement(session, LIAISON, agreement("co-names", fields=["names"]))
-    screening.create_list(
+    listing.create_list(
         session,
         LIAISON,
         WatchlistIn(name="partner-co", title="Colombia", owner="Migración Colombia", legal_basis="MoU"),

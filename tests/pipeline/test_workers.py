@@ -32,7 +32,7 @@ from travesia.core.settings import load_settings
 from travesia.demo import ensure_stations
 from travesia.enrolment.bulk import run_import
 from travesia.models import Alert, AuditEvent, Screening
-from travesia.screening import service as screening
+from travesia.screening import listing
 from travesia.screening.schemas import WatchlistIn
 from travesia.synth import population
 
@@ -61,9 +61,9 @@ def _prepare(url: str, folder: Path, people: int, *, seed: int = 7) -> int:
                              roles=[Role.REGISTRATION_OFFICER], stations=["ERM-SAN-VICENTE"])  # fmt: skip
         accounts.create_user(session, ctx, OPERATOR, officer)
         wanted = WatchlistIn(name="wanted", title="Wanted", owner="DIJ", legal_basis="Ley")
-        screening.create_list(session, OPERATOR, wanted)
+        listing.create_list(session, OPERATOR, wanted)
         lines = [json.dumps(entity) for entity in listed]
-        screening.import_list(session, OPERATOR, "wanted", lines, file_name="w.jsonl", suffix=".jsonl")
+        listing.import_list(session, OPERATOR, "wanted", lines, file_name="w.jsonl", suffix=".jsonl")
     report, _ = run_import(db, OPERATOR, folder / "population" / "encounters.jsonl")
     db.dispose()
     assert report.rejected == 0

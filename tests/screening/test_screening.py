@@ -15,7 +15,7 @@ from travesia.biometrics import service as biometrics
 from travesia.core.errors import InvalidInput
 from travesia.core.principal import Role, cli_principal
 from travesia.models import Alert, BiometricSample, Encounter, Screening, WatchlistEntry
-from travesia.screening import repository, service
+from travesia.screening import listing, repository, service
 from travesia.screening.schemas import WatchlistIn
 
 ADMIN = cli_principal("test")
@@ -38,7 +38,7 @@ def jsonl(*entities) -> io.StringIO:
 
 @pytest.fixture
 def persons_list(session):
-    service.create_list(
+    listing.create_list(
         session,
         ADMIN,
         WatchlistIn(name="wanted", title="Wanted", owner="DIJ", legal_basis="Ley 3 de 2008", threshold=0.7),
@@ -48,7 +48,7 @@ def persons_list(session):
 
 
 def load(session, name, *entities, **kwargs):
-    report = service.import_list(session, ADMIN, name, jsonl(*entities), file_name="l.jsonl", suffix=".jsonl", **kwargs)
+    report = listing.import_list(session, ADMIN, name, jsonl(*entities), file_name="l.jsonl", suffix=".jsonl", **kwargs)
     session.commit()
     return report
 
@@ -76,12 +76,12 @@ def test_a_bad_list_file_is_refused_whole_naming_line_and_field(session, persons
     good = dict(LISTED)
     bad_date = {**LISTED, "id": "x2", "properties": {"name": ["A B"], "birthDate": ["1990-13-45"]}}
     with pytest.raises(InvalidInput) as refused:
-        service.import_list(session, ADMIN, persons_list, jsonl(good, bad_date), file_name="l.jsonl", suffix=".jsonl")
+        listing.import_list(session, ADMIN, persons_list, jsonl(good, bad_date), file_name="l.jsonl", suffix=".jsonl")
     assert "line 2, properties.birthDate" in str(refused.value.params["problems"])
     session.rollback()
     lines = io.StringIO(json.dumps(good) + "\n{not json\n" + json.dumps({**good, "schema": "Vessel"}) + "\n")
     with pytest.raises(InvalidInput) as refused:
-        service.import_list(session, ADMIN, persons_list, lines, file_name="l.jsonl", suffix=".jsonl")
+        listing.import_list(session, ADMIN, persons_list, lines, file_name="l.jsonl", suffix=".jsonl")
     problems = refused.value.params["problems"]
     assert "line 2, json" in problems and "line 3, schema" in problems
     session.rollback()
@@ -99,7 +99,7 @@ def test_versions_record_the_delta_and_csv_maps_columns(session, persons_list):
     third = load(session, persons_list, *delta)
     assert (third.mode, third.added, third.removed) == ("delta", 1, 1)
     text = "Ref;Full name;DOB\nc-1;Jan Pyè Louis;1979\n".replace(";", ",")
-    report = service.import_list(
+    report = listing.import_list(
         session,
         ADMIN,
         persons_list,
@@ -115,7 +115,7 @@ def test_versions_record_the_delta_and_csv_maps_columns(session, persons_list):
 
 
 def changes_of(session, name, number):
-    return {(row["external_id"], row["change"]) for row in service.version_changes(session, name, number)}
+    return {(row["external_id"], row["change"]) for row in listing.version_changes(session, name, number)}
 
 
 def test_an_entry_removed_then_listed_again_comes_back_with_its_history_in_full_and_delta_mode(
@@ -219,7 +219,7 @@ def passport(number="X1234567", state="VEN"):
 
 
 def test_a_document_reported_lost_or_stolen_opens_an_alert(client, app, session, officer):
-    service.create_list(
+    listing.create_list(
         session,
         ADMIN,
         WatchlistIn(name="sltd", title="Lost", owner="INTERPOL", legal_basis="SLTD", kind="documents"),

@@ -40,7 +40,7 @@ from travesia.core.db import Database
 from travesia.core.principal import Role, cli_principal
 from travesia.core.settings import load_settings
 from travesia.models import Encounter, Station, SyncBatch, SyncNotice, SyncState
-from travesia.screening import service as screening
+from travesia.screening import listing
 from travesia.screening.schemas import WatchlistIn
 from travesia.stations import service as stations
 from travesia.stations.schemas import StationCreate
@@ -154,11 +154,11 @@ def _set_up_central(url: str, folder: Path) -> None:
     with db.transaction() as session:
         for code in STATIONS:
             stations.create_station(session, OPERATOR, StationCreate(code=code, name=code, kind="reception"))
-        screening.create_list(
+        listing.create_list(
             session, OPERATOR, WatchlistIn(name="wanted", title="Wanted", owner="DIJ", legal_basis="Ley")
         )
         lines = io.StringIO(json.dumps(LISTED) + "\n")
-        screening.import_list(session, OPERATOR, "wanted", lines, file_name="w.jsonl", suffix=".jsonl")
+        listing.import_list(session, OPERATOR, "wanted", lines, file_name="w.jsonl", suffix=".jsonl")
     db.dispose()
 
 

@@ -26,6 +26,7 @@ from travesia.enrolment import service as enrolment
 from travesia.enrolment.images import clean_image
 from travesia.enrolment.schemas import EncounterIn
 from travesia.models import AuditEvent, BiometricSample, Encounter, SyncBatch, SyncNotice, SyncState, WatchlistEntry
+from travesia.screening import listing
 from travesia.screening import service as screening
 from travesia.screening.schemas import WatchlistIn
 from travesia.stations import repository as stations_repository
@@ -178,11 +179,11 @@ def test_bad_items_are_refused_naming_the_item_and_field(station_db, station_key
 
 
 def test_alerts_links_and_list_deltas_come_back(agent, station_db, session, app):
-    screening.create_list(
+    listing.create_list(
         session, cli_principal("t"),
         WatchlistIn(name="wanted", title="Wanted", owner="DIJ", legal_basis="Ley 3 de 2008", threshold=0.7),
     )  # fmt: skip
-    screening.create_list(
+    listing.create_list(
         session, cli_principal("t"),
         WatchlistIn(name="secret-list", title="Secret", owner="DIJ", legal_basis="Ley", sensitivity="secret"),
     )  # fmt: skip
@@ -190,7 +191,7 @@ def test_alerts_links_and_list_deltas_come_back(agent, station_db, session, app)
     other = {"id": "w-2", "schema": "Person", "properties": {"name": ["Ana Lista"]}}
     for name in ("wanted", "secret-list"):
         lines = io.StringIO("".join(json.dumps(e) + "\n" for e in (listed, other)))
-        screening.import_list(session, cli_principal("t"), name, lines, file_name="l.jsonl", suffix=".jsonl")
+        listing.import_list(session, cli_principal("t"), name, lines, file_name="l.jsonl", suffix=".jsonl")
     session.commit()
     hit = enrol_at_station(station_db, 1, given_names="Youssef", surnames="Haddad", birth_date="1990-05-17")
     enrol_at_station(station_db, 2)
@@ -208,7 +209,7 @@ def test_alerts_links_and_list_deltas_come_back(agent, station_db, session, app)
     assert sorted(entries) == ["w-1", "w-2"] and versions == {"wanted": 1}  # the secret list stays at central
     # central drops one entry: the station's copy follows
     lines = io.StringIO(json.dumps(listed) + "\n")
-    screening.import_list(session, cli_principal("t"), "wanted", lines, file_name="l2.jsonl", suffix=".jsonl")
+    listing.import_list(session, cli_principal("t"), "wanted", lines, file_name="l2.jsonl", suffix=".jsonl")
     session.commit()
     agent.run_once()
     with station_db.transaction(readonly=True) as s:

@@ -29,8 +29,8 @@ from travesia.exchange import nist, repository, rules
 from travesia.exchange.records import DocumentRef, Image, PersonRecord, fields_present, only_agreed, to_json
 from travesia.exchange.schemas import AgreementIn, ExportIn, PartnerAnswer, PartnerMatch, PartnerQueryIn
 from travesia.models import Encounter, ExportJob, PartnerKey, PartnerRequest, SharingAgreement
+from travesia.screening import listing
 from travesia.screening import repository as screening_repository
-from travesia.screening import service as screening
 from travesia.stations import repository as stations
 
 KEY_PREFIX = "trp_"
@@ -432,7 +432,7 @@ class ImportResult:
     faces: int
     fingers: int
     ignored_fields: list[str]
-    report: screening.ImportReport
+    report: listing.ImportReport
     templates: int = 0  # made from the images, for biometric screening (with ``bio``)
 
 
@@ -462,7 +462,7 @@ def import_nist(
     records = shared(transaction.persons, terms)
     extracted = {_entity_id(r, transaction.agency): _extract_images(r) for r in records} if bio is not None else {}
     lines = [json.dumps(_entity(r, transaction.agency), ensure_ascii=False) for r in records]
-    report = screening.import_list(
+    report = listing.import_list(
         session,
         principal,
         list_name,
@@ -505,7 +505,7 @@ def _entry_templates(
     session: Session,
     bio: biometrics.Biometrics,
     list_name: str,
-    report: screening.ImportReport,
+    report: listing.ImportReport,
     extracted: dict[str, list[biometrics.Extracted]],
 ) -> int:
     """Each imported entry's templates in place of what it had; entries this version removed lose theirs."""

@@ -17,7 +17,7 @@ from travesia.core.http import DbSession, enqueue_after_commit
 from travesia.core.permissions import Perm
 from travesia.core.principal import Principal
 from travesia.enrolment import repository as enrolment
-from travesia.screening import formats, repository, service
+from travesia.screening import formats, listing, repository, service
 from travesia.screening.schemas import (
     AlertOut,
     ChangeOut,
@@ -74,7 +74,7 @@ def watchlists(session: DbSession, _: Manager) -> Any:
 
 @router.post("/api/v1/watchlists", response_model=WatchlistOut, status_code=201)
 def create_watchlist(session: DbSession, principal: Manager, body: WatchlistIn) -> Any:
-    return service.create_list(session, principal, body)
+    return listing.create_list(session, principal, body)
 
 
 @router.get("/api/v1/watchlists/{name}/versions", response_model=list[VersionOut])
@@ -95,7 +95,7 @@ def version_changes(
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
 ) -> Any:
     """What one version did: each entry added, changed, removed or listed again, in the order of the list's ids."""
-    return service.version_changes(session, name, number, after=after, limit=limit)
+    return listing.version_changes(session, name, number, after=after, limit=limit)
 
 
 @router.post("/api/v1/watchlists/{name}/versions", status_code=201)
@@ -126,7 +126,7 @@ async def import_version(
             parsed_mapping = formats.parse_mapping(mapping)
         except formats.ListFileError as error:
             raise InvalidInput(N_("Invalid column mapping: %(why)s"), field="mapping", why=str(error)) from None
-    report = service.import_list(
+    report = listing.import_list(
         session,
         principal,
         name,

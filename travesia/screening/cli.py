@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 
 from travesia.core.console import console, database, fail, handles_errors, operator
-from travesia.screening import formats, repository, service
+from travesia.screening import formats, listing, repository, service
 from travesia.screening.schemas import WatchlistIn
 
 app = typer.Typer(help="Watchlists: create, import versions (FollowTheMoney JSON lines or CSV), list.")
@@ -38,7 +38,7 @@ def create(
     )
     db = database()
     with db.transaction() as session:
-        service.create_list(session, operator(), data)
+        listing.create_list(session, operator(), data)
     console.print(f"list {name} created")
 
 
@@ -68,7 +68,7 @@ def import_(
         return
     db = database()
     with handle, db.transaction() as session:
-        report = service.import_list(
+        report = listing.import_list(
             session,
             operator(),
             list_name,
@@ -110,7 +110,7 @@ def changes(
     db = database()
     after = ""
     with db.transaction(readonly=True) as session:
-        while page := service.version_changes(session, list_name, number, after=after, limit=5000):
+        while page := listing.version_changes(session, list_name, number, after=after, limit=5000):
             for row in page:
                 console.print(f"{row['change']}\t{row['external_id']}\t{row['caption']}", markup=False)
             after = page[-1]["external_id"]

@@ -24,8 +24,8 @@ from travesia.core.errors import N_, Conflict
 from travesia.core.principal import Principal
 from travesia.enrolment import rules as enrolment_rules
 from travesia.models import BiometricSample, Encounter, RegionPerson, Station, SyncNotice, SyncState
+from travesia.screening import listing
 from travesia.screening import repository as screening_repository
-from travesia.screening import service as screening
 from travesia.screening.schemas import WatchlistIn
 from travesia.stations import repository as stations
 from travesia.sync import envelope, repository
@@ -202,11 +202,11 @@ def apply_feed(
     versions = dict(state.list_versions or {})
     for delta in feed.lists:
         if screening_repository.watchlist_by_name(session, delta.name) is None:
-            screening.create_list(
+            listing.create_list(
                 session, principal, WatchlistIn(**delta.model_dump(include=set(WatchlistIn.model_fields)))
             )
         if delta.lines:
-            report = screening.import_list(
+            report = listing.import_list(
                 session,
                 principal,
                 delta.name,
