@@ -278,14 +278,10 @@ def real_name_split(index: CandidateIndex, listed: int, strangers: int, seed: in
         index.add(name_only(pid, latin))
         entities[pid] = {"id": pid, "schema": "Person", "properties": {"name": [latin]}}
     queries = [
-        (name_only(f"q{i}", native), pid if i < listed else None, [script_tag(native)])
+        (name_only(f"q{i}", native), pid if i < listed else None, [scripts.script_of(native)])
         for i, (pid, _, native) in enumerate(persons)
     ]
     return queries, entities
-
-
-def script_tag(name: str) -> str:
-    return scripts.script_of(name)
 
 
 def exhaustive_recall(index: CandidateIndex, queries: list, model: scoring.Model, threshold: float) -> tuple[int, int]:

@@ -235,14 +235,19 @@ def test_a_bulk_export_job_runs_and_only_its_partner_downloads_it(registered, cl
     assert client.get(f"/api/v1/partner/exports/{job}", headers={"Authorization": f"Bearer {other}"}).status_code == 404
 
 
-def test_a_partners_nist_file_is_imported_into_a_watchlist_under_its_agreement(registered, session, db, tmp_path):
-    service.create_agreement(session, LIAISON, agreement("everything", fields=list(FIELDS), modalities=["face"]))
-    service.create_agreement(session, LIAISON, agreement("co-inbound", fields=["names", "birth_date"]))
+def partner_list(session) -> None:
+    """The watchlist a partner's files are imported into."""
     listing.create_list(
         session,
         LIAISON,
         WatchlistIn(name="partner-co", title="Colombia", owner="Migración Colombia", legal_basis="MoU"),
     )
+
+
+def test_a_partners_nist_file_is_imported_into_a_watchlist_under_its_agreement(registered, session, db, tmp_path):
+    service.create_agreement(session, LIAISON, agreement("everything", fields=list(FIELDS), modalities=["face"]))
+    service.create_agreement(session, LIAISON, agreement("co-inbound", fields=["names", "birth_date"]))
+    partner_list(session)
     session.commit()
     blob = export_records(session, db, tmp_path, "everything", "nist")
     result = service.import_nist(session, LIAISON, "co-inbound", "partner-co", blob, file_name="co.nist")
@@ -264,11 +269,7 @@ def test_a_partners_nist_file_is_imported_into_a_watchlist_under_its_agreement(r
 def test_a_person_who_leaves_a_partners_file_and_returns_is_listed_again(registered, session, db, tmp_path):
     service.create_agreement(session, LIAISON, agreement("everything", fields=list(FIELDS)))
     service.create_agreement(session, LIAISON, agreement("co-inbound", fields=["names", "birth_date"]))
-    listing.create_list(
-        session,
-        LIAISON,
-        WatchlistIn(name="partner-co", title="Colombia", owner="Migración Colombia", legal_basis="MoU"),
-    )
+    partner_list(session)
     session.commit()
     persons = nist.decode(export_records(session, db, tmp_path, "everything", "nist")).persons
     files = [persons, persons[:1], persons]
@@ -288,11 +289,7 @@ def test_faces_in_a_partners_file_screen_new_registrations_by_face(registered, s
     service.create_agreement(session, LIAISON, agreement("everything", fields=list(FIELDS), modalities=["face"]))
     service.create_agreement(session, LIAISON, agreement("co-faces", fields=["names"], modalities=["face"]))
     service.create_agreement(session, LIAISON, agreement("co-names", fields=["names"]))
-    listing.create_list(
-        session,
-        LIAISON,
-        WatchlistIn(name="partner-co", title="Colombia", owner="Migración Colombia", legal_basis="MoU"),
-    )
+    partner_list(session)
     session.commit()
     blob = export_records(session, db, tmp_path, "everything", "nist")
     bio = app.state.biometrics
