@@ -96,6 +96,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     )
     app.state.biometrics = biometrics.Biometrics.from_settings(settings)
     app.state.pass_key = crypto.load_or_create_key(settings.data_dir / PASS_KEY_FILE)
+    app.state.audit_key = crypto.load_or_create_key(settings.audit_key_path)
     if settings.station:  # a field station signs its sync batches with a key of its own
         app.state.station_key = crypto.load_or_create_key(settings.data_dir / STATION_KEY_FILE)
     # Enqueues the background work (run by the workers; tests run it with ``pipeline.run_once()``).

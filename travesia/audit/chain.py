@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from travesia.core.errors import N_
 
 GENESIS = "0" * 64
+MISSING_HEAD = (-1, "")  # what verification is given when the chain head's row is gone
 
 # The fields that the hash covers, in the order a reader sees them. Adding one is a chain format change.
 HASHED_FIELDS = (
@@ -82,7 +83,16 @@ PROBLEMS = {
     "anchor_mismatch": N_("it differs from the anchor kept by the auditor"),
     "head_mismatch": N_("the chain head does not match the last event: events were removed or added at the end"),
     "anchor_missing": N_("the anchored event is missing: the trail was truncated"),
+    "head_missing": N_("the chain head is missing: the trail was tampered with"),
+    "signed_root_mismatch": N_("the events no longer give the root of a signed tree head: history was rewritten "
+                               "after it was signed"),
+    "signed_events_missing": N_("events covered by a signed tree head are missing: the trail was cut after it "
+                                "was signed"),
+    "signature_invalid": N_("a tree head in the file of signed heads does not carry the audit key's signature: "
+                            "the file was edited"),
+    "heads_unreadable": N_("the file of signed tree heads is damaged"),
 }  # fmt: skip
+SIGNED_PROBLEMS = frozenset({"signed_root_mismatch", "signed_events_missing", "signature_invalid", "heads_unreadable"})
 
 
 @dataclass(frozen=True)
@@ -95,6 +105,9 @@ class Verdict:
     bad_event_id: str | None = None
     problem: str | None = None
     problem_code: str | None = None
+    signed_size: int | None = None  # the latest signed tree head the trail was checked against, if any
+    signed_at: str | None = None
+    heads_checked: int = 0
 
 
 def verify_links(
@@ -102,8 +115,9 @@ def verify_links(
 ) -> Verdict:
     """Walk the chain from genesis; return the first event that breaks it and why.
 
-    ``head`` is the stored chain head (catches events removed from the end); ``anchor`` is a (seq, hash) pair an
-    auditor kept elsewhere (catches a chain rewritten wholesale).
+    ``head`` is the stored chain head, MISSING_HEAD when its row is gone (catches events removed from the end);
+    ``anchor`` is a (seq, hash) pair an auditor kept elsewhere. Signed tree heads (travesia.audit.heads) catch a chain
+    rewritten wholesale without anyone keeping an anchor.
     """
     expected_seq, expected_prev, checked = 1, GENESIS, 0
     anchor_seen = anchor is None or anchor[0] == 0
@@ -129,6 +143,9 @@ def verify_links(
         checked += 1
         expected_seq, expected_prev = link.seq + 1, link.hash
     last_seq = expected_seq - 1
+    if head == MISSING_HEAD:
+        detail = f"the chain head row is missing; the trail ends at event {last_seq}"
+        return Verdict(False, checked, last_seq, expected_prev, last_seq + 1, None, detail, "head_missing")
     if head is not None and head != (last_seq, expected_prev):
         detail = f"chain head says event {head[0]} but the trail ends at {last_seq}: events removed or added"
         return Verdict(False, checked, last_seq, expected_prev, last_seq + 1, None, detail, "head_mismatch")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from travesia.audit.chain import Link, hashed_fields
 from travesia.audit.schemas import AuditFilter
-from travesia.models import AuditChainHead, AuditEvent
+from travesia.models import AuditChainHead, AuditEvent, AuditTreeNode
 
 
 def lock_head(session: Session) -> AuditChainHead:
@@ -18,9 +18,10 @@ def lock_head(session: Session) -> AuditChainHead:
     return session.execute(select(AuditChainHead).where(AuditChainHead.id == 1).with_for_update()).scalar_one()
 
 
-def read_head(session: Session) -> tuple[int, str]:
-    head = session.execute(select(AuditChainHead.seq, AuditChainHead.hash).where(AuditChainHead.id == 1)).one()
-    return int(head.seq), str(head.hash)
+def read_head(session: Session) -> tuple[int, str] | None:
+    """The stored chain head, or None when its row is gone (verification reports that, it does not crash)."""
+    head = session.execute(select(AuditChainHead.seq, AuditChainHead.hash).where(AuditChainHead.id == 1)).one_or_none()
+    return (int(head.seq), str(head.hash)) if head else None
 
 
 def add_event(session: Session, event: AuditEvent, head: AuditChainHead) -> None:
@@ -63,3 +64,30 @@ def list_events(session: Session, query: AuditFilter) -> list[AuditEvent]:
 
 def event_at(session: Session, seq: int) -> AuditEvent | None:
     return session.get(AuditEvent, seq)
+
+
+# -- the Merkle tree over the events (travesia.audit.merkle) ----------------------------------------------------
+def event_hashes(session: Session, start: int, end: int) -> list[str]:
+    """The chain hashes of leaves start..end-1 (events seq start+1..end), in order."""
+    return list(
+        session.execute(
+            select(AuditEvent.hash).where(AuditEvent.seq > start, AuditEvent.seq <= end).order_by(AuditEvent.seq)
+        ).scalars()
+    )
+
+
+def tree_node(session: Session, height: int, position: int) -> str | None:
+    return session.execute(
+        select(AuditTreeNode.hash).where(AuditTreeNode.height == height, AuditTreeNode.position == position)
+    ).scalar_one_or_none()
+
+
+def stored_nodes(session: Session, height: int) -> int:
+    """How many nodes of this height are stored (they are stored left to right, without gaps)."""
+    count = session.execute(select(func.count()).where(AuditTreeNode.height == height)).scalar_one()
+    return int(count)
+
+
+def add_tree_nodes(session: Session, nodes: list[tuple[int, int, str]]) -> None:
+    session.add_all(AuditTreeNode(height=h, position=p, hash=digest) for h, p, digest in nodes)
+    session.flush()

@@ -61,3 +61,35 @@ class VerifyResult(BaseModel):
     bad_event_id: str | None = None
     problem: str | None = None
     problem_code: str | None = None
+    signed_size: int | None = Field(None, description="Size of the latest signed tree head checked, if any.")
+    signed_at: str | None = None
+    heads_checked: int = 0
+
+
+class SignedHeadOut(BaseModel):
+    size: int = Field(description="Number of audit events the head covers.")
+    root: str = Field(description="RFC 6962 Merkle root over those events, hex.")
+    signed_at: str
+    key_id: str = Field(description="First 16 hex digits of SHA-256 over the raw Ed25519 public key.")
+    signature: str = Field(description="Base64 Ed25519 signature over the checkpoint text (see docs/security.md).")
+
+
+class SignedHeads(BaseModel):
+    public_key: str = Field(description="The audit key's public half, PEM.")
+    heads: list[SignedHeadOut]
+
+
+class InclusionProof(BaseModel):
+    seq: int
+    size: int
+    leaf: str = Field(description="RFC 6962 leaf hash of the event (SHA-256 of 0x00 and its chain hash).")
+    root: str
+    proof: list[str]
+
+
+class ConsistencyProof(BaseModel):
+    first: int
+    second: int
+    first_root: str
+    second_root: str
+    proof: list[str]

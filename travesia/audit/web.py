@@ -6,8 +6,9 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import ValidationError
 from starlette.responses import Response
 
-from travesia.audit import service
-from travesia.audit.chain import PROBLEMS
+from travesia.audit import heads, service
+from travesia.audit.api import trusted_heads
+from travesia.audit.chain import PROBLEMS, SIGNED_PROBLEMS
 from travesia.audit.schemas import OUTCOME_LABELS, AuditFilter
 from travesia.core.guards import Require
 from travesia.core.http import DbSession, verify_csrf
@@ -34,6 +35,10 @@ def audit_page(
     events = service.list_events(session, principal, query)
     next_before = events[-1].seq if len(events) == query.limit else None
     context = {"events": events, "filters": raw, "next_before": next_before, "outcomes": OUTCOME_LABELS}
+    try:
+        context["signed_head"] = heads.latest(request.app.state.settings.audit_heads_path)
+    except heads.HeadFileProblem:
+        context["heads_problem"] = True
     return render(request, "audit/events.html", context)
 
 
@@ -41,5 +46,6 @@ def audit_page(
 def verify(
     request: Request, session: DbSession, principal: Annotated[Principal, Depends(Require(Perm.AUDIT_VERIFY))]
 ) -> Response:
-    verdict = service.verify_and_record(session, principal)
-    return render(request, "audit/verdict.html", {"verdict": verdict, "problems": PROBLEMS})
+    verdict = service.verify_and_record(session, principal, trusted=trusted_heads(request))
+    context = {"verdict": verdict, "problems": PROBLEMS, "signed_problems": SIGNED_PROBLEMS}
+    return render(request, "audit/verdict.html", context)

@@ -25,7 +25,17 @@ KEYRING_FILE = "data-keys"
 PASS_KEY_FILE = "pass-signing.pem"  # noqa: S105 - a file name, not a secret
 STATION_KEY_FILE = "station-signing.pem"
 REVOKED_PASSES_FILE = "passes-revoked.txt"
-KEY_FILES = (KEYRING_FILE, SECRET_FILE, PASS_KEY_FILE, STATION_KEY_FILE, REVOKED_PASSES_FILE)
+AUDIT_KEY_FILE = "audit-signing.pem"
+AUDIT_HEADS_FILE = "audit-heads.jsonl"
+KEY_FILES = (
+    KEYRING_FILE,
+    SECRET_FILE,
+    PASS_KEY_FILE,
+    STATION_KEY_FILE,
+    REVOKED_PASSES_FILE,
+    AUDIT_KEY_FILE,
+    AUDIT_HEADS_FILE,
+)
 
 
 class ConfigError(Exception):
@@ -97,6 +107,19 @@ class Settings(BaseSettings):
         le=365,
         description="Central: days of registrations whose templates a field station gets for its region (0: none).",
     )
+    audit_key_file: Path | None = Field(
+        None,
+        description="Ed25519 key that signs the audit trail's tree heads; keep it where database administrators "
+        "cannot write (default: audit-signing.pem in the data folder).",
+    )
+    audit_heads_file: Path | None = Field(
+        None,
+        description="Append-only file of signed audit tree heads, outside the database "
+        "(default: audit-heads.jsonl in the data folder).",
+    )
+    audit_sign_minutes: int = Field(
+        5, ge=1, le=1440, description="Workers sign a new audit tree head this often when the trail has grown."
+    )
     pg_port: int = Field(54329, ge=1024, le=65535, description="Port of the local PostgreSQL of `db postgres`.")
 
     @field_validator("database_url")
@@ -128,6 +151,14 @@ class Settings(BaseSettings):
     @property
     def sqlalchemy_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'travesia.db').resolve()}"
+
+    @property
+    def audit_key_path(self) -> Path:
+        return self.audit_key_file or self.data_dir / AUDIT_KEY_FILE
+
+    @property
+    def audit_heads_path(self) -> Path:
+        return self.audit_heads_file or self.data_dir / AUDIT_HEADS_FILE
 
     @property
     def is_sqlite(self) -> bool:

@@ -1,6 +1,6 @@
 """All ORM classes, in one package (relationships lazy="raise": nothing loads by accident)."""
 
-from travesia.models.audit import AuditChainHead, AuditEvent
+from travesia.models.audit import AuditChainHead, AuditEvent, AuditTreeNode
 from travesia.models.auth import ApiToken, LoginFailure, User, UserRole, UserStation, WebSession
 from travesia.models.base import Base
 from travesia.models.biometrics import BiometricCandidate, BiometricIndexState, BiometricTemplate
@@ -40,6 +40,7 @@ __all__ = [
     "AsylumClaim",
     "AuditChainHead",
     "AuditEvent",
+    "AuditTreeNode",
     "Base",
     "BiometricCandidate",
     "BiometricIndexState",

@@ -51,3 +51,15 @@ class AuditChainHead(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     seq: Mapped[int] = mapped_column(BigInt)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditTreeNode(Base):
+    """Stored nodes of the audit Merkle tree: perfect subtrees of 2**height events (height >= 8), so a proof reads
+    O(log n) rows. Derived from the events only (rebuildable); a changed node gives proofs that fail against the
+    signed heads, never a false "consistent"."""
+
+    __tablename__ = "audit_tree_nodes"
+
+    height: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    position: Mapped[int] = mapped_column(BigInt, primary_key=True, autoincrement=False)
+    hash: Mapped[str] = mapped_column(String(64))

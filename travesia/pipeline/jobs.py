@@ -23,7 +23,8 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from huey import Huey, SqliteHuey, crontab
@@ -33,7 +34,10 @@ from peewee import PostgresqlDatabase
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from travesia.audit import heads
+from travesia.audit import service as audit
 from travesia.biometrics import service as biometrics
+from travesia.core import crypto
 from travesia.core.db import Database, utcnow
 from travesia.core.logging import get_logger
 from travesia.exchange import service as exchange
@@ -73,6 +77,15 @@ def make_queue(url: str, data_dir: str) -> Huey:
     return SqlHuey("travesia", database=database, results=False, utc=True)
 
 
+@dataclass(frozen=True)
+class AuditSigning:
+    """Where the workers' scheduled tree heads are signed and written, and how often (when the trail grew)."""
+
+    key_path: Path
+    heads_path: Path
+    every: timedelta
+
+
 # The steps after an encounter's screening, in order, in the screening's transaction (retried together): identity
 # first, so that vulnerability flags land on the person the encounter now belongs to.
 AFTER_SCREENING = (identity.resolve_encounter, protection.derive_flags)
@@ -98,8 +111,10 @@ class Pipeline:
         sync_agent: Callable[[], object] | None = None,
         sync_interval: float = 30.0,
         lease: timedelta = timedelta(minutes=5),
+        audit_signing: AuditSigning | None = None,
     ) -> None:
         self.db, self.bio, self.screener, self.queue = db, bio, screener, queue
+        self.audit_signing = audit_signing
         self.lease = lease
         self.data_dir = data_dir
         self.sync_interval = sync_interval
@@ -217,11 +232,37 @@ class Pipeline:
             self.sync_round(token)
 
     def _sweep(self) -> None:
-        """Every minute: what a lost wake-up left, the dashboard's roll-ups, re-screening not yet done."""
+        """Every minute: what a lost wake-up left, the dashboard's roll-ups, re-screening not yet done, and a signed
+        audit tree head when the last is older than its interval."""
         self.process_due()
         with self.db.transaction() as session:
             statistics.refresh(session)
         screening.rescreen_pending(self.db, self.screener)
+        if self.audit_signing is not None:
+            self.sign_audit_head(self.audit_signing)
+
+    def sign_audit_head(self, signing: AuditSigning, *, now: datetime | None = None) -> heads.SignedHead | None:
+        """A new signed tree head if the trail grew and the last head is older than ``signing.every``. The stored
+        tree is brought up to date in short transactions first, so no request waits behind a long one."""
+        try:
+            last = heads.latest(signing.heads_path)
+        except heads.HeadFileProblem as problem:
+            log.error("audit heads file damaged: not signing", extra={"line": problem.line})
+            return None
+        now = now or utcnow()
+        if last is not None and now - datetime.fromisoformat(last.signed_at) < signing.every:
+            return None
+        while True:
+            with self.db.transaction(lazy=True) as session:
+                if not audit.extend_tree(session, limit=64):
+                    break
+        key = crypto.load_or_create_key(signing.key_path)
+        try:
+            with self.db.transaction(lazy=True) as session:
+                return audit.sign_head(session, key, signing.heads_path)
+        except audit.HistoryRewritten as refused:
+            log.error("audit history does not extend the last signed head: not signing", extra={"size": refused.size})
+            return None
 
     def run_once(self) -> int:
         """Run every job that is due now (periodic and delayed ones included) in this thread, until the queue is

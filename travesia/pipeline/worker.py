@@ -22,7 +22,7 @@ from travesia.core import crypto
 from travesia.core.db import Database
 from travesia.core.logging import get_logger
 from travesia.core.settings import STATION_KEY_FILE, Settings
-from travesia.pipeline.jobs import Pipeline, make_queue
+from travesia.pipeline.jobs import AuditSigning, Pipeline, make_queue
 from travesia.screening import service as screening
 from travesia.sync.agent import Agent
 
@@ -59,6 +59,7 @@ def build_pipeline(cfg: Settings, db: Database | None = None, bio: biometrics.Bi
         sync_agent=make_agent if station_sync else None,
         sync_interval=cfg.sync_interval,
         lease=timedelta(seconds=cfg.job_lease_seconds),
+        audit_signing=AuditSigning(cfg.audit_key_path, cfg.audit_heads_path, timedelta(minutes=cfg.audit_sign_minutes)),
     )
     return pipeline
 
