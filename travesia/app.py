@@ -8,6 +8,7 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
@@ -29,11 +30,12 @@ from travesia.core.crypto import Keyring
 from travesia.core.db import Database
 from travesia.core.errors import N_, DomainError
 from travesia.core.guards import NotAuthenticated, PermissionDenied
-from travesia.core.http import CsrfRefused, RequestContextMiddleware, is_api
+from travesia.core.http import BodyLimitMiddleware, CsrfRefused, RequestContextMiddleware, is_api
 from travesia.core.i18n import gettext_for
 from travesia.core.logging import configure_logging, get_logger
 from travesia.core.settings import PASS_KEY_FILE, STATION_KEY_FILE, Settings, load_settings
 from travesia.core.templating import render
+from travesia.core.validation import api_errors
 from travesia.enrolment import api as enrolment_api
 from travesia.enrolment import web as enrolment_web
 from travesia.exchange import api as exchange_api
@@ -61,6 +63,18 @@ from travesia.sync import web as sync_web
 from travesia.web import shell
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
+MB = 1024 * 1024
+# The routes that take files, and the most each takes; every other body (JSON, forms) takes DEFAULT_BODY_LIMIT.
+BODY_LIMITS = [
+    (r"/api/v1/encounters", enrolment_api.MAX_UPLOAD),
+    (r"/enrol", enrolment_web.MAX_FORM),
+    (r"/api/v1/biometrics/(face-quality|search)", biometrics_api.MAX_IMAGE + MB),
+    (r"/biometrics/face-check", biometrics_web.MAX_FRAME + MB),
+    (r"/api/v1/sync/(batches|samples|feed)", sync_api.MAX_ENVELOPE),
+    (r"/api/v1/watchlists/[^/]+/versions", screening_api.MAX_LIST_FILE + MB),
+    (r"/match/[^/]+", 8 * MB),  # yente's batch of queries
+]
+DEFAULT_BODY_LIMIT = 2 * MB
 log = get_logger("travesia.app")
 
 
@@ -104,7 +118,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.screener = app.state.pipeline.screener
     app.state.nav = shell.nav_for
     app.state.authenticate = authenticate
-    app.add_middleware(RequestContextMiddleware, settings=settings)
+    app.add_middleware(BodyLimitMiddleware, limits=BODY_LIMITS, default=DEFAULT_BODY_LIMIT)
+    app.add_middleware(RequestContextMiddleware, settings=settings)  # outermost: its locale serves the 413
     # Static files only are compressed (htmx is 51 kB, 16 kB gzipped): pages carry the CSRF token next to what a
     # request reflects, and compressing them would open them to BREACH-style guessing.
     app.mount("/static", GZipMiddleware(StaticFiles(directory=STATIC_DIR), minimum_size=500), name="static")
@@ -198,6 +213,12 @@ def _install_error_handlers(app: FastAPI) -> None:
         if is_api(request):
             return JSONResponse({"detail": message, "request_id": request.state.request_id}, status_code=500)
         return render(request, "errors/error.html", {"status": 500, "message": message}, status_code=500)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        # Each problem by field and kind, in the caller's language; never the input itself (FastAPI's default
+        # echoes it whole: a 200 MB body, or a person's data into a client's logs).
+        return JSONResponse({"detail": api_errors(exc.errors(), gettext_for(request.state.locale))}, status_code=422)
 
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> Response:

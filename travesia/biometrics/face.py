@@ -9,17 +9,19 @@ Pure: bytes in, results out; no database. Models load once per process, on first
 
 from __future__ import annotations
 
-import io
 import math
 import threading
 from dataclasses import dataclass, field
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps
+
+from travesia.core.images import ImageRefused, opened
 
 ALGORITHM = "dlib-resnet-v1"
 VERSION = "dlib-20.0.1/frm-ng-0.1.0"
 DIMENSIONS = 128
+FACE_FORMATS = ("JPEG", "PNG", "PPM", "BMP", "TIFF")
 MAX_DETECT_SIDE = 1024  # larger photos are scaled down before detection (time grows with pixels)
 MIN_EYE_DISTANCE = 30  # pixels between eye centres; ISO/IEC 19794-5 asks 60+ for a token image, 90+ full frontal
 GOOD_EYE_DISTANCE = 50
@@ -77,14 +79,10 @@ def _model(name: str) -> object:
 def decode(raw: bytes) -> np.ndarray:
     """RGB pixels of a JPEG or PNG, turned upright from its EXIF orientation."""
     try:
-        with Image.open(io.BytesIO(raw)) as image:
-            if image.format not in ("JPEG", "PNG", "PPM", "BMP", "TIFF"):
-                raise FaceProblem("format", f"{image.format or 'this'} images are not accepted for faces")
+        with opened(raw, FACE_FORMATS) as image:
             upright = ImageOps.exif_transpose(image).convert("RGB")
-    except FaceProblem:
-        raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise FaceProblem("unreadable", "the file is not a readable image") from exc
+    except ImageRefused as refused:
+        raise FaceProblem(refused.code, str(refused)) from None
     scale = MAX_DETECT_SIDE / max(upright.size)
     if scale < 1:
         upright = upright.resize((round(upright.width * scale), round(upright.height * scale)), Image.BILINEAR)

@@ -13,13 +13,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import wsq  # noqa: F401  registers the WSQ codec with Pillow (FBI WSQ, used by fingerprint scanners)
-from PIL import Image, UnidentifiedImageError
+
+from travesia.core.images import ImageRefused, opened
 
 ALGORITHM = "nbis-mindtct-bozorth3"
 VERSION = "nbis-py-0.1.3"
 MIN_MINUTIAE = 12  # our floor: with fewer, Bozorth3 has too few minutia pairs for a meaningful score
 MIN_NFIQ2 = 20  # NFIQ 2 runs 0–100; under 20 is its lowest utility band
 MAX_SIDE = 2000
+FINGER_FORMATS = ("WSQ", "PNG", "TIFF", "JPEG", "BMP")
 MIN_SIDE = 150
 MAX_BYTES = 8 * 1024 * 1024
 WSQ_MAGIC = b"\xff\xa0"
@@ -77,18 +79,13 @@ def grey_png(raw: bytes) -> bytes:
     if len(raw) > MAX_BYTES:
         raise FingerProblem("too_large", f"the file is larger than {MAX_BYTES // (1024 * 1024)} MB")
     try:
-        with Image.open(io.BytesIO(raw)) as image:
-            if image.format not in ("WSQ", "PNG", "TIFF", "JPEG", "BMP"):
-                raise FingerProblem("format", f"{image.format or 'this'} images are not accepted for fingerprints")
-            if max(image.size) > MAX_SIDE or min(image.size) < MIN_SIDE:
-                raise FingerProblem(
-                    "size", f"a fingerprint image must be between {MIN_SIDE} and {MAX_SIDE} pixels a side"
-                )
-            grey = image.convert("L")
-    except FingerProblem:
-        raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise FingerProblem("unreadable", "the file is not a readable image") from exc
+        with opened(raw, FINGER_FORMATS, max_pixels=MAX_SIDE * MAX_SIDE) as image:
+            size = image.size
+            grey = image.convert("L") if max(size) <= MAX_SIDE and min(size) >= MIN_SIDE else None
+    except ImageRefused as refused:
+        raise FingerProblem(refused.code, str(refused)) from None
+    if grey is None:
+        raise FingerProblem("size", f"a fingerprint image must be between {MIN_SIDE} and {MAX_SIDE} pixels a side")
     out = io.BytesIO()
     grey.save(out, format="PNG")
     return out.getvalue()

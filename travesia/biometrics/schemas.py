@@ -28,6 +28,9 @@ REASON_LABELS = {
     "extraction": N_("no ridge details could be read"),
     "empty": N_("the file is empty"),
     "too_large": N_("the file is too large"),
+    "too_many_pixels": N_("the image has too many pixels"),
+    "frames": N_("the image has several frames or pages"),
+    "size": N_("the image is too small or too large"),
 }
 
 

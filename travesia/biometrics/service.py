@@ -520,7 +520,10 @@ class Probe:
 def probe_of(modality: str, raw: bytes, position: int = 0) -> Probe:
     """The slow half of a search (decoding and the models), done before any transaction is opened."""
     if modality == "face":
-        result = face.analyse(raw)
+        try:
+            result = face.analyse(raw)
+        except face.FaceProblem as problem:
+            raise InvalidInput(N_("Unusable image: %(why)s"), field="image", why=str(problem)) from None
         if result.template is None:
             raise InvalidInput(N_("No usable face in the image."), field="image")
         return Probe("face", result.template)

@@ -37,7 +37,8 @@ async def face_check(request: Request, _: Creator, image: Annotated[UploadFile, 
     try:
         result = await run_in_threadpool(face.analyse, raw, with_template=False)
     except face.FaceProblem as problem:
-        return JSONResponse({"acceptable": False, "quality": 0, "reasons": [translate(REASON_LABELS[problem.reason])]})
+        label = REASON_LABELS.get(problem.reason, REASON_LABELS["unreadable"])
+        return JSONResponse({"acceptable": False, "quality": 0, "reasons": [translate(label)]})
     reasons = [translate(REASON_LABELS.get(r, r)) for r in result.reasons]
     return JSONResponse({"acceptable": result.good_enough, "quality": result.quality, "reasons": reasons})
 

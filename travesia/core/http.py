@@ -4,9 +4,11 @@ CSRF tokens, and one pure-ASGI middleware for request ids, security headers and 
 from __future__ import annotations
 
 import hmac
+import json
+import re
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -15,7 +17,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from travesia.core.crypto import keyed_digest
 from travesia.core.db import Database, after_commit
-from travesia.core.i18n import negotiate
+from travesia.core.errors import N_
+from travesia.core.i18n import gettext_for, negotiate
 from travesia.core.logging import get_logger
 from travesia.core.settings import Settings
 
@@ -137,6 +140,11 @@ class RequestContextMiddleware:
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", request_id.encode()))
                 headers.extend(SECURITY_HEADERS)
+                if not scope["path"].startswith("/static/") and not any(k == b"cache-control" for k, _ in headers):
+                    # Pages and API answers carry personal data: no browser or proxy keeps a copy.
+                    headers.append((b"cache-control", b"no-store"))
+                if self.settings.cookie_secure:
+                    headers.append((b"strict-transport-security", b"max-age=63072000; includeSubDomains"))
                 if new_csrf and not scope["path"].startswith(("/api/", "/static/")):
                     headers.append((b"set-cookie", self._csrf_cookie(state["csrf_cookie"])))
                 message["headers"] = headers
@@ -179,3 +187,76 @@ def _cookies(scope: Scope) -> dict[str, Any]:
         if sep:
             result[name] = value
     return result
+
+
+class BodyTooLarge(Exception):
+    """Raised into the application when a request body passes its route's limit (the middleware answers 413)."""
+
+
+TOO_LARGE = N_("The request is larger than %(size)s MB, the most this address takes.")
+
+
+class BodyLimitMiddleware:
+    """Request bodies counted as they arrive, chunked or not: past the route's limit nothing more is read and the
+    answer is 413, whatever the application was doing with the body. ``limits`` pairs a path pattern with its
+    limit in bytes (first match wins); other paths take ``default``. A declared Content-Length over the limit is
+    refused before the body is read at all."""
+
+    def __init__(self, app: ASGIApp, limits: Sequence[tuple[str, int]], default: int) -> None:
+        self.app = app
+        self.limits = [(re.compile(pattern), limit) for pattern, limit in limits]
+        self.default = default
+
+    def limit_for(self, path: str) -> int:
+        return next((limit for pattern, limit in self.limits if pattern.fullmatch(path)), self.default)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in UNSAFE_METHODS:
+            await self.app(scope, receive, send)
+            return
+        limit = self.limit_for(scope["path"])
+        declared = _header(scope, b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._refuse(scope, send, limit)
+            return
+        state = {"read": 0, "over": False, "started": False}
+
+        async def counted_receive() -> Message:
+            if state["over"]:
+                raise BodyTooLarge()
+            message = await receive()
+            if message["type"] == "http.request":
+                state["read"] += len(message.get("body", b""))
+                if state["read"] > limit:
+                    state["over"] = True
+                    raise BodyTooLarge()
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            if state["over"]:
+                return  # the application's own answer to the cut body (400, 422, 500) is replaced by the 413
+            if message["type"] == "http.response.start":
+                state["started"] = True
+            await send(message)
+
+        try:
+            await self.app(scope, counted_receive, guarded_send)
+        except BodyTooLarge:
+            pass
+        except Exception:
+            if not state["over"]:
+                raise
+        if state["over"] and not state["started"]:
+            await self._refuse(scope, send, limit)
+
+    async def _refuse(self, scope: Scope, send: Send, limit: int) -> None:
+        locale = scope.get("state", {}).get("locale", "es")
+        message = gettext_for(locale)(TOO_LARGE, size=max(1, limit // (1024 * 1024)))
+        if scope["path"].startswith(API_PREFIXES):
+            detail = [{"loc": ["body"], "msg": message, "type": "too_large"}]
+            body, kind = json.dumps({"detail": detail}).encode(), b"application/json"
+        else:
+            body, kind = f"<!doctype html><title>413</title><p>{message}</p>".encode(), b"text/html; charset=utf-8"
+        headers = [(b"content-type", kind), (b"content-length", str(len(body)).encode()), (b"connection", b"close")]
+        await send({"type": "http.response.start", "status": 413, "headers": headers})
+        await send({"type": "http.response.body", "body": body})

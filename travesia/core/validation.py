@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -24,6 +25,17 @@ PYDANTIC_MESSAGES = {
     "less_than_equal": N_("This number is too large."),
     "extra_forbidden": N_("This field is not expected."),
 }
+
+
+def api_errors(errors: Sequence[Any], translate: Callable[..., str]) -> list[dict[str, object]]:
+    """Pydantic's errors for an API answer: where and what kind, a message in the reader's language, and neither
+    the input nor the context (which may quote it)."""
+    result = []
+    for item in errors:
+        msgid = PYDANTIC_MESSAGES.get(item.get("type", ""))
+        message = translate(msgid) if msgid else str(item.get("msg", ""))
+        result.append({"loc": list(item.get("loc", ())), "msg": message, "type": item.get("type", "invalid")})
+    return result
 
 
 def field_path(loc: tuple[object, ...]) -> str:

@@ -142,7 +142,10 @@ def _jsonl_rows(lines: Iterable[str]) -> Iterator[RowIn]:
 
 def _csv_rows(lines: Iterable[str]) -> Iterator[RowIn]:
     reader = csv.DictReader(lines, strict=True)
-    header = set(reader.fieldnames or [])
+    try:
+        header = set(reader.fieldnames or [])
+    except csv.Error as error:
+        raise FileProblem(f"line 1: not a CSV header ({error})") from None
     unknown = header - CSV_COLUMNS
     if unknown:
         raise FileProblem(f"line 1: unknown column(s) {', '.join(sorted(unknown))}")

@@ -50,6 +50,7 @@ MEMBER_KEY = re.compile(r"^m(\d{1,2})_(\w+)$")
 FINGER_FIELD = re.compile(r"^fingerprint_(\d{1,2})$")
 OFFICER_REASONS = [r for r in EXEMPTION_LABELS if r not in ("under_capture_age", "refused")]  # those the rules derive
 MAX_MEMBERS = 20
+MAX_FORM = 96 * 1024 * 1024  # a family's form with every photo and fingerprint (each image is also checked alone)
 COMMON_NATIONALITIES = ["VEN", "ECU", "HTI", "COL", "CHN", "CUB", "IND", "PER", "CHL", "BRA", "AFG", "CMR", "SOM"]
 
 

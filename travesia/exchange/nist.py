@@ -11,15 +11,13 @@ or day (as EBTS writes partial dates).
 
 from __future__ import annotations
 
-import io
 import re
 from dataclasses import dataclass
 from datetime import date
 
-import nistitl
 from nistitl import AsciiRecord, BinaryField, Field, Message, SubField
-from PIL import Image as PILImage
 
+from travesia.core.images import ImageRefused, opened
 from travesia.exchange.records import DocumentRef, Image, PersonRecord
 
 VERSION = "0502"  # ANSI/NIST-ITL 1-2011 Update 2015
@@ -27,6 +25,7 @@ DOMAIN = ("TRAVESIA", "1.0")
 FACE_COMPRESSION = {"jpeg": "JPEGB", "png": "PNG"}
 FINGER_COMPRESSION = {"wsq": "WSQ20", "png": "PNG", "jpeg": "JPEGB"}
 COMPRESSION_FORMAT = {"JPEGB": "jpeg", "PNG": "png", "WSQ20": "wsq"}
+PILLOW_FORMAT = {"jpeg": "JPEG", "png": "PNG", "wsq": "WSQ"}
 COUNTRY = re.compile(r"^[A-Z]{3}$")
 SEXES = {"M": "M", "F": "F", "X": "X", "U": None}  # EBTS: U = unknown
 
@@ -154,7 +153,8 @@ def decode(data: bytes) -> Transaction:
     message = Message()
     try:
         message.parse(data)
-    except (nistitl.NistException, ValueError, IndexError, KeyError, UnicodeDecodeError) as error:
+    except Exception as error:  # the library's parser raises whatever a malformed file trips (TypeError on a
+        # missing 1.003 CNT, IndexError, ...): each is a file that is not a transaction, never a crash
         raise NistProblem("file", f"not an ANSI/NIST-ITL transaction ({_short(error)})") from None
     header = message[0]
     version = _text(header[2])
@@ -255,14 +255,12 @@ def _read_image(record: AsciiRecord, kind: int, idc: int) -> tuple[Image, int | 
         raise NistProblem(f"{where} field {kind}.999 DATA", "the image is missing")
     fmt = COMPRESSION_FORMAT[compression]
     try:
-        if fmt == "wsq":
-            import wsq  # noqa: F401  registers the WSQ codec with Pillow
-
-        with PILImage.open(io.BytesIO(data)) as probe:
+        with opened(bytes(data), [PILLOW_FORMAT[fmt]]) as probe:
             probe.load()
             size = probe.size
-    except Exception:
-        raise NistProblem(f"{where} field {kind}.999 DATA", f"not a readable {compression} image") from None
+    except ImageRefused as refused:
+        reason = "too many pixels" if refused.code == "too_many_pixels" else f"not a readable {compression} image"
+        raise NistProblem(f"{where} field {kind}.999 DATA", reason) from None
     if size != (width, height):
         raise NistProblem(f"{where} field {kind}.006 HLL", f"the image is {size[0]}×{size[1]}, not {width}×{height}")
     return Image(fmt, width, height, bytes(data)), position

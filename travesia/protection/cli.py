@@ -9,6 +9,7 @@ import typer
 
 from travesia.core import crypto
 from travesia.core.console import console, handles_errors, settings, unit_of_work
+from travesia.core.images import ImageRefused, opened
 from travesia.core.settings import PASS_KEY_FILE
 from travesia.protection import passes, service
 
@@ -38,9 +39,12 @@ def revocations(out: Path = typer.Option(..., "--out", help="Where to write the 
 
 def _token_from_image(path: Path) -> str:
     import zxingcpp
-    from PIL import Image
 
-    found = zxingcpp.read_barcodes(Image.open(path))
+    try:
+        with opened(path.read_bytes(), ("PNG", "JPEG")) as image:
+            found = zxingcpp.read_barcodes(image)
+    except (OSError, ImageRefused) as problem:
+        raise typer.BadParameter(f"{path}: {problem}", param_hint="--qr") from None
     if not found:
         raise typer.BadParameter(f"no QR code found in {path}", param_hint="--qr")
     return found[0].text

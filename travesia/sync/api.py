@@ -41,9 +41,7 @@ Signed = Annotated[None, Depends(StationSignature())]
 
 
 async def _envelope(request: Request) -> bytes:
-    if int(request.headers.get("content-length") or 0) > MAX_ENVELOPE:
-        return b""  # refused as unsigned/truncated by the service, and audited
-    return await request.body()
+    return await request.body()  # at most MAX_ENVELOPE: the app's body limit answers 413 past it
 
 
 def _refusing(db: Database, blob: bytes, work: object) -> object:
