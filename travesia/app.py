@@ -33,11 +33,13 @@ from travesia.core.guards import NotAuthenticated, PermissionDenied
 from travesia.core.http import BodyLimitMiddleware, CsrfRefused, RequestContextMiddleware, is_api
 from travesia.core.i18n import gettext_for
 from travesia.core.logging import configure_logging, get_logger
+from travesia.core.openapi import complete_openapi
 from travesia.core.settings import PASS_KEY_FILE, STATION_KEY_FILE, Settings, load_settings
 from travesia.core.templating import render
 from travesia.core.validation import api_errors
 from travesia.enrolment import api as enrolment_api
 from travesia.enrolment import web as enrolment_web
+from travesia.enrolment.schemas import EncounterIn
 from travesia.exchange import api as exchange_api
 from travesia.exchange import web as exchange_web
 from travesia.identity import api as identity_api
@@ -158,6 +160,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     ):
         app.include_router(router)
     _install_error_handlers(app)
+    app.openapi = lambda: complete_openapi(app, [EncounterIn])  # type: ignore[method-assign]
     return app
 
 

@@ -1,4 +1,4 @@
-"""The only SQL of enrolment. Reads are scoped here: a registration officer sees only their stations' encounters."""
+"""The only SQL of enrolment. Every read of encounters is scoped here by the station rule of core.scope."""
 
 from __future__ import annotations
 
@@ -9,17 +9,9 @@ from datetime import datetime
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from travesia.core.principal import Principal, Role
+from travesia.core.principal import Principal
+from travesia.core.scope import station_scope
 from travesia.models import BiometricSample, Document, Encounter, Person, Station, SyncState, TravelGroup
-
-STATION_BOUND_ROLES = frozenset({Role.REGISTRATION_OFFICER})
-
-
-def station_scope(principal: Principal) -> frozenset[uuid.UUID] | None:
-    """None = every station; otherwise the stations whose encounters this caller may read."""
-    if principal.via in ("cli", "system") or not principal.roles <= STATION_BOUND_ROLES:
-        return None
-    return principal.station_ids
 
 
 def _scoped(stmt: Select, principal: Principal) -> Select:
@@ -78,6 +70,14 @@ def current_person_id(session: Session, person_id: uuid.UUID) -> uuid.UUID | Non
             break
         person = following
     return person.id
+
+
+def person_in_scope(session: Session, person_id: uuid.UUID, scope: frozenset[uuid.UUID] | None) -> bool:
+    """Whether the person has a registration at one of these stations (None: any registration at all)."""
+    stmt = select(Encounter.id).where(Encounter.person_id == person_id).limit(1)
+    if scope is not None:
+        stmt = stmt.where(Encounter.station_id.in_(scope))
+    return session.execute(stmt).first() is not None
 
 
 def person_encounters(session: Session, person_id: uuid.UUID, principal: Principal) -> list[Encounter]:

@@ -18,6 +18,7 @@ from travesia.audit import service as audit
 from travesia.core.db import new_id, utcnow
 from travesia.core.errors import N_, Conflict, Forbidden, InvalidInput, NotFound
 from travesia.core.principal import Principal
+from travesia.core.scope import station_scope
 from travesia.enrolment import repository, rules
 from travesia.enrolment.images import CleanImage
 from travesia.enrolment.schemas import (
@@ -29,6 +30,7 @@ from travesia.enrolment.schemas import (
     GroupMember,
     GroupOut,
 )
+from travesia.enrolment.scope import visible_person
 from travesia.models import BiometricSample, Document, Encounter, Person, Screening, Station, TravelGroup
 from travesia.stations import repository as stations
 
@@ -441,10 +443,8 @@ def search(
 def get_person(
     session: Session, principal: Principal, person_id: uuid.UUID, purpose: str | None
 ) -> list[EncounterSummary]:
-    current = repository.current_person_id(session, person_id)  # a merged id answers for the merged person
-    encounters = repository.person_encounters(session, current, principal) if current else []
-    if not encounters:
-        raise NotFound(N_("No such person."), field="person_id")
+    current = visible_person(session, principal, person_id)  # a merged id answers for the merged person
+    encounters = repository.person_encounters(session, current, principal)
     audit.record(session, principal, "person.read", record_type="person", record_id=current, purpose=purpose)
     codes = repository.station_codes(session, [e.station_id for e in encounters])
     return [summary(e, codes) for e in encounters]
@@ -453,7 +453,7 @@ def get_person(
 def get_group(session: Session, principal: Principal, group_id: uuid.UUID, purpose: str | None) -> GroupOut:
     group = repository.group(session, group_id)
     members = repository.group_members(session, group_id) if group else []
-    scope = repository.station_scope(principal)
+    scope = station_scope(principal)
     if group is None or (scope is not None and group.station_id not in scope):
         raise NotFound(N_("No such group."), field="group_id")
     audit.record(session, principal, "group.read", record_type="group", record_id=group_id, purpose=purpose)

@@ -11,7 +11,9 @@ from travesia.audit import service as audit
 from travesia.core.db import utcnow
 from travesia.core.errors import N_, Conflict, InvalidInput, NotFound
 from travesia.core.principal import Principal
+from travesia.core.scope import station_scope
 from travesia.enrolment import repository as enrolment_repository
+from travesia.enrolment.scope import visible_encounter
 from travesia.identity.service import current_person
 from travesia.models import Inspection, InspectionSubject, NetworkCluster, Seizure, TravelContact
 from travesia.network import graph, repository
@@ -32,8 +34,7 @@ MAX_HOPS = 3
 
 
 def record_contact(session: Session, principal: Principal, encounter_id: uuid.UUID, data: ContactIn) -> TravelContact:
-    if enrolment_repository.encounter(session, encounter_id, principal) is None:
-        raise NotFound(N_("No such registration."), field="encounter_id")
+    visible_encounter(session, principal, encounter_id)
     contact = TravelContact(
         encounter_id=encounter_id,
         kind=data.kind,
@@ -59,7 +60,7 @@ def record_inspection(session: Session, principal: Principal, data: InspectionIn
     if station is None:
         raise NotFound(N_("No station with code %(code)s."), field="station", code=data.station)
     found = repository.encounters(session, [s.encounter_id for s in data.subjects])
-    scope = enrolment_repository.station_scope(principal)
+    scope = station_scope(principal)
     for i, subject in enumerate(data.subjects):
         encounter = found.get(subject.encounter_id)
         if encounter is None or (scope is not None and encounter.station_id not in scope):

@@ -16,8 +16,8 @@ from travesia.core.permissions import Perm, allows
 from travesia.core.principal import Principal, Role
 from travesia.enrolment import repository as enrolment_repository
 from travesia.enrolment import rules as enrolment_rules
+from travesia.enrolment.scope import visible_person
 from travesia.identity import repository as identity_repository
-from travesia.identity.service import current_person
 from travesia.models import Alert, Document, Encounter, IdentityDecision, Station, TravelContact
 from travesia.network import service as network
 from travesia.network.schemas import InspectionOut
@@ -86,11 +86,9 @@ def route_of(encounters: list[Encounter]) -> list[str]:
 
 
 def person_file(session: Session, principal: Principal, person_id: uuid.UUID, purpose: str | None) -> PersonFile:
-    current = current_person(session, person_id)
+    current = visible_person(session, principal, person_id)
     everything = enrolment_repository.person_encounters(session, current, _unscoped(principal))
     encounters = enrolment_repository.person_encounters(session, current, principal)
-    if not encounters:
-        raise NotFound(N_("No such person."), field="person_id")
     audit.record(session, principal, "person.read", record_type="person", record_id=current, purpose=purpose)
     ids = [e.id for e in encounters]
     stations = repository.stations(session, {e.station_id for e in encounters})
@@ -182,8 +180,8 @@ def _groups(
 
 def face_image(session: Session, person_id: uuid.UUID, sample_id: uuid.UUID, principal: Principal) -> tuple[bytes, str]:
     """A face image of this person's registrations (never anyone else's, never outside the reader's scope)."""
+    current = visible_person(session, principal, person_id)
     found = repository.face_image(session, sample_id)
-    current = current_person(session, person_id)
     readable = {e.id for e in enrolment_repository.person_encounters(session, current, principal)}
     if found is None or found[0] not in readable:
         raise NotFound(N_("No such image."), field="sample_id")

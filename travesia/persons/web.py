@@ -16,8 +16,8 @@ from travesia.core.principal import Principal
 from travesia.core.templating import render
 from travesia.enrolment import service as enrolment
 from travesia.enrolment.schemas import CHILD_STATUS_LABELS, RELATION_LABELS
+from travesia.enrolment.scope import visible_person
 from travesia.identity.schemas import DECISION_KIND_LABELS, DECISION_SOURCE_LABELS, DECISION_STATE_LABELS
-from travesia.identity.service import current_person
 from travesia.network.schemas import CONTACT_KIND_LABELS, METHOD_LABELS, RESULT_LABELS, ROLE_LABELS, SEIZURE_LABELS
 from travesia.persons import service
 from travesia.protection.schemas import FLAG_LABELS
@@ -43,7 +43,7 @@ def person_page(
     person_id: uuid.UUID,
     purpose: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Response:
-    current = current_person(session, person_id)
+    current = visible_person(session, principal, person_id)
     if current != person_id:  # merged: the page lives at the person it was merged into
         return RedirectResponse(f"/persons/{current}", status_code=303)
     file = service.person_file(session, principal, person_id, purpose)

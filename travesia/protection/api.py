@@ -15,6 +15,7 @@ from travesia.core.http import DbSession
 from travesia.core.permissions import Perm
 from travesia.core.principal import Principal
 from travesia.core.settings import REVOKED_PASSES_FILE
+from travesia.enrolment.scope import visible_person
 from travesia.protection import service
 from travesia.protection.passdoc import pass_pdf
 from travesia.protection.schemas import (
@@ -123,8 +124,8 @@ def close_case(session: DbSession, principal: Manager, case_id: uuid.UUID, body:
 
 
 @router.get("/persons/{person_id}/holds", response_model=HoldsOut)
-def holds(session: DbSession, _: Manager, person_id: uuid.UUID) -> Any:
-    person = service.current_person(session, person_id)
+def holds(session: DbSession, principal: Manager, person_id: uuid.UUID) -> Any:
+    person = visible_person(session, principal, person_id)
     return HoldsOut(person_id=person, holds=service.holds(session, [person])[person])
 
 

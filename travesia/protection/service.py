@@ -20,7 +20,7 @@ from travesia.core.errors import N_, Conflict, Forbidden, InvalidInput, NotFound
 from travesia.core.principal import Principal, Role
 from travesia.enrolment import repository as enrolment_repository
 from travesia.enrolment import rules as enrolment_rules
-from travesia.identity.service import current_person
+from travesia.enrolment.scope import visible_encounter, visible_person
 from travesia.models import (
     AsylumClaim,
     CaseNote,
@@ -45,8 +45,9 @@ from travesia.protection.schemas import (
 SYSTEM_NOTE = "derived at registration"
 
 
-def _person(session: Session, person_id: uuid.UUID) -> uuid.UUID:
-    person = current_person(session, person_id)
+def _person(session: Session, principal: Principal, person_id: uuid.UUID) -> uuid.UUID:
+    """The person, visible to the caller by the station rule (core.scope), locked for a write that may add a hold."""
+    person = visible_person(session, principal, person_id)
     repository.lock_persons(session, [person])
     return person
 
@@ -97,7 +98,9 @@ def derive_flags(session: Session, encounter_id: uuid.UUID) -> list[ProtectionFl
 
 
 def record_flag(session: Session, principal: Principal, person_id: uuid.UUID, data: FlagIn) -> ProtectionFlag:
-    person = _person(session, person_id)
+    person = _person(session, principal, person_id)
+    if data.encounter_id is not None:
+        visible_encounter(session, principal, data.encounter_id, field="encounter_id")
     details: dict[str, object] = {"note": data.note} if data.note else {}
     if data.washington_group:
         try:
@@ -125,7 +128,7 @@ def record_flag(session: Session, principal: Principal, person_id: uuid.UUID, da
 
 def close_flag(session: Session, principal: Principal, flag_id: uuid.UUID, reason: str) -> ProtectionFlag:
     flag = repository.flag(session, flag_id)
-    if flag is None:
+    if flag is None or not _sees(session, principal, flag.person_id):
         raise NotFound(N_("No such flag."), field="flag_id")
     if flag.closed_at is not None:
         raise Conflict(N_("This flag is already closed."), field="flag_id")
@@ -135,11 +138,20 @@ def close_flag(session: Session, principal: Principal, flag_id: uuid.UUID, reaso
     return flag
 
 
+def _sees(session: Session, principal: Principal, person_id: uuid.UUID) -> bool:
+    """A record of a person (flag, case, referral, claim, pass) is there for the caller only if the person is."""
+    try:
+        visible_person(session, principal, person_id)
+    except NotFound:
+        return False
+    return True
+
+
 # -- trafficking ------------------------------------------------------------------------------------------------------
 def screen_trafficking(
     session: Session, principal: Principal, person_id: uuid.UUID, data: ScreeningIn
 ) -> TraffickingScreening:
-    person = _person(session, person_id)
+    person = _person(session, principal, person_id)
     try:
         score = rules.score_trafficking(data.answers)
     except RuleProblem as problem:
@@ -155,7 +167,7 @@ def screen_trafficking(
 
 
 def refer(session: Session, principal: Principal, person_id: uuid.UUID, data: ReferralIn) -> Referral:
-    person = _person(session, person_id)
+    person = _person(session, principal, person_id)
     if data.case_id is not None and repository.case(session, data.case_id) is None:
         raise NotFound(N_("No such case."), field="case_id")
     referral = Referral(
@@ -170,7 +182,7 @@ def refer(session: Session, principal: Principal, person_id: uuid.UUID, data: Re
 
 def close_referral(session: Session, principal: Principal, referral_id: uuid.UUID, outcome: str) -> Referral:
     referral = repository.referral(session, referral_id)
-    if referral is None:
+    if referral is None or not _sees(session, principal, referral.person_id):
         raise NotFound(N_("No such referral."), field="referral_id")
     if referral.state == "closed":
         raise Conflict(N_("This referral is already closed."), field="referral_id")
@@ -183,7 +195,7 @@ def close_referral(session: Session, principal: Principal, referral_id: uuid.UUI
 # -- asylum -----------------------------------------------------------------------------------------------------------
 def record_intention(session: Session, principal: Principal, person_id: uuid.UUID, note: str | None) -> AsylumClaim:
     """Anyone who meets the person records it, at any step: from this moment the person is protected."""
-    person = _person(session, person_id)
+    person = _person(session, principal, person_id)
     now = utcnow()
     entry = {"state": "intention", "on": now.date().isoformat(), "by": str(principal.user_id or principal.username)}
     claim = AsylumClaim(person_id=person, state="intention", history=[entry], recorded_by_id=principal.user_id,
@@ -195,7 +207,7 @@ def record_intention(session: Session, principal: Principal, person_id: uuid.UUI
 
 def update_claim(session: Session, principal: Principal, claim_id: uuid.UUID, data: ClaimUpdateIn) -> AsylumClaim:
     claim = repository.claim(session, claim_id, lock=True)
-    if claim is None:
+    if claim is None or not _sees(session, principal, claim.person_id):
         raise NotFound(N_("No such claim."), field="claim_id")
     if not rules.can_move_claim(claim.state, data.state):
         raise Conflict(
@@ -219,7 +231,7 @@ def update_claim(session: Session, principal: Principal, claim_id: uuid.UUID, da
 
 # -- cases ------------------------------------------------------------------------------------------------------------
 def open_case(session: Session, principal: Principal, person_id: uuid.UUID, data: CaseIn) -> ProtectionCase:
-    person = _person(session, person_id)
+    person = _person(session, principal, person_id)
     case = ProtectionCase(person_id=person, kind=data.kind, assigned_to_id=data.assigned_to or principal.user_id,
                           opened_by_id=principal.user_id, opened_at=utcnow())  # fmt: skip
     repository.add(session, case)
@@ -228,15 +240,15 @@ def open_case(session: Session, principal: Principal, person_id: uuid.UUID, data
     return case
 
 
-def _case(session: Session, case_id: uuid.UUID) -> ProtectionCase:
+def _case(session: Session, principal: Principal, case_id: uuid.UUID) -> ProtectionCase:
     case = repository.case(session, case_id)
-    if case is None:
+    if case is None or not _sees(session, principal, case.person_id):
         raise NotFound(N_("No such case."), field="case_id")
     return case
 
 
 def assign(session: Session, principal: Principal, case_id: uuid.UUID, to: uuid.UUID) -> ProtectionCase:
-    case = _case(session, case_id)
+    case = _case(session, principal, case_id)
     if not repository.is_protection_staff(session, to):
         raise InvalidInput(N_("Cases are assigned to an active protection officer or supervisor."), field="to")
     case.assigned_to_id = to
@@ -246,7 +258,7 @@ def assign(session: Session, principal: Principal, case_id: uuid.UUID, to: uuid.
 
 
 def add_note(session: Session, principal: Principal, case_id: uuid.UUID, data: NoteIn) -> CaseNote:
-    case = _case(session, case_id)
+    case = _case(session, principal, case_id)
     note = CaseNote(
         case_id=case.id, text=data.text, visibility=data.visibility, author_id=principal.user_id, at=utcnow()
     )
@@ -257,7 +269,7 @@ def add_note(session: Session, principal: Principal, case_id: uuid.UUID, data: N
 
 def visible_notes(session: Session, principal: Principal, case_id: uuid.UUID) -> list[CaseNote]:
     """Notes marked 'assigned' are for the case's officer (and the author, and the supervisor) only."""
-    case = _case(session, case_id)
+    case = _case(session, principal, case_id)
     audit.record(session, principal, "protection.case_read", record_type="protection_case", record_id=case.id)
     return [
         n
@@ -269,7 +281,7 @@ def visible_notes(session: Session, principal: Principal, case_id: uuid.UUID) ->
 
 
 def add_follow_up(session: Session, principal: Principal, case_id: uuid.UUID, data: FollowUpIn) -> FollowUp:
-    case = _case(session, case_id)
+    case = _case(session, principal, case_id)
     if data.due_on < utcnow().date() - timedelta(days=1):
         raise InvalidInput(N_("A follow-up is due today or later."), field="due_on")
     item = FollowUp(case_id=case.id, due_on=data.due_on, what=data.what)
@@ -280,7 +292,8 @@ def add_follow_up(session: Session, principal: Principal, case_id: uuid.UUID, da
 
 def complete_follow_up(session: Session, principal: Principal, follow_up_id: uuid.UUID) -> FollowUp:
     item = repository.follow_up(session, follow_up_id)
-    if item is None:
+    case = repository.case(session, item.case_id) if item is not None else None
+    if item is None or case is None or not _sees(session, principal, case.person_id):
         raise NotFound(N_("No such follow-up."), field="follow_up_id")
     if item.done_at is None:
         item.done_at, item.done_by_id = utcnow(), principal.user_id
@@ -290,7 +303,7 @@ def complete_follow_up(session: Session, principal: Principal, follow_up_id: uui
 
 
 def close_case(session: Session, principal: Principal, case_id: uuid.UUID, reason: str) -> ProtectionCase:
-    case = _case(session, case_id)
+    case = _case(session, principal, case_id)
     if case.state == "closed":
         raise Conflict(N_("This case is already closed."), field="case_id")
     if (
@@ -361,7 +374,7 @@ def issue_pass(
     route: list[str],
     destination: str,
 ) -> SafeConductPass:
-    person = current_person(session, person_id)
+    person = visible_person(session, principal, person_id)
     if valid_until < valid_from:
         raise InvalidInput(N_("The pass ends before it starts."), field="valid_until")
     if (valid_until - valid_from).days > MAX_PASS_DAYS:
@@ -394,7 +407,7 @@ def issue_pass(
 
 def revoke_pass(session: Session, principal: Principal, pass_id: uuid.UUID, reason: str) -> SafeConductPass:
     row = repository.pass_(session, pass_id)
-    if row is None:
+    if row is None or not _sees(session, principal, row.person_id):
         raise NotFound(N_("No such pass."), field="pass_id")
     if row.revoked_at is None:
         row.revoked_at, row.revoked_by_id, row.revoke_reason = utcnow(), principal.user_id, reason

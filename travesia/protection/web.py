@@ -19,7 +19,7 @@ from travesia.core.permissions import Perm
 from travesia.core.principal import Principal
 from travesia.core.templating import render
 from travesia.core.validation import field_errors
-from travesia.identity.service import current_person
+from travesia.enrolment.scope import visible_person
 from travesia.protection import repository, rules, service
 from travesia.protection.passdoc import pass_pdf
 from travesia.protection.schemas import (
@@ -63,7 +63,7 @@ def queue(request: Request, session: DbSession, principal: Manager) -> Response:
 
 def _file(request: Request, session: DbSession, principal: Principal, person_id: uuid.UUID,
           errors: dict[str, str] | None = None, status: int = 200, values: dict | None = None) -> Response:  # fmt: skip
-    person = current_person(session, person_id)
+    person = visible_person(session, principal, person_id)
     ids = list(repository.with_merged(session, [person]))
     cases = list(repository.cases_of(session, ids))
     context = {
@@ -98,7 +98,7 @@ def _act(request: Request, session: DbSession, principal: Principal, person_id: 
     except (ValidationError, DomainError) as error:
         errors = field_errors(error, gettext_for(request))
         return _file(request, session, principal, person_id, errors, 422, values)
-    return RedirectResponse(f"/protection/persons/{current_person(session, person_id)}", status_code=303)
+    return RedirectResponse(f"/protection/persons/{visible_person(session, principal, person_id)}", status_code=303)
 
 
 @router.post("/persons/{person_id}/cases")
@@ -155,7 +155,7 @@ def issue_pass(
     issued = getattr(request.state, "issued_pass", None)
     if issued is not None:
         return RedirectResponse(
-            f"/protection/persons/{current_person(session, person_id)}?pass={issued}", status_code=303
+            f"/protection/persons/{visible_person(session, principal, person_id)}?pass={issued}", status_code=303
         )
     return response
 

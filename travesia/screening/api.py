@@ -16,7 +16,7 @@ from travesia.core.guards import Require
 from travesia.core.http import DbSession, enqueue_after_commit
 from travesia.core.permissions import Perm
 from travesia.core.principal import Principal
-from travesia.enrolment import repository as enrolment
+from travesia.enrolment.scope import visible_encounter
 from travesia.screening import formats, listing, repository, service
 from travesia.screening.schemas import (
     AlertOut,
@@ -174,6 +174,5 @@ def review(session: DbSession, principal: Reviewer, alert_id: uuid.UUID, body: R
 @router.get("/api/v1/encounters/{encounter_id}/screening", response_model=ScreeningOutcomeOut)
 def encounter_screening(session: DbSession, principal: Reader, encounter_id: uuid.UUID) -> Any:
     """Whether a review is pending for this registration: never the list, the entry or the score."""
-    if enrolment.encounter(session, encounter_id, principal) is None:
-        raise NotFound(N_("No registration with this id."), field="encounter_id")
+    visible_encounter(session, principal, encounter_id)
     return service.outcome(session, encounter_id)

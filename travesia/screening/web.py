@@ -20,6 +20,7 @@ from travesia.core.templating import render
 from travesia.core.validation import field_errors
 from travesia.enrolment import repository as enrolment
 from travesia.enrolment.images import displayable
+from travesia.enrolment.scope import visible_encounter
 from travesia.screening import repository, service
 from travesia.screening.schemas import (
     ALERT_KIND_LABELS,
@@ -111,8 +112,7 @@ def decide(
 @router.get("/screening/encounters/{encounter_id}/status")
 def encounter_status(request: Request, session: DbSession, principal: Reader, encounter_id: uuid.UUID) -> Response:
     """The receipt's screening line, polled until screening is done: outcome only, never the list or the entry."""
-    if enrolment.encounter(session, encounter_id, principal) is None:
-        raise NotFound(N_("No registration with this id."), field="encounter_id")
+    visible_encounter(session, principal, encounter_id)
     result = service.outcome(session, encounter_id)
     return render(request, "screening/_status.html", {"encounter_id": encounter_id, "result": result})
 

@@ -88,7 +88,7 @@ async def station_feed(request: Request, _: Signed) -> Response:
 
 
 # -- at the station ----------------------------------------------------------------------------------------------
-@router.get("/status", response_model=SyncStatus)
+@router.get("/status", response_model=SyncStatus, responses={409: {"description": "Not a field station."}})
 def sync_status(
     request: Request, session: DbSession, _: Annotated[Principal, Depends(Require(Perm.SYNC_OPERATE))]
 ) -> SyncStatus:
