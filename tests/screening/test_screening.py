@@ -88,6 +88,18 @@ def test_a_bad_list_file_is_refused_whole_naming_line_and_field(session, persons
     assert session.scalar(select(func.count()).select_from(WatchlistEntry)) == 0
 
 
+def test_a_document_number_longer_than_the_stored_key_is_refused_by_line_not_a_crash(session):
+    """PostgreSQL refused the row (a 500 from the API) where SQLite stored it: the file is refused instead."""
+    listing.create_list(
+        session, ADMIN, WatchlistIn(name="docs", title="Docs", owner="DIJ", legal_basis="SLTD", kind="documents")
+    )
+    session.commit()
+    long_number = {"id": "d1", "schema": "Passport", "properties": {"number": ["X" * 41]}}
+    with pytest.raises(InvalidInput) as refused:
+        listing.import_list(session, ADMIN, "docs", jsonl(long_number), file_name="l.jsonl", suffix=".jsonl")
+    assert "line 1, properties.number" in str(refused.value.params["problems"])
+
+
 def test_versions_record_the_delta_and_csv_maps_columns(session, persons_list):
     first = load(session, persons_list, LISTED, {**LISTED, "id": "ofac-2", "properties": {"name": ["Omar Nasser"]}})
     assert (first.added, first.removed) == (2, 0)

@@ -207,11 +207,13 @@ def test_protection_officer_works_a_case_and_the_pass_verifies(demo, page, tmp_p
 
     page.goto(f"{demo.base}/verify-pass")  # at a checkpoint: the scanner's text pasted into the page
     page.fill("#token", qr_text_of(pdf.body(), tmp_path))
-    page.click('button:has-text("Verificar")')
+    with page.expect_navigation():  # the form is a GET: wait for the page it loads, not the one it leaves
+        page.click('button:has-text("Verificar")')
     assert page.locator("#verdict").inner_text().startswith("Salvoconducto válido")
     accessible(page, "pass-verified")
     page.fill("#token", qr_text_of(pdf.body(), tmp_path)[:-3] + "AAA")  # a forged signature
-    page.click('button:has-text("Verificar")')
+    with page.expect_navigation():
+        page.click('button:has-text("Verificar")')
     assert page.locator("#verdict").inner_text().startswith("No válido")
 
     page.goto(f"{demo.base}/protection")

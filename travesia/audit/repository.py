@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from travesia.audit.chain import Link, hashed_fields
@@ -89,5 +90,10 @@ def stored_nodes(session: Session, height: int) -> int:
 
 
 def add_tree_nodes(session: Session, nodes: list[tuple[int, int, str]]) -> None:
-    session.add_all(AuditTreeNode(height=h, position=p, hash=digest) for h, p, digest in nodes)
-    session.flush()
+    """Insert nodes, skipping any another process stored meanwhile (they are the same: derived from the events)."""
+    if not nodes:
+        return
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    rows = [{"height": h, "position": p, "hash": digest} for h, p, digest in nodes]
+    session.execute(insert(AuditTreeNode).values(rows).on_conflict_do_nothing())

@@ -215,9 +215,14 @@ def consistency_proof(session: Session, first: int, second: int) -> ConsistencyP
     )
 
 
-def extend_tree(session: Session, *, limit: int) -> int:
-    """Store up to ``limit`` more of the tree's lowest stored nodes; returns how many remain to store."""
-    return tree.extend(session, tree_size(session), limit=limit)
+def pending_tree_nodes(session: Session, *, limit: int) -> tuple[list[tuple[int, int, str]], int]:
+    """Up to ``limit`` more of the tree's lowest stored nodes (and the parents they complete), by reads only; and
+    how many remain after them."""
+    return tree.pending_nodes(session, tree_size(session), limit=limit)
+
+
+def store_tree_nodes(session: Session, nodes: list[tuple[int, int, str]]) -> None:
+    repository.add_tree_nodes(session, nodes)
 
 
 def tree_size(session: Session) -> int:

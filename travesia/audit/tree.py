@@ -63,25 +63,32 @@ class StoredTree:
         return merkle.consistency_proof(first, second, self.subtree)
 
 
-def extend(session: Session, size: int, *, limit: int | None = None) -> int:
-    """Store the perfect subtrees (height >= STORED_HEIGHT) that the first ``size`` events complete and that are not
-    stored yet, at most ``limit`` of the lowest stored height per call; returns how many of those remain."""
+def pending_nodes(session: Session, size: int, *, limit: int | None = None) -> tuple[list[tuple[int, int, str]], int]:
+    """The perfect subtrees (height >= STORED_HEIGHT) that the first ``size`` events complete and that are not
+    stored yet — at most ``limit`` of the lowest stored height, with the parents they complete — computed by reads
+    alone, so a caller can store them in a short write of its own; and how many of the lowest height remain."""
     height = STORED_HEIGHT
     have, need = repository.stored_nodes(session, height), size >> height
     todo = range(have, need if limit is None else min(need, have + limit))
     tree = StoredTree(session)
-    added = [(height, pos, tree._from_events(pos << height, (pos + 1) << height).hex()) for pos in todo]
-    repository.add_tree_nodes(session, added)
-    while True:  # parents whose two children are now stored
+    new: dict[tuple[int, int], str] = {
+        (height, pos): tree._from_events(pos << height, (pos + 1) << height).hex() for pos in todo
+    }
+    stored_below = have + len(todo)
+    while stored_below >= 2:  # parents whose two children are now stored (or about to be)
         height += 1
-        have, need = repository.stored_nodes(session, height), repository.stored_nodes(session, height - 1) // 2
-        if need <= have:
-            break
-        parents = []
-        for pos in range(have, need):
-            left = repository.tree_node(session, height - 1, 2 * pos)
-            right = repository.tree_node(session, height - 1, 2 * pos + 1)
+        have_here = repository.stored_nodes(session, height)
+        for pos in range(have_here, stored_below // 2):
+            left = new.get((height - 1, 2 * pos)) or repository.tree_node(session, height - 1, 2 * pos)
+            right = new.get((height - 1, 2 * pos + 1)) or repository.tree_node(session, height - 1, 2 * pos + 1)
             assert left is not None and right is not None
-            parents.append((height, pos, merkle.node_hash(bytes.fromhex(left), bytes.fromhex(right)).hex()))
-        repository.add_tree_nodes(session, parents)
-    return (size >> STORED_HEIGHT) - repository.stored_nodes(session, STORED_HEIGHT)
+            new[(height, pos)] = merkle.node_hash(bytes.fromhex(left), bytes.fromhex(right)).hex()
+        stored_below = stored_below // 2
+    return [(h, p, digest) for (h, p), digest in new.items()], need - have - len(todo)
+
+
+def extend(session: Session, size: int, *, limit: int | None = None) -> int:
+    """Store what ``pending_nodes`` finds, in the caller's transaction; returns how many remain."""
+    nodes, remaining = pending_nodes(session, size, limit=limit)
+    repository.add_tree_nodes(session, nodes)
+    return remaining

@@ -252,10 +252,14 @@ class Pipeline:
         now = now or utcnow()
         if last is not None and now - datetime.fromisoformat(last.signed_at) < signing.every:
             return None
-        while True:
-            with self.db.transaction(lazy=True) as session:
-                if not audit.extend_tree(session, limit=64):
-                    break
+        while True:  # the hashing in read transactions, each write a few rows: no request waits behind it
+            with self.db.transaction(readonly=True) as session:
+                nodes, remaining = audit.pending_tree_nodes(session, limit=8)
+            if nodes:
+                with self.db.transaction() as session:
+                    audit.store_tree_nodes(session, nodes)
+            if not remaining:
+                break
         key = crypto.load_or_create_key(signing.key_path)
         try:
             with self.db.transaction(lazy=True) as session:

@@ -37,6 +37,9 @@ class Problem:
         return f"line {self.line}, {self.field}: {self.message}"
 
 
+MAX_DOCUMENT_KEY = 40  # the stored key's width (watchlist_entries.document_key): longer ones are not documents
+
+
 class ListFileError(Exception):
     def __init__(self, problems: list[Problem]) -> None:
         super().__init__("; ".join(str(p) for p in problems))
@@ -99,6 +102,10 @@ def clean_entity(line: int, data: object, kind: str) -> ParsedEntry | Problem:
     required = "name" if kind == "persons" else "number"
     if not properties.get(required):
         return Problem(line, f"properties.{required}", "required")
+    if kind != "persons" and any(len(document_key(n)) > MAX_DOCUMENT_KEY for n in properties["number"]):
+        return Problem(
+            line, "properties.number", f"a document number has at most {MAX_DOCUMENT_KEY} letters and digits"
+        )
     return ParsedEntry(line, entity_id.strip(), schema.name, properties)
 
 
