@@ -41,7 +41,8 @@ def _load() -> dict[str, object]:
     """Imported inside a function so that atheris can instrument them (coverage guidance)."""
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from travesia.enrolment import bulk, mrz, rules
+    from travesia.core.errors import InvalidInput
+    from travesia.enrolment import bulk, mrz, service
     from travesia.enrolment.schemas import EncounterIn
     from travesia.exchange import nist
     from travesia.screening import formats
@@ -52,7 +53,8 @@ def _load() -> dict[str, object]:
         "Ed25519PrivateKey": Ed25519PrivateKey,
         "bulk": bulk,
         "mrz": mrz,
-        "rules": rules,
+        "service": service,
+        "InvalidInput": InvalidInput,
         "EncounterIn": EncounterIn,
         "nist": nist,
         "formats": formats,
@@ -105,10 +107,10 @@ def target_csvlist(data: bytes) -> None:
 
 def target_bulk(data: bytes) -> None:
     """A bulk registration file (the first byte picks CSV or JSON lines), row by row through the schema and the
-    document rules, as `travesia import` does before it touches the database."""
+    document checks, as `travesia import` does before it touches the database."""
     if not data:
         return
-    bulk, rules = M["bulk"], M["rules"]
+    bulk = M["bulk"]
     try:
         text = data[1:].decode("utf-8")
     except UnicodeDecodeError:
@@ -120,19 +122,8 @@ def target_bulk(data: bytes) -> None:
             if row.problem:
                 continue
             try:
-                encounter = M["EncounterIn"].model_validate(row.payload)  # type: ignore[attr-defined]
-                year, month, day, _ = encounter.birth_parts()
-                for index, doc in enumerate(encounter.documents):
-                    rules.check_document(  # type: ignore[attr-defined]
-                        index,
-                        doc,
-                        given_names=encounter.given_names,
-                        surnames=encounter.surnames,
-                        sex=encounter.sex,
-                        birth=(year, month, day),
-                        nationality=encounter.nationality,
-                    )
-            except (ValidationError, rules.DocumentProblem):  # type: ignore[attr-defined]
+                M["service"].checked_documents(M["EncounterIn"].model_validate(row.payload))  # type: ignore[attr-defined]
+            except (ValidationError, M["InvalidInput"]):  # type: ignore[misc]
                 pass
     except bulk.FileProblem:  # type: ignore[attr-defined]
         pass

@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 
 from travesia.auth import service
 from travesia.auth.guards import SecondFactorStep
-from travesia.core.guards import Guard, Public, Require
+from travesia.core.guards import Guard, Public, Require, guards_of
 from travesia.core.http import API_PREFIXES, CSRF_COOKIE, SESSION_COOKIE, csrf_token_for
 from travesia.core.permissions import roles_for
 from travesia.core.principal import Role
@@ -30,15 +30,6 @@ FRAMEWORK_PUBLIC = {
     ("HEAD", "/api/docs"),
 }
 DENIED_TEXT = "No tiene permiso para hacer esto"
-
-
-def guards_of(dependant) -> list[Guard]:
-    found = []
-    for dep in dependant.dependencies:
-        if isinstance(dep.call, Guard):
-            found.append(dep.call)
-        found.extend(guards_of(dep))
-    return found
 
 
 def route_table(app) -> list[tuple[str, str, Guard | None]]:

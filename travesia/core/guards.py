@@ -8,6 +8,8 @@ importing auth (auth sits above audit and stations, which it writes to).
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import Request
 
 from travesia.core.http import DbSession
@@ -61,3 +63,13 @@ class Require(Guard):
     def describe(self) -> str:
         roles = ",".join(sorted(roles_for(self.permission)))  # type: ignore[arg-type]
         return f"{self.permission} [{roles}]"
+
+
+def guards_of(dependant: Any) -> list[Guard]:
+    """Every guard a route's dependency tree holds (the route walk and the OpenAPI document read them)."""
+    found = []
+    for dep in dependant.dependencies:
+        if isinstance(dep.call, Guard):
+            found.append(dep.call)
+        found.extend(guards_of(dep))
+    return found

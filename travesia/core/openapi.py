@@ -17,7 +17,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import BaseModel
 
-from travesia.core.guards import Guard, Public
+from travesia.core.guards import Public, guards_of
 
 ERROR_SCHEMA = {
     "title": "Error",
@@ -57,17 +57,8 @@ DESCRIPTIONS = {
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
 
-def _guards(dependant: Any) -> list[Guard]:
-    found = []
-    for dep in dependant.dependencies:
-        if isinstance(dep.call, Guard):
-            found.append(dep.call)
-        found.extend(_guards(dep))
-    return found
-
-
 def error_codes(route: APIRoute) -> set[str]:
-    guards = _guards(route.dependant)
+    guards = guards_of(route.dependant)
     codes = set()
     if any(not isinstance(g, Public) for g in guards):
         codes |= {"401", "403"}

@@ -92,21 +92,10 @@ class Lookups:
         return self.local
 
 
-def validate(session: Session, captured: Captured, lookups: Lookups | None = None) -> Validated:
-    data, principal = captured.data, captured.principal
-    lookups = lookups or Lookups()
-    code = data.station or principal.station_code
-    if not code:
-        raise InvalidInput(N_("Choose the station where the person is registered."), field="station")
-    station = lookups.station(session, code)
-    if station is None or not station.active:
-        raise InvalidInput(N_("Unknown station code: %(code)s"), field="station", code=code)
-    if principal.via not in ("cli", "system") and station.id not in principal.station_ids:
-        raise Forbidden(N_("You are not assigned to that station."), field="station")
-    local = lookups.local_station(session)
-    if local is not None and local != station.code:
-        raise InvalidInput(N_("This field station registers people at %(code)s only."), field="station", code=local)
-    year, month, day, precision = data.birth_parts()
+def checked_documents(data: EncounterIn) -> list[rules.CheckedDocument]:
+    """Each document against its zone and the person's own details (no database): InvalidInput names the first
+    problem's field."""
+    year, month, day, _ = data.birth_parts()
     documents = []
     for index, doc in enumerate(data.documents):
         try:
@@ -123,6 +112,25 @@ def validate(session: Session, captured: Captured, lookups: Lookups | None = Non
             )
         except rules.DocumentProblem as problem:
             raise InvalidInput(problem.message, field=problem.field) from None
+    return documents
+
+
+def validate(session: Session, captured: Captured, lookups: Lookups | None = None) -> Validated:
+    data, principal = captured.data, captured.principal
+    lookups = lookups or Lookups()
+    code = data.station or principal.station_code
+    if not code:
+        raise InvalidInput(N_("Choose the station where the person is registered."), field="station")
+    station = lookups.station(session, code)
+    if station is None or not station.active:
+        raise InvalidInput(N_("Unknown station code: %(code)s"), field="station", code=code)
+    if principal.via not in ("cli", "system") and station.id not in principal.station_ids:
+        raise Forbidden(N_("You are not assigned to that station."), field="station")
+    local = lookups.local_station(session)
+    if local is not None and local != station.code:
+        raise InvalidInput(N_("This field station registers people at %(code)s only."), field="station", code=local)
+    year, month, day, precision = data.birth_parts()
+    documents = checked_documents(data)
     age = rules.age_on(year, month, day, (data.occurred_at or utcnow()).date())
     try:
         consent, exemptions = rules.capture_record(
