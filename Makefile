@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test test-sqlite test-postgres lint venv dev browser icu fonts java poppler lock messages clean serve screenshots
+.PHONY: demo test test-fast test-sqlite test-postgres lint venv dev browser icu fonts java poppler lock messages clean serve screenshots
 
 venv: $(VENV)/.runtime
 dev: $(VENV)/.dev
@@ -82,13 +82,21 @@ tests/web/axe/node_modules/axe-core/axe.min.js: tests/web/axe/package-lock.json
 	cd tests/web/axe && npm ci --no-audit --no-fund --silent
 	touch $@
 
+# Both cores (pytest-xdist; the browser tests share one demo server in one worker). The PostgreSQL lane runs the
+# tests that touch the database; the others gave their answer in the SQLite lane (tests/conftest.py).
+PYTEST := $(BIN)/pytest -q -n 2 --dist loadgroup
+
 test: dev browser lint test-sqlite test-postgres
 
 test-sqlite: dev
-	$(BIN)/pytest -q
+	$(PYTEST)
 
 test-postgres: dev
-	scripts/with-test-postgres.sh $(BIN)/pytest -q
+	scripts/with-test-postgres.sh $(PYTEST)
+
+# The inner loop: SQLite, without the tests that start processes, servers, browsers or Spark (marked slow).
+test-fast: dev
+	$(PYTEST) -m "not slow"
 
 # The user guide's figures (docs/screenshots/), from the browser journeys on the demo data.
 screenshots: dev browser

@@ -3,6 +3,11 @@ TRAVESIA_TEST_DATABASE_URL is set (`make test` runs both; CI must not skip eithe
 
 Each test runs inside one outer transaction that is rolled back at the end; the application's own commits become
 savepoints inside it. Tests that need real commits (subprocesses, migrations) use ``fresh_database_url``.
+
+Lanes: `make test` runs the suite on SQLite, then on PostgreSQL only the tests that touch the database under test
+(those that depend on ``database_under_test``); the others (pure rules, parsers, SQLite-only checks) gave the same
+answer in the SQLite lane. ``slow`` marks tests that start processes, servers, browsers or Spark, or build a
+database by migrations; `make test-fast` leaves them out.
 """
 
 from __future__ import annotations
@@ -38,6 +43,25 @@ PASSWORD = "correct horse battery staple 42"
 TEST_KEY = base64.b64encode(b"k" * 32).decode()
 
 
+SLOW_FIXTURES = {"fresh_database_url", "demo"}  # a database built by migrations; the demo served to a browser
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+    if PG_URL:
+        kept = [item for item in items if "database_under_test" in getattr(item, "fixturenames", ())]
+        config.hook.pytest_deselected(items=[item for item in items if item not in kept])
+        items[:] = kept
+
+
+@pytest.fixture(scope="session")
+def database_under_test() -> str | None:
+    """The PostgreSQL server of this lane (None: SQLite); every fixture that makes a database depends on it."""
+    return PG_URL
+
+
 def _create_pg_database(admin_url: str) -> str:
     name = f"travesia_t_{uuid.uuid4().hex[:12]}"
     engine = create_engine(admin_url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
@@ -56,7 +80,7 @@ def _drop_pg_database(admin_url: str, url: str) -> None:
 
 
 @pytest.fixture
-def fresh_database_url(tmp_path: Path) -> Iterator[str]:
+def fresh_database_url(tmp_path: Path, database_under_test: str | None) -> Iterator[str]:
     """An empty database of the backend under test, not yet migrated."""
     if PG_URL:
         url = _create_pg_database(PG_URL)
@@ -67,7 +91,7 @@ def fresh_database_url(tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def database_url(tmp_path_factory: pytest.TempPathFactory, database_under_test: str | None) -> Iterator[str]:
     url = _create_pg_database(PG_URL) if PG_URL else f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
     migrations.upgrade(url)
     yield url

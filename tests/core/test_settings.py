@@ -54,6 +54,7 @@ def test_data_keys_keep_their_order_and_reject_duplicates():
         parse_data_keys(f"k:{key},k:{key}")
 
 
+@pytest.mark.slow
 def test_serve_refuses_to_start_with_a_bad_setting(tmp_path):
     env = {**os.environ, "TRAVESIA_DATA_DIR": str(tmp_path), "TRAVESIA_PORT": "not-a-port"}
     result = subprocess.run(

@@ -144,6 +144,7 @@ def test_name_matches_allows_truncation_only():
     assert not name_matches("Ana María", "ANNA MARIA")
 
 
+@pytest.mark.slow
 def test_cli_prints_json_or_errors(tmp_path):
     good = tmp_path / "good.txt"
     good.write_text(SPECIMENS["TD1"])

@@ -31,6 +31,7 @@ def persons(session):
     return {str(e): str(p) for e, p in session.execute(select(Encounter.id, Encounter.person_id))}
 
 
+@pytest.mark.slow
 def test_batch_merges_the_sure_proposes_the_rest_and_keeps_families_apart(db, session, population):
     truth, group = population
     before = persons(session)
@@ -71,6 +72,7 @@ def test_batch_merges_the_sure_proposes_the_rest_and_keeps_families_apart(db, se
     assert all(n == 1 for n in keys.values())
 
 
+@pytest.mark.slow
 def test_a_partner_file_is_linked_and_a_bad_one_refused_with_line_and_column(db, population, tmp_path):
     with db.transaction(readonly=True) as session:
         one = session.execute(select(Encounter).where(Encounter.birth_precision == "day").limit(1)).scalar_one()

@@ -1,5 +1,7 @@
 """The batch model itself, pure of the database: families kept apart, the same model on Spark as on DuckDB."""
 
+import pytest
+
 from travesia.identity import batch, metrics
 from travesia.synth.population import resolution_records as synthetic
 
@@ -22,6 +24,7 @@ def test_siblings_who_share_surnames_and_a_mother_stay_apart():
     assert c["ana"] != c["ana2"] and c["ana"] != c["mother"]
 
 
+@pytest.mark.slow
 def test_spark_runs_the_same_model_and_agrees_with_duckdb():
     from travesia.identity.cli import _spark
 

@@ -10,7 +10,7 @@ import zxingcpp
 from PIL import Image
 from typer.testing import CliRunner
 
-from travesia.cli import app as cli
+from travesia.cli import build
 from travesia.protection import passes
 
 TODAY = date.today()
@@ -50,7 +50,8 @@ def test_a_printed_pass_verifies_offline(client, people, protection_officer, pub
 
     # offline, from the picture, with the CLI and nothing but the public key
     (tmp_path / "key.pem").write_text(client.get("/passes/public-key").text)
-    run = CliRunner().invoke(cli, ["verify-pass", "--qr", str(page), "--public-key", str(tmp_path / "key.pem")])
+    args = ["verify-pass", "--qr", str(page), "--public-key", str(tmp_path / "key.pem")]
+    run = CliRunner().invoke(build("verify-pass"), args)
     assert run.exit_code == 0 and "VALID pass" in run.output
 
 

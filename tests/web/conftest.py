@@ -41,7 +41,7 @@ class Demo:
 
 
 @pytest.fixture(scope="session")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+def demo(tmp_path_factory: pytest.TempPathFactory, database_under_test: str | None) -> Iterator[Demo]:
     folder = tmp_path_factory.mktemp("demo")
     url = _create_pg_database(PG_URL) if PG_URL else f"sqlite:///{folder / 'demo.db'}"
     env = cli_env(url, folder)

@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, text
 from tests.web.conftest import Demo, accessible, needs_browser, sign_in, sign_out
 from travesia.synth.fingerprints import impression
 
-pytestmark = needs_browser
+pytestmark = [needs_browser, pytest.mark.xdist_group("browser")]  # one demo server for all
 
 TD3 = "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\nL898902C36UTO7408122F1204159ZE184226B<<<<<10"
 
