@@ -45,7 +45,7 @@ def _load() -> dict[str, object]:
     from travesia.enrolment import bulk, mrz, service
     from travesia.enrolment.schemas import EncounterIn
     from travesia.exchange import nist
-    from travesia.screening import formats
+    from travesia.screening import formats, listformats
     from travesia.sync import central, envelope
     from travesia.sync.schemas import BatchItem
 
@@ -58,6 +58,7 @@ def _load() -> dict[str, object]:
         "EncounterIn": EncounterIn,
         "nist": nist,
         "formats": formats,
+        "listformats": listformats,
         "central": central,
         "envelope": envelope,
         "BatchItem": BatchItem,
@@ -83,26 +84,26 @@ def target_nist(data: bytes) -> None:
         pass
 
 
-def _list_file(data: bytes, suffix: str, mapping: dict[str, str] | None) -> None:
+def _list_file(data: bytes, name: str | None, mapping: dict[str, str] | None) -> None:
     try:
         text = data.decode("utf-8")  # the API and CLI refuse other bytes before the parser
     except UnicodeDecodeError:
         return
     try:
-        M["formats"].read_file(io.StringIO(text, newline=""), suffix, "persons", mapping)  # type: ignore[attr-defined]
+        M["listformats"].read_file(io.StringIO(text, newline=""), "persons", mapping, name)  # type: ignore[attr-defined]
     except M["formats"].ListFileError:  # type: ignore[attr-defined]
         pass
 
 
 def target_ftm(data: bytes) -> None:
-    _list_file(data, ".jsonl", None)
+    _list_file(data, None, None)  # recognised by content, as an upload is
 
 
 CSV_MAPPING = {"id": "Id", "name": "Name", "birthDate": "Born", "nationality": "Country", "passportNumber": "Passport"}
 
 
 def target_csvlist(data: bytes) -> None:
-    _list_file(data, ".csv", CSV_MAPPING)
+    _list_file(data, None, CSV_MAPPING)
 
 
 def target_bulk(data: bytes) -> None:

@@ -19,7 +19,7 @@ import typer
 from rich.table import Table
 from sqlalchemy.orm import Session
 
-from travesia.auth import accounts, repository
+from travesia.auth import accounts
 from travesia.auth import service as auth_service
 from travesia.auth.cli import auth_context
 from travesia.auth.schemas import UserCreate
@@ -29,16 +29,14 @@ from travesia.core.db import utcnow
 from travesia.core.principal import ROLES_REQUIRING_TOTP, Principal, Role
 from travesia.core.settings import Settings
 from travesia.enrolment import bulk
-from travesia.exchange import repository as exchange_repository
 from travesia.exchange import service as exchange
 from travesia.exchange.schemas import AgreementIn
 from travesia.identity import service as identity
 from travesia.network import service as network
 from travesia.screening import listing
-from travesia.screening import repository as screening_repository
+from travesia.screening import reads as screening_reads
 from travesia.screening import service as screening
 from travesia.screening.schemas import WatchlistIn
-from travesia.stations import repository as station_repo
 from travesia.stations import service as stations
 from travesia.stations.schemas import StationCreate
 from travesia.statistics import service as statistics
@@ -82,7 +80,7 @@ USERS = [
 def ensure_stations(session: Session, principal: Principal) -> int:
     created = 0
     for station in STATIONS:
-        if station_repo.by_code(session, station.code) is None:
+        if stations.station_by_code(session, station.code) is None:
             stations.create_station(session, principal, station)
             created += 1
     return created
@@ -92,7 +90,7 @@ def ensure_users(session: Session, ctx: AuthContext, principal: Principal) -> li
     """Create missing demo users; return (username, role, totp secret or '') for every demo user."""
     rows = []
     for username, name, role, station_codes in USERS:
-        user = repository.user_by_username(session, username)
+        user = accounts.find_user(session, username)
         if user is None:
             data = UserCreate(
                 username=username,
@@ -150,7 +148,7 @@ def ensure_agreements(session: Session, principal: Principal) -> int:
     ]
     made = 0
     for example in examples:
-        if exchange_repository.agreement_by_name(session, example.name) is None:
+        if exchange.find_agreement(session, example.name) is None:
             exchange.create_agreement(session, principal, example)
             made += 1
     return made
@@ -173,7 +171,7 @@ def load_watchlist(cfg: Settings, encounters_file: Path, seed: int, size: int = 
     screened against everyone enrolled: the analysts' queue has alerts to take, propose and confirm. Returns the
     alerts raised (0 when the list exists already)."""
     with unit_of_work(cfg) as session:
-        if screening_repository.watchlist_by_name(session, DEMO_LIST.name):
+        if screening_reads.watchlist_by_name(session, DEMO_LIST.name):
             return 0
         listing.create_list(session, operator(), DEMO_LIST)
     lines = [json.dumps(entity, ensure_ascii=False) for _, entity in synth_watchlist.entries(size, seed)]
@@ -189,7 +187,7 @@ def load_watchlist(cfg: Settings, encounters_file: Path, seed: int, size: int = 
     try:
         with db.transaction() as session:
             report = listing.import_list(
-                session, operator(), DEMO_LIST.name, lines, file_name="demo.jsonl", suffix=".jsonl"
+                session, operator(), DEMO_LIST.name, lines, file_name="demo.jsonl", format_name="ftm"
             )
         return screening.rescreen_version(db, screening.Screener(), report.version_id)
     finally:

@@ -63,7 +63,7 @@ def _prepare(url: str, folder: Path, people: int, *, seed: int = 7) -> int:
         wanted = WatchlistIn(name="wanted", title="Wanted", owner="DIJ", legal_basis="Ley")
         listing.create_list(session, OPERATOR, wanted)
         lines = [json.dumps(entity) for entity in listed]
-        listing.import_list(session, OPERATOR, "wanted", lines, file_name="w.jsonl", suffix=".jsonl")
+        listing.import_list(session, OPERATOR, "wanted", lines, file_name="w.jsonl")
     report, _ = run_import(db, OPERATOR, folder / "population" / "encounters.jsonl")
     db.dispose()
     assert report.rejected == 0

@@ -1,6 +1,7 @@
 """Cases, notes by visibility, follow-ups, claims that move only forward, referrals only with consent, and the
 protection officer's queue."""
 
+import json
 from datetime import date, timedelta
 
 from sqlalchemy import select
@@ -87,3 +88,23 @@ def test_notes_are_shown_by_visibility(client, session, make_user, auth_ctx, peo
     close = f"/api/v1/protection/cases/{case['id']}/close"
     assert client.post(close, json={"reason": "x"}, headers=protection_officer).status_code == 403  # no longer theirs
     assert client.post(close, json={"reason": "reunited"}, headers=colleague).status_code == 200
+
+
+def test_a_derived_flag_names_the_rule_that_raised_it_in_the_audit_trail(session, people):
+    from travesia.models import AuditEvent, ProtectionFlag
+
+    child = people["child_alone"]
+    flags = session.execute(select(ProtectionFlag).where(ProtectionFlag.person_id == child)).scalars().all()
+    assert [(f.kind, f.source) for f in flags] == [("unaccompanied_child", "derived")]
+    events = (
+        session.execute(
+            select(AuditEvent).where(AuditEvent.action == "protection.flag_derived", AuditEvent.record_id == str(child))
+        )
+        .scalars()
+        .all()
+    )
+    details = json.loads(events[0].details) if len(events) == 1 else {}
+    assert details["rule"] == "unaccompanied_child"
+    assert details["flag"] == str(flags[0].id)
+    adults = [people["single"], people["other"], people["father"]]
+    assert not session.execute(select(ProtectionFlag).where(ProtectionFlag.person_id.in_(adults))).scalars().all()

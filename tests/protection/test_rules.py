@@ -2,6 +2,7 @@
 
 import pytest
 
+from travesia.models import vocabulary
 from travesia.protection import rules
 from travesia.protection.rules import ProtectionFacts
 
@@ -74,6 +75,22 @@ def test_holds(facts, reasons):
     assert rules.holds(facts) == reasons
 
 
-def test_older_person_alone():
-    assert rules.older_person_alone(61, 0) and not rules.older_person_alone(61, 1)
-    assert not rules.older_person_alone(59, 0)
+@pytest.mark.parametrize(
+    ("age", "child_status", "adults_with", "flags"),
+    [
+        (9, "unaccompanied", 0, ["unaccompanied_child"]),
+        (15, "separated", 1, ["separated_child"]),
+        (12, "accompanied", 2, []),
+        (61, None, 0, ["older_person_alone"]),
+        (61, None, 1, []),  # an older person with another adult is not alone
+        (59, None, 0, []),
+        (60, None, 0, ["older_person_alone"]),  # from 60 on
+        (35, None, 0, []),
+    ],
+)
+def test_derived_rules(age, child_status, adults_with, flags):
+    assert rules.derived_flags(rules.Traveller(age, child_status, adults_with)) == flags
+
+
+def test_every_derived_flag_has_one_rule():
+    assert set(rules.DERIVED_RULES) == set(vocabulary.values(vocabulary.DerivedFlag))

@@ -48,7 +48,7 @@ def persons_list(session):
 
 
 def load(session, name, *entities, **kwargs):
-    report = listing.import_list(session, ADMIN, name, jsonl(*entities), file_name="l.jsonl", suffix=".jsonl", **kwargs)
+    report = listing.import_list(session, ADMIN, name, jsonl(*entities), file_name="l.jsonl", **kwargs)
     session.commit()
     return report
 
@@ -76,12 +76,12 @@ def test_a_bad_list_file_is_refused_whole_naming_line_and_field(session, persons
     good = dict(LISTED)
     bad_date = {**LISTED, "id": "x2", "properties": {"name": ["A B"], "birthDate": ["1990-13-45"]}}
     with pytest.raises(InvalidInput) as refused:
-        listing.import_list(session, ADMIN, persons_list, jsonl(good, bad_date), file_name="l.jsonl", suffix=".jsonl")
+        listing.import_list(session, ADMIN, persons_list, jsonl(good, bad_date), file_name="l.jsonl")
     assert "line 2, properties.birthDate" in str(refused.value.params["problems"])
     session.rollback()
     lines = io.StringIO(json.dumps(good) + "\n{not json\n" + json.dumps({**good, "schema": "Vessel"}) + "\n")
     with pytest.raises(InvalidInput) as refused:
-        listing.import_list(session, ADMIN, persons_list, lines, file_name="l.jsonl", suffix=".jsonl")
+        listing.import_list(session, ADMIN, persons_list, lines, file_name="l.jsonl")
     problems = refused.value.params["problems"]
     assert "line 2, json" in problems and "line 3, schema" in problems
     session.rollback()
@@ -96,7 +96,7 @@ def test_a_document_number_longer_than_the_stored_key_is_refused_by_line_not_a_c
     session.commit()
     long_number = {"id": "d1", "schema": "Passport", "properties": {"number": ["X" * 41]}}
     with pytest.raises(InvalidInput) as refused:
-        listing.import_list(session, ADMIN, "docs", jsonl(long_number), file_name="l.jsonl", suffix=".jsonl")
+        listing.import_list(session, ADMIN, "docs", jsonl(long_number), file_name="l.jsonl")
     assert "line 1, properties.number" in str(refused.value.params["problems"])
 
 
@@ -117,7 +117,6 @@ def test_versions_record_the_delta_and_csv_maps_columns(session, persons_list):
         persons_list,
         io.StringIO(text),
         file_name="l.csv",
-        suffix=".csv",
         mapping={"id": "Ref", "name": "Full name", "birthDate": "DOB"},
         mode="delta",
     )

@@ -158,7 +158,7 @@ def _set_up_central(url: str, folder: Path) -> None:
             session, OPERATOR, WatchlistIn(name="wanted", title="Wanted", owner="DIJ", legal_basis="Ley")
         )
         lines = io.StringIO(json.dumps(LISTED) + "\n")
-        listing.import_list(session, OPERATOR, "wanted", lines, file_name="w.jsonl", suffix=".jsonl")
+        listing.import_list(session, OPERATOR, "wanted", lines, file_name="w.jsonl")
     db.dispose()
 
 

@@ -191,7 +191,7 @@ def test_alerts_links_and_list_deltas_come_back(agent, station_db, session, app)
     other = {"id": "w-2", "schema": "Person", "properties": {"name": ["Ana Lista"]}}
     for name in ("wanted", "secret-list"):
         lines = io.StringIO("".join(json.dumps(e) + "\n" for e in (listed, other)))
-        listing.import_list(session, cli_principal("t"), name, lines, file_name="l.jsonl", suffix=".jsonl")
+        listing.import_list(session, cli_principal("t"), name, lines, file_name="l.jsonl")
     session.commit()
     hit = enrol_at_station(station_db, 1, given_names="Youssef", surnames="Haddad", birth_date="1990-05-17")
     enrol_at_station(station_db, 2)
@@ -209,7 +209,7 @@ def test_alerts_links_and_list_deltas_come_back(agent, station_db, session, app)
     assert sorted(entries) == ["w-1", "w-2"] and versions == {"wanted": 1}  # the secret list stays at central
     # central drops one entry: the station's copy follows
     lines = io.StringIO(json.dumps(listed) + "\n")
-    listing.import_list(session, cli_principal("t"), "wanted", lines, file_name="l2.jsonl", suffix=".jsonl")
+    listing.import_list(session, cli_principal("t"), "wanted", lines, file_name="l2.jsonl")
     session.commit()
     agent.run_once()
     with station_db.transaction(readonly=True) as s:

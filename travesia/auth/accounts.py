@@ -106,6 +106,10 @@ def user_for_principal(session: Session, principal: Principal) -> User:
     return user
 
 
+def find_user(session: Session, username: str) -> User | None:
+    return repository.user_by_username(session, username)
+
+
 def _by_name(session: Session, username: str) -> User:
     user = repository.user_by_username(session, username)
     if user is None:

@@ -25,7 +25,7 @@ from travesia.core.db import Database, utcnow
 from travesia.core.errors import N_, InvalidInput, NotFound
 from travesia.core.logging import get_logger
 from travesia.core.principal import Principal, cli_principal
-from travesia.enrolment import repository as enrolment
+from travesia.enrolment import reads as enrolment
 from travesia.models import BiometricCandidate, BiometricSample, BiometricTemplate
 
 log = get_logger("travesia.biometrics")

@@ -24,7 +24,7 @@ from travesia.core.principal import Principal
 from travesia.enrolment import service
 from travesia.enrolment.images import CleanImage, ImageProblem, clean_fingerprint, clean_image
 from travesia.enrolment.schemas import EncounterIn, EncounterOut, EncounterPage, GroupOut, PersonOut
-from travesia.stations import repository as stations
+from travesia.stations import service as stations
 
 router = APIRouter(prefix="/api/v1", tags=["enrolment"])
 
@@ -173,7 +173,7 @@ def search_encounters(
 ) -> EncounterPage:
     station_id = None
     if station:
-        found = stations.by_code(session, station)
+        found = stations.station_by_code(session, station)
         if found is None:
             raise InvalidInput(N_("Unknown station code: %(code)s"), field="station", code=station)
         station_id = found.id

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from travesia.core.principal import Principal
 from travesia.core.scope import station_scope
-from travesia.models import BiometricSample, Document, Encounter, Person, Station, SyncState, TravelGroup
+from travesia.models import BiometricSample, Document, Encounter, Person, SyncState, TravelGroup
 
 
 def _scoped(stmt: Select, principal: Principal) -> Select:
@@ -46,6 +46,16 @@ def encounter(session: Session, encounter_id: uuid.UUID, principal: Principal | 
 
 def group(session: Session, group_id: uuid.UUID) -> TravelGroup | None:
     return session.get(TravelGroup, group_id)
+
+
+def documents_of(session: Session, encounter_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[Document]]:
+    out: dict[uuid.UUID, list[Document]] = {}
+    ids = list(encounter_ids)
+    if not ids:
+        return out
+    for doc in session.execute(select(Document).where(Document.encounter_id.in_(ids))).scalars():
+        out.setdefault(doc.encounter_id, []).append(doc)
+    return out
 
 
 def group_members(session: Session, group_id: uuid.UUID) -> list[Encounter]:
@@ -83,11 +93,6 @@ def person_in_scope(session: Session, person_id: uuid.UUID, scope: frozenset[uui
 def person_encounters(session: Session, person_id: uuid.UUID, principal: Principal) -> list[Encounter]:
     stmt = select(Encounter).where(Encounter.person_id == person_id).order_by(Encounter.occurred_at)
     return list(session.execute(_scoped(stmt, principal)).scalars())
-
-
-def station_codes(session: Session, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
-    rows = session.execute(select(Station.id, Station.code).where(Station.id.in_(set(ids))))
-    return {row.id: row.code for row in rows}
 
 
 def add(session: Session, *rows: object) -> None:

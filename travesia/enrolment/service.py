@@ -32,7 +32,7 @@ from travesia.enrolment.schemas import (
 )
 from travesia.enrolment.scope import visible_person
 from travesia.models import BiometricSample, Document, Encounter, Person, Screening, Station, TravelGroup
-from travesia.stations import repository as stations
+from travesia.stations import service as stations
 
 
 @dataclass
@@ -83,7 +83,7 @@ class Lookups:
 
     def station(self, session: Session, code: str) -> Station | None:
         if code not in self.stations:
-            self.stations[code] = stations.by_code(session, code)
+            self.stations[code] = stations.station_by_code(session, code)
         return self.stations[code]
 
     def local_station(self, session: Session) -> str | None:
@@ -379,7 +379,7 @@ def to_out(
     if station_code:
         codes = {encounter.station_id: station_code}
     else:
-        codes = repository.station_codes(session, [encounter.station_id])
+        codes = stations.codes_by_id(session, [encounter.station_id])
     return EncounterOut(
         id=encounter.id,
         person_id=encounter.person_id,
@@ -436,7 +436,7 @@ def search(
 ) -> list[EncounterSummary]:
     tokens = [t for t in rules.fold(name or "").split() if t]
     rows = repository.search(session, principal, name_tokens=tokens, limit=limit, **filters)  # type: ignore[arg-type]
-    codes = repository.station_codes(session, [r.station_id for r in rows])
+    codes = stations.codes_by_id(session, [r.station_id for r in rows])
     # The search terms may be a name: the event records what was looked at, not what was typed.
     audit.record(
         session,
@@ -454,7 +454,7 @@ def get_person(
     current = visible_person(session, principal, person_id)  # a merged id answers for the merged person
     encounters = repository.person_encounters(session, current, principal)
     audit.record(session, principal, "person.read", record_type="person", record_id=current, purpose=purpose)
-    codes = repository.station_codes(session, [e.station_id for e in encounters])
+    codes = stations.codes_by_id(session, [e.station_id for e in encounters])
     return [summary(e, codes) for e in encounters]
 
 

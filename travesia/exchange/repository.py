@@ -18,7 +18,6 @@ from travesia.models import (
     PartnerRequest,
     Person,
     SharingAgreement,
-    Station,
 )
 
 
@@ -79,11 +78,6 @@ def latest_encounters(session: Session, person_ids: Sequence[uuid.UUID]) -> dict
         .options(selectinload(Encounter.documents))
     )
     return {row.person_id: row for row in session.execute(stmt).scalars()}
-
-
-def station_codes(session: Session, station_ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
-    rows = session.execute(select(Station.id, Station.code).where(Station.id.in_(station_ids)))
-    return {row[0]: row[1] for row in rows}
 
 
 def samples_of_persons(session: Session, person_ids: Sequence[uuid.UUID], modalities: set[str]) -> Sequence[tuple]:

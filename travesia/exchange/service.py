@@ -23,15 +23,15 @@ from travesia.core.crypto import token_digest
 from travesia.core.db import Database, utcnow
 from travesia.core.errors import N_, Conflict, DomainError, Forbidden, InvalidInput, NotFound, TooManyAttempts
 from travesia.core.principal import Principal
-from travesia.enrolment import repository as enrolment_repository
+from travesia.enrolment import reads as enrolment
 from travesia.enrolment import rules as enrolment_rules
 from travesia.exchange import nist, repository, rules
 from travesia.exchange.records import DocumentRef, Image, PersonRecord, fields_present, only_agreed, to_json
 from travesia.exchange.schemas import AgreementIn, ExportIn, PartnerAnswer, PartnerMatch, PartnerQueryIn
 from travesia.models import Encounter, ExportJob, PartnerKey, PartnerRequest, SharingAgreement
 from travesia.screening import listing
-from travesia.screening import repository as screening_repository
-from travesia.stations import repository as stations
+from travesia.screening import reads as screening_reads
+from travesia.stations import service as stations
 
 KEY_PREFIX = "trp_"
 SYSTEM = Principal(user_id=None, username="exchange", roles=frozenset(), via="system")
@@ -63,6 +63,10 @@ def suspend_agreement(session: Session, principal: Principal, name: str, reason:
     row.suspended_at = utcnow()
     audit.record(session, principal, "exchange.agreement_suspend", record_type="agreement", record_id=row.id)
     return row
+
+
+def find_agreement(session: Session, name: str) -> SharingAgreement | None:
+    return repository.agreement_by_name(session, name)
 
 
 def agreement_named(session: Session, name: str) -> SharingAgreement:
@@ -170,7 +174,7 @@ def person_records(session: Session, person_ids: list[uuid.UUID], modalities: fr
     live = repository.live_persons(session, person_ids)
     ids = [p for p in person_ids if p in live]
     latest = repository.latest_encounters(session, ids)
-    codes = repository.station_codes(session, {e.station_id for e in latest.values()})
+    codes = stations.codes_by_id(session, {e.station_id for e in latest.values()})
     faces: dict[uuid.UUID, Image] = {}
     fingers: dict[uuid.UUID, dict[int, Image]] = {}
     for person_id, sample in repository.samples_of_persons(session, ids, set(modalities)):
@@ -279,7 +283,7 @@ def partner_query(
 
 def _by_name(session: Session, data: PartnerQueryIn, limit: int) -> list[uuid.UUID]:
     tokens = enrolment_rules.name_key(data.given_names or "", data.surnames or "").split()
-    rows = enrolment_repository.search(session, SYSTEM, name_tokens=tokens, limit=limit * 5)
+    rows = enrolment.by_name_tokens(session, SYSTEM, tokens, limit * 5)
     out = []
     for e in rows:
         if data.birth_year is not None and abs(e.birth_year - data.birth_year) > 1:
@@ -317,7 +321,7 @@ def request_export(session: Session, principal: Principal, agreement_id: uuid.UU
     agreement = repository.agreement(session, agreement_id)
     assert agreement is not None
     _allowed(agreement, "export", data.purpose)
-    if data.station and stations.by_code(session, data.station) is None:
+    if data.station and stations.station_by_code(session, data.station) is None:
         raise InvalidInput(N_("Unknown station code: %(code)s"), field="station", code=data.station)
     job = ExportJob(
         agreement_id=agreement.id,
@@ -391,7 +395,7 @@ def run_export(db: Database, job_id: uuid.UUID, folder: Path) -> ExportJob:
 
 def _selection(session: Session, job: ExportJob, agreement: SharingAgreement) -> list[uuid.UUID]:
     c = job.criteria
-    station = stations.by_code(session, str(c["station"])) if c.get("station") else None
+    station = stations.station_by_code(session, str(c["station"])) if c.get("station") else None
 
     def day(value: object) -> datetime | None:
         return datetime.combine(datetime.fromisoformat(str(value)).date(), time(), UTC) if value else None
@@ -468,7 +472,7 @@ def import_nist(
         list_name,
         lines,
         file_name=file_name,
-        suffix=".jsonl",
+        format_name="ftm",
         source=f"{agreement.partner} ({transaction.agency})",
         mode=mode,
     )
@@ -509,11 +513,11 @@ def _entry_templates(
     extracted: dict[str, list[biometrics.Extracted]],
 ) -> int:
     """Each imported entry's templates in place of what it had; entries this version removed lose theirs."""
-    wl = screening_repository.watchlist_by_name(session, list_name)
+    wl = screening_reads.watchlist_by_name(session, list_name)
     assert wl is not None  # import_list just wrote a version of it
-    live = screening_repository.live_entries(session, wl.id)
+    live = screening_reads.live_entries(session, wl.id)
     by_entry = {live[key].id: items for key, items in extracted.items() if key in live}
-    changed = screening_repository.entries_changed_since(session, wl.id, report.version - 1)
+    changed = screening_reads.entries_changed_since(session, wl.id, report.version - 1)
     gone = [e.id for e in changed if e.removed_version is not None]
     return biometrics.store_watchlist_templates(session, bio, by_entry, gone)
 

@@ -18,10 +18,9 @@ from travesia.audit import service as audit
 from travesia.core.db import Database, utcnow
 from travesia.core.errors import N_, Conflict, InvalidInput, NotFound
 from travesia.core.principal import Principal, cli_principal
-from travesia.enrolment import repository as enrolment_repository
+from travesia.enrolment import reads as enrolment
 from travesia.identity import batch, repository, rules
 from travesia.models import IdentityDecision
-from travesia.screening import repository as screening_repository
 from travesia.screening import scoring
 from travesia.screening.service import encounter_record
 
@@ -33,7 +32,7 @@ def resolve_encounter(session: Session, encounter_id: uuid.UUID) -> IdentityDeci
     """Compare a new encounter with the earlier encounters the biometric step found or that showed the same
     document; attach it to the strongest person when biometrics and biographics agree beyond doubt, propose it
     when likely, and otherwise leave it its own person. Idempotent: an encounter already attached is left alone."""
-    me = screening_repository.encounter(session, encounter_id)
+    me = enrolment.encounter(session, encounter_id)
     if (
         me is None
         or me.person_id != me.registered_person_id
@@ -48,13 +47,13 @@ def resolve_encounter(session: Session, encounter_id: uuid.UUID) -> IdentityDeci
     others.discard(encounter_id)
     if not others:
         return None
-    docs = screening_repository.documents_of(session, [encounter_id, *others])
+    docs = enrolment.documents_of(session, [encounter_id, *others])
     query = encounter_record(me, docs.get(encounter_id, []))
     persons = repository.person_of(session, others)
     best: dict[str, tuple[float, bool]] = {}
     evidence: dict[str, scoring.Scored] = {}
     for other_id in others:
-        other = screening_repository.encounter(session, other_id)
+        other = enrolment.encounter(session, other_id)
         person = persons.get(other_id)
         if other is None or person is None or person == me.person_id:
             continue
@@ -308,7 +307,7 @@ def replay_check(session: Session) -> ReplayCheck:
 
 def current_person(session: Session, person_id: uuid.UUID) -> uuid.UUID:
     """The person a (possibly merged) person id stands for now."""
-    current = enrolment_repository.current_person_id(session, person_id)
+    current = enrolment.current_person_id(session, person_id)
     if current is None:
         raise NotFound(N_("No person with this id."), field="person_id")
     return current

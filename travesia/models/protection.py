@@ -11,19 +11,16 @@ from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from travesia.models.base import Base, created_at, uuid_pk
-
-FLAG_KINDS = (
-    "unaccompanied_child",
-    "separated_child",
-    "older_person_alone",
-    "pregnancy",
-    "disability",
-    "serious_medical",
-    "survivor_of_violence",
+from travesia.models.vocabulary import (
+    CaseKind,
+    CaseState,
+    ClaimState,
+    FlagKind,
+    FlagSource,
+    ReferralKind,
+    ReferralState,
+    one_of,
 )
-CLAIM_STATES = ("intention", "pending", "granted", "refused", "appeal", "final_refusal", "withdrawn")
-REFERRAL_KINDS = ("trafficking", "refugee_authority", "child_protection", "medical", "psychosocial", "legal", "shelter")
-CASE_KINDS = ("child_protection", "trafficking", "gender_based_violence", "medical", "general")
 
 
 class ProtectionFlag(Base):
@@ -35,8 +32,8 @@ class ProtectionFlag(Base):
     __table_args__ = (
         Index("ix_protection_flags_person", "person_id", "closed_at"),
         Index("ix_protection_flags_queue", "closed_at", "recorded_at"),
-        CheckConstraint(f"kind IN {FLAG_KINDS}", name="kind"),
-        CheckConstraint("source IN ('derived', 'recorded')", name="source"),
+        CheckConstraint(one_of("kind", FlagKind), name="kind"),
+        CheckConstraint(one_of("source", FlagSource), name="source"),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
@@ -78,7 +75,7 @@ class AsylumClaim(Base):
     __tablename__ = "asylum_claims"
     __table_args__ = (
         Index("ix_asylum_claims_person", "person_id", "state"),
-        CheckConstraint(f"state IN {CLAIM_STATES}", name="state"),
+        CheckConstraint(one_of("state", ClaimState), name="state"),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
@@ -99,8 +96,8 @@ class Referral(Base):
     __tablename__ = "protection_referrals"
     __table_args__ = (
         Index("ix_protection_referrals_person", "person_id", "state"),
-        CheckConstraint(f"kind IN {REFERRAL_KINDS}", name="kind"),
-        CheckConstraint("state IN ('open', 'accepted', 'closed')", name="state"),
+        CheckConstraint(one_of("kind", ReferralKind), name="kind"),
+        CheckConstraint(one_of("state", ReferralState), name="state"),
         CheckConstraint("consent IN ('given', 'refused', 'not_able')", name="consent"),
     )
 
@@ -122,8 +119,8 @@ class ProtectionCase(Base):
     __table_args__ = (
         Index("ix_protection_cases_queue", "state", "assigned_to_id"),
         Index("ix_protection_cases_person", "person_id"),
-        CheckConstraint(f"kind IN {CASE_KINDS}", name="kind"),
-        CheckConstraint("state IN ('open', 'closed')", name="state"),
+        CheckConstraint(one_of("kind", CaseKind), name="kind"),
+        CheckConstraint(one_of("state", CaseState), name="state"),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()

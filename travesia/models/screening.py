@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from travesia.core.db import utcnow
 from travesia.models.base import Base, created_at, uuid_pk
+from travesia.models.vocabulary import AlertKind, AlertState, one_of
 
 
 class Watchlist(Base):
@@ -128,11 +129,8 @@ class Alert(Base):
     __table_args__ = (
         Index("ix_alerts_queue", "state", "priority", "created_at"),
         Index("ix_alerts_encounter", "encounter_id"),
-        CheckConstraint("state IN ('open', 'under_review', 'confirmed', 'dismissed')", name="state"),
-        CheckConstraint(
-            "kind IN ('watchlist', 'lost_document', 'same_biometrics', 'same_document', 'same_identity')",
-            name="kind",
-        ),
+        CheckConstraint(one_of("state", AlertState), name="state"),
+        CheckConstraint(one_of("kind", AlertKind), name="kind"),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()

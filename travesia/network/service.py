@@ -12,7 +12,6 @@ from travesia.core.db import utcnow
 from travesia.core.errors import N_, Conflict, InvalidInput, NotFound
 from travesia.core.principal import Principal
 from travesia.core.scope import station_scope
-from travesia.enrolment import repository as enrolment_repository
 from travesia.enrolment.scope import visible_encounter
 from travesia.identity.service import current_person
 from travesia.models import Inspection, InspectionSubject, NetworkCluster, Seizure, TravelContact
@@ -27,7 +26,7 @@ from travesia.network.schemas import (
     NodeOut,
     SeizureOut,
 )
-from travesia.stations import repository as stations_repository
+from travesia.stations import service as stations
 
 FLAG_SCORE = 3.0  # a community is flagged from this score: one strong reason, or two weaker ones
 MAX_HOPS = 3
@@ -56,7 +55,7 @@ def record_contact(session: Session, principal: Principal, encounter_id: uuid.UU
 
 
 def record_inspection(session: Session, principal: Principal, data: InspectionIn) -> InspectionOut:
-    station = stations_repository.by_code(session, data.station)
+    station = stations.station_by_code(session, data.station)
     if station is None:
         raise NotFound(N_("No station with code %(code)s."), field="station", code=data.station)
     found = repository.encounters(session, [s.encounter_id for s in data.subjects])
@@ -95,7 +94,7 @@ def record_inspection(session: Session, principal: Principal, data: InspectionIn
 def inspections_out(session: Session, inspections: list[Inspection]) -> list[InspectionOut]:
     ids = [i.id for i in inspections]
     subjects, seizures = repository.subjects(session, ids), repository.seizures(session, ids)
-    codes = enrolment_repository.station_codes(session, {i.station_id for i in inspections})
+    codes = stations.codes_by_id(session, {i.station_id for i in inspections})
     return [
         InspectionOut(
             id=i.id,

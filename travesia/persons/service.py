@@ -14,10 +14,10 @@ from travesia.audit import service as audit
 from travesia.core.errors import N_, NotFound
 from travesia.core.permissions import Perm, allows
 from travesia.core.principal import Principal, Role
-from travesia.enrolment import repository as enrolment_repository
+from travesia.enrolment import reads as enrolment
 from travesia.enrolment import rules as enrolment_rules
 from travesia.enrolment.scope import visible_person
-from travesia.identity import repository as identity_repository
+from travesia.identity import reads as identity
 from travesia.models import Alert, Document, Encounter, IdentityDecision, Station, TravelContact
 from travesia.network import service as network
 from travesia.network.schemas import InspectionOut
@@ -87,8 +87,8 @@ def route_of(encounters: list[Encounter]) -> list[str]:
 
 def person_file(session: Session, principal: Principal, person_id: uuid.UUID, purpose: str | None) -> PersonFile:
     current = visible_person(session, principal, person_id)
-    everything = enrolment_repository.person_encounters(session, current, _unscoped(principal))
-    encounters = enrolment_repository.person_encounters(session, current, principal)
+    everything = enrolment.person_encounters(session, current, _unscoped(principal))
+    encounters = enrolment.person_encounters(session, current, principal)
     audit.record(session, principal, "person.read", record_type="person", record_id=current, purpose=purpose)
     ids = [e.id for e in encounters]
     stations = repository.stations(session, {e.station_id for e in encounters})
@@ -125,9 +125,7 @@ def person_file(session: Session, principal: Principal, person_id: uuid.UUID, pu
         protection_flags=sorted({v.child_status for v in visits if v.child_status}),
         alerts=list(repository.alerts(session, ids)) if allows(principal.roles, Perm.ALERTS_REVIEW) else None,
         decisions=(
-            list(
-                identity_repository.decisions(session, person_ids=[current, *repository.merged_from(session, current)])
-            )
+            list(identity.decisions_about(session, [current, *repository.merged_from(session, current)]))
             if allows(principal.roles, Perm.IDENTITY_DECIDE)
             else None
         ),
@@ -182,7 +180,7 @@ def face_image(session: Session, person_id: uuid.UUID, sample_id: uuid.UUID, pri
     """A face image of this person's registrations (never anyone else's, never outside the reader's scope)."""
     current = visible_person(session, principal, person_id)
     found = repository.face_image(session, sample_id)
-    readable = {e.id for e in enrolment_repository.person_encounters(session, current, principal)}
+    readable = {e.id for e in enrolment.person_encounters(session, current, principal)}
     if found is None or found[0] not in readable:
         raise NotFound(N_("No such image."), field="sample_id")
     return found[1], found[2]

@@ -23,7 +23,6 @@ from travesia.identity.service import current_person
 from travesia.models import Flight, ManifestEntry
 from travesia.programmes import repository, rules
 from travesia.programmes.schemas import EligibleOut, FlightIn, PlaceIn, PlacementOut
-from travesia.protection import repository as protection_repository
 from travesia.protection import service as protection
 
 
@@ -58,7 +57,7 @@ def place(session: Session, principal: Principal, flight_id: uuid.UUID, data: Pl
     flight = _open_flight(session, flight_id)
     person = current_person(session, data.person_id)
     family_key, family = repository.family(session, person)
-    protection_repository.lock_persons(session, family)  # the same lock protection takes before a new hold
+    protection.lock_for_hold(session, family)
     verdict = rules.family_verdict(
         [str(p) for p in family], {str(p): h for p, h in protection.holds(session, family).items()}
     )
@@ -153,7 +152,7 @@ def board(session: Session, principal: Principal, flight_id: uuid.UUID, person_i
     }
     if person not in entries:
         raise NotFound(N_("This person is not on the manifest."), field="person_id")
-    protection_repository.lock_persons(session, family)
+    protection.lock_for_hold(session, family)
     verdict = rules.family_verdict(
         [str(p) for p in entries], {str(p): h for p, h in protection.holds(session, list(entries)).items()}
     )

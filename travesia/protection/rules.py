@@ -3,9 +3,11 @@ vulnerability, and the non-refoulement gate's holds. No database; tested with ta
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from travesia.core.errors import N_, RuleProblem
+from travesia.models.vocabulary import DerivedFlag
 
 # -- Washington Group Short Set on Functioning (WG-SS) ------------------------------------------------------------
 WG_DOMAINS = ("seeing", "hearing", "walking", "cognition", "self_care", "communication")
@@ -89,11 +91,44 @@ def can_move_claim(current: str, new: str) -> bool:
 
 
 # -- derived vulnerability -------------------------------------------------------------------------------------------
+# A derived rule is one function of a Traveller, registered under the flag it raises (a kind of DerivedFlag in
+# travesia.models.vocabulary); the service stores the flag and audits that the rule fired. docs/architecture.md:
+# "How to add a derived protection rule".
 OLDER_AGE = 60
 
 
-def older_person_alone(age: int, others_adults: int) -> bool:
-    return age >= OLDER_AGE and others_adults == 0
+@dataclass(frozen=True)
+class Traveller:
+    """One registration seen by the derived rules: age on the day, the child status enrolment derived (None for an
+    adult), and how many adults travel with them."""
+
+    age: int
+    child_status: str | None
+    adults_with: int
+
+
+def unaccompanied_child(t: Traveller) -> bool:
+    return t.child_status == "unaccompanied"
+
+
+def separated_child(t: Traveller) -> bool:
+    return t.child_status == "separated"
+
+
+def older_person_alone(t: Traveller) -> bool:
+    return t.age >= OLDER_AGE and t.adults_with == 0
+
+
+DERIVED_RULES: dict[DerivedFlag, Callable[[Traveller], bool]] = {
+    "unaccompanied_child": unaccompanied_child,
+    "separated_child": separated_child,
+    "older_person_alone": older_person_alone,
+}
+
+
+def derived_flags(t: Traveller) -> list[DerivedFlag]:
+    """The flags the rules raise for a traveller, in the rules' order."""
+    return [kind for kind, rule in DERIVED_RULES.items() if rule(t)]
 
 
 # -- the non-refoulement gate ---------------------------------------------------------------------------------------

@@ -10,14 +10,10 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from travesia.core.errors import N_
+from travesia.models.vocabulary import CaseKind, RecordedFlag, ReferralKind
+from travesia.models.vocabulary import DecidedClaimState as ClaimState
 from travesia.protection.rules import INDICATORS, WG_ANSWERS, WG_DOMAINS
 
-RecordedFlag = Literal["pregnancy", "disability", "serious_medical", "survivor_of_violence"]
-ClaimState = Literal["pending", "granted", "refused", "appeal", "final_refusal", "withdrawn"]
-ReferralKind = Literal[
-    "trafficking", "refugee_authority", "child_protection", "medical", "psychosocial", "legal", "shelter"
-]
-CaseKind = Literal["child_protection", "trafficking", "gender_based_violence", "medical", "general"]
 WgAnswer = Literal["no_difficulty", "some_difficulty", "a_lot_of_difficulty", "cannot_do"]
 assert set(WG_ANSWERS) == set(WgAnswer.__args__)  # one list of answers
 
@@ -71,9 +67,6 @@ HOLD_LABELS = {
 }
 _HOLD_DETAILS = {"flag": FLAG_LABELS, "claim": CLAIM_STATE_LABELS, "referral": REFERRAL_KIND_LABELS,
                  "case": CASE_KIND_LABELS}  # fmt: skip
-assert set(FLAG_LABELS) >= set(RecordedFlag.__args__) and set(CASE_KIND_LABELS) == set(CaseKind.__args__)
-assert set(REFERRAL_KIND_LABELS) == set(ReferralKind.__args__)
-assert set(CLAIM_STATE_LABELS) >= set(ClaimState.__args__)
 
 
 def hold_text(code: str, gettext: Callable[[str], str]) -> str:

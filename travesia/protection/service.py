@@ -17,8 +17,8 @@ from travesia.audit import service as audit
 from travesia.core import crypto
 from travesia.core.db import utcnow
 from travesia.core.errors import N_, Conflict, Forbidden, InvalidInput, NotFound, RuleProblem
-from travesia.core.principal import Principal, Role
-from travesia.enrolment import repository as enrolment_repository
+from travesia.core.principal import Principal, Role, cli_principal
+from travesia.enrolment import reads as enrolment
 from travesia.enrolment import rules as enrolment_rules
 from travesia.enrolment.scope import visible_encounter, visible_person
 from travesia.models import (
@@ -43,6 +43,7 @@ from travesia.protection.schemas import (
 )
 
 SYSTEM_NOTE = "derived at registration"
+SYSTEM = cli_principal("protection-step")
 
 
 def _person(session: Session, principal: Principal, person_id: uuid.UUID) -> uuid.UUID:
@@ -53,6 +54,12 @@ def _person(session: Session, principal: Principal, person_id: uuid.UUID) -> uui
 
 
 # -- the gate's question ----------------------------------------------------------------------------------------------
+def lock_for_hold(session: Session, person_ids: list[uuid.UUID]) -> None:
+    """The lock every write that can create a hold takes first: a manifest placement takes it too, so a hold and a
+    placement of the same person never pass each other."""
+    repository.lock_persons(session, person_ids)
+
+
 def holds(session: Session, person_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
     """Reason codes that keep each person off a repatriation manifest (empty list: none)."""
     found = repository.facts(session, person_ids)
@@ -63,37 +70,40 @@ def holds(session: Session, person_ids: list[uuid.UUID]) -> dict[uuid.UUID, list
 def derive_flags(session: Session, encounter_id: uuid.UUID) -> list[ProtectionFlag]:
     """At registration (the pipeline's step after identity): a child without a carer, an older person alone.
     Idempotent: an open flag of the same kind is not repeated."""
-    encounter = enrolment_repository.encounter(session, encounter_id)
+    encounter = enrolment.encounter(session, encounter_id)
     if encounter is None:
         return []
     on = encounter.occurred_at.date()
     others = (
-        [e for e in enrolment_repository.group_members(session, encounter.group_id) if e.id != encounter.id]
+        [e for e in enrolment.family_of(session, encounter.group_id) if e.id != encounter.id]
         if encounter.group_id
         else []
     )
 
     me = enrolment_rules.member_of(encounter, on)
     group = [enrolment_rules.member_of(o, on) for o in others]
-    kinds = []
-    status = enrolment_rules.child_status(me, group)
-    if status in ("unaccompanied", "separated"):
-        kinds.append(f"{status}_child")
-    adults = sum(1 for m in group if m.age >= enrolment_rules.ADULT_AGE)
-    if rules.older_person_alone(me.age, adults):
-        kinds.append("older_person_alone")
-    made = []
-    for kind in kinds:
-        if repository.open_flag(session, encounter.person_id, kind) is None:
-            made.append(
-                ProtectionFlag(
-                    person_id=encounter.person_id, encounter_id=encounter.id, kind=kind, source="derived",
-                    details={"note": SYSTEM_NOTE}, recorded_at=utcnow(),
-                )
-            )  # fmt: skip
+    traveller = rules.Traveller(
+        age=me.age,
+        child_status=enrolment_rules.child_status(me, group),
+        adults_with=sum(1 for m in group if m.age >= enrolment_rules.ADULT_AGE),
+    )
+    made = [
+        ProtectionFlag(
+            person_id=encounter.person_id, encounter_id=encounter.id, kind=kind, source="derived",
+            details={"note": SYSTEM_NOTE, "rule": kind}, recorded_at=utcnow(),
+        )
+        for kind in rules.derived_flags(traveller)
+        if repository.open_flag(session, encounter.person_id, kind) is None
+    ]  # fmt: skip
     if made:
         repository.lock_persons(session, [encounter.person_id])
         repository.add(session, *made)
+    for flag in made:  # who raised it: the rule, named, at this registration
+        audit.record(
+            session, SYSTEM, "protection.flag_derived", record_type="person", record_id=flag.person_id,
+            details={"kind": flag.kind, "rule": rules.DERIVED_RULES[flag.kind].__name__, "flag": str(flag.id),
+                     "encounter": str(encounter.id)},
+        )  # fmt: skip
     return made
 
 
@@ -379,7 +389,7 @@ def issue_pass(
         raise InvalidInput(N_("The pass ends before it starts."), field="valid_until")
     if (valid_until - valid_from).days > MAX_PASS_DAYS:
         raise InvalidInput(N_("A pass is valid for %(days)s days at most."), field="valid_until", days=MAX_PASS_DAYS)
-    encounters = enrolment_repository.person_encounters(session, person, principal)
+    encounters = enrolment.person_encounters(session, person, principal)
     if not encounters:
         raise NotFound(N_("No such person."), field="person_id")
     latest = encounters[-1]

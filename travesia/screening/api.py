@@ -17,7 +17,9 @@ from travesia.core.http import DbSession, enqueue_after_commit
 from travesia.core.permissions import Perm
 from travesia.core.principal import Principal
 from travesia.enrolment.scope import visible_encounter
-from travesia.screening import formats, listing, repository, service
+from travesia.models.vocabulary import ACTIVE_ALERT_STATES
+from travesia.screening import formats, listformats, listing, repository, service
+from travesia.screening.listformats import csvmap
 from travesia.screening.schemas import (
     AlertOut,
     ChangeOut,
@@ -108,10 +110,17 @@ async def import_version(
     mode: Annotated[str | None, Form(pattern="^(full|delta)$")] = None,
     mapping: Annotated[list[str] | None, Form(description="property=Column header, for a CSV file")] = None,
     source: Annotated[str | None, Form(max_length=300)] = None,
+    format: Annotated[  # the form field's name, as the API documents it
+        str | None,
+        Form(
+            pattern=f"^({'|'.join(listformats.FORMATS)})$",
+            description="A registered list format; default: recognised from the file's content.",
+        ),
+    ] = None,
 ) -> Any:
-    """Upload a list file (FollowTheMoney JSON lines, OpenSanctions delta lines, or CSV with a mapping). The whole
-    file is checked first; any problem refuses it with the line and field, and nothing is stored. Everyone
-    enrolled is then re-screened against what changed, in the background."""
+    """Upload a list file (FollowTheMoney JSON lines, OpenSanctions delta lines, or CSV with a mapping), recognised
+    by its content. The whole file is checked first; any problem refuses it with the line and field, and nothing
+    is stored. Everyone enrolled is then re-screened against what changed, in the background."""
     raw = await file.read(MAX_LIST_FILE + 1)
     if len(raw) > MAX_LIST_FILE:
         raise InvalidInput(N_("The upload is too large."), field="file")
@@ -123,7 +132,7 @@ async def import_version(
     parsed_mapping = None
     if mapping:
         try:
-            parsed_mapping = formats.parse_mapping(mapping)
+            parsed_mapping = csvmap.parse_mapping(mapping)
         except formats.ListFileError as error:
             raise InvalidInput(N_("Invalid column mapping: %(why)s"), field="mapping", why=str(error)) from None
     report = listing.import_list(
@@ -132,7 +141,7 @@ async def import_version(
         name,
         io.StringIO(text, newline=""),
         file_name=file_name,
-        suffix=Path(file_name).suffix.lower(),
+        format_name=format,
         mapping=parsed_mapping,
         source=source,
         mode=mode,
@@ -151,7 +160,7 @@ def alerts(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> Any:
     """The review queue: most urgent first, then oldest."""
-    return repository.queue(session, state or ["open", "under_review"], limit, offset)
+    return repository.queue(session, state or list(ACTIVE_ALERT_STATES), limit, offset)
 
 
 @router.get("/api/v1/alerts/{alert_id}", response_model=AlertOut)

@@ -10,6 +10,7 @@ import typer
 
 from travesia.core.console import console, database, fail, handles_errors, operator
 from travesia.screening import formats, listing, repository, service
+from travesia.screening.listformats import csvmap
 from travesia.screening.schemas import WatchlistIn
 
 app = typer.Typer(help="Watchlists: create, import versions (FollowTheMoney JSON lines or CSV), list.")
@@ -54,11 +55,14 @@ def import_(
         "delta for OpenSanctions ADD/MOD/DEL lines.",
     ),
     source: str = typer.Option(None, help="Where the entries come from (default: the file name)."),
+    format_name: str = typer.Option(
+        None, "--format", help="ftm or csv; default: recognised from the file's content, whatever its name."
+    ),
     rescreen: bool = typer.Option(True, help="Re-screen everyone enrolled against what changed, now."),
 ) -> None:
     """Import a version of a list: checked whole first (any problem refuses the file, with line and field)."""
     try:
-        parsed_mapping = formats.parse_mapping(mapping) if mapping else None
+        parsed_mapping = csvmap.parse_mapping(mapping) if mapping else None
         handle = file.open("r", encoding="utf-8", newline="")
     except formats.ListFileError as error:
         fail(str(error), code=2)
@@ -74,7 +78,7 @@ def import_(
             list_name,
             handle,
             file_name=file.name,
-            suffix=file.suffix.lower(),
+            format_name=format_name,
             mapping=parsed_mapping,
             source=source,
             mode=mode,

@@ -1,17 +1,13 @@
-"""Reading list files: FollowTheMoney entities as JSON lines (OpenSanctions' format, including its delta files
-of ``{"op": "ADD|MOD|DEL", "entity": {...}}``), and CSV with a column mapping onto FollowTheMoney properties.
-Every value is checked with followthemoney's own property types; every problem names its line and field, and a
-file with any problem is refused whole (the caller stores nothing).
-
-Then, from stored properties, the ``Record`` that screening compares."""
+"""What every list format produces: entries as FollowTheMoney entities (``clean_entity`` checks every value with
+followthemoney's own property types; every problem names its line and field), and, from stored properties, the
+``Record`` that screening compares. The formats themselves (FollowTheMoney JSON lines, CSV with a mapping, ...)
+are modules of ``travesia.screening.listformats``, registered by name and recognised by their content."""
 
 from __future__ import annotations
 
-import csv
-import dataclasses
 import hashlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import pycountry
@@ -23,8 +19,6 @@ PERSON_SCHEMAS = {"Person"}
 DOCUMENT_SCHEMAS = {"Passport", "Identification"}
 NAME_PROPS = ("name", "alias", "previousName")
 DOCUMENT_PROPS = ("passportNumber", "idNumber")
-MAX_PROBLEMS = 20
-OPS = {"ADD", "MOD", "DEL"}
 
 
 @dataclass(frozen=True)
@@ -44,6 +38,21 @@ class ListFileError(Exception):
     def __init__(self, problems: list[Problem]) -> None:
         super().__init__("; ".join(str(p) for p in problems))
         self.problems = problems
+
+
+Read = Callable[[Iterable[str], str, "dict[str, str] | None"], Iterator["ParsedEntry | Problem"]]
+
+
+@dataclass(frozen=True)
+class ListFormat:
+    """One list format: ``sniff`` answers from the file's first non-blank line whether it is written in this format;
+    ``read`` yields its entries (or problems) for a list of ``kind`` with an optional column ``mapping``."""
+
+    name: str
+    title: str
+    sniff: Callable[[str], bool]
+    read: Read
+    needs_mapping: bool = False
 
 
 @dataclass(frozen=True)
@@ -107,103 +116,6 @@ def clean_entity(line: int, data: object, kind: str) -> ParsedEntry | Problem:
             line, "properties.number", f"a document number has at most {MAX_DOCUMENT_KEY} letters and digits"
         )
     return ParsedEntry(line, entity_id.strip(), schema.name, properties)
-
-
-def read_jsonl(lines: Iterable[str], kind: str) -> Iterator[ParsedEntry | Problem]:
-    for number, text in enumerate(lines, 1):
-        if not text.strip():
-            continue
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as error:
-            yield Problem(number, "json", f"not valid JSON ({error.msg} at column {error.colno})")
-            continue
-        if isinstance(data, dict) and "op" in data:  # an OpenSanctions delta line
-            op = data.get("op")
-            if op not in OPS:
-                yield Problem(number, "op", "must be ADD, MOD or DEL")
-                continue
-            entity = data.get("entity")
-            if op == "DEL":
-                entity_id = entity.get("id") if isinstance(entity, dict) else None
-                if not isinstance(entity_id, str) or not entity_id:
-                    yield Problem(number, "entity.id", "required to delete an entry")
-                else:
-                    yield ParsedEntry(number, entity_id, "", {}, deleted=True, delta=True)
-                continue
-            parsed = clean_entity(number, entity, kind)
-            yield dataclasses.replace(parsed, delta=True) if isinstance(parsed, ParsedEntry) else parsed
-            continue
-        yield clean_entity(number, data, kind)
-
-
-def parse_mapping(pairs: Iterable[str]) -> dict[str, str]:
-    """``property=Column header`` pairs: which CSV column feeds which FollowTheMoney property."""
-    mapping = {}
-    for pair in pairs:
-        prop, sep, column = pair.partition("=")
-        if not sep or not prop.strip() or not column.strip():
-            raise ListFileError([Problem(0, "mapping", f"{pair!r}: write property=Column header")])
-        mapping[prop.strip()] = column.strip()
-    if "id" not in mapping:
-        raise ListFileError([Problem(0, "mapping", "map a column to id (each entry needs a stable identifier)")])
-    return mapping
-
-
-def read_csv(lines: Iterable[str], kind: str, mapping: dict[str, str]) -> Iterator[ParsedEntry | Problem]:
-    """Header on line 1; several values in one cell separated by ';'."""
-    reader = csv.DictReader(lines)
-    missing = [column for column in mapping.values() if column not in (reader.fieldnames or [])]
-    if missing:
-        yield Problem(1, "header", f"no column named {', '.join(repr(m) for m in missing)}")
-        return
-    default_schema = "Person" if kind == "persons" else "Passport"
-    for row in reader:
-        line = reader.line_num
-        props = {
-            prop: [v.strip() for v in (row.get(column) or "").split(";") if v.strip()]
-            for prop, column in mapping.items()
-            if prop not in ("id", "schema")
-        }
-        entity = {
-            "id": (row.get(mapping["id"]) or "").strip(),
-            "schema": (row.get(mapping["schema"]) or "").strip() if "schema" in mapping else default_schema,
-            "properties": {k: v for k, v in props.items() if v},
-        }
-        yield clean_entity(line, entity, kind)
-
-
-def read_file(lines: Iterable[str], suffix: str, kind: str, mapping: dict[str, str] | None) -> list[ParsedEntry]:
-    """The whole file, or ``ListFileError`` with up to ``MAX_PROBLEMS`` problems (and nothing else returned)."""
-    if suffix == ".csv":
-        if mapping is None:
-            raise ListFileError([Problem(0, "mapping", "a CSV list needs a column mapping (--map property=Column)")])
-        rows = read_csv(lines, kind, mapping)
-    elif suffix in (".jsonl", ".ndjson", ".json"):
-        rows = read_jsonl(lines, kind)
-    else:
-        raise ListFileError([Problem(0, "file", "use a .jsonl (FollowTheMoney) or .csv file")])
-    entries: list[ParsedEntry] = []
-    problems: list[Problem] = []
-    seen: dict[str, int] = {}
-    try:
-        for row in rows:
-            if isinstance(row, Problem):
-                problems.append(row)
-            elif row.external_id in seen:
-                problems.append(Problem(row.line, "id", f"{row.external_id!r} is also on line {seen[row.external_id]}"))
-            else:
-                seen[row.external_id] = row.line
-                entries.append(row)
-            if len(problems) >= MAX_PROBLEMS:
-                break
-    except UnicodeDecodeError as error:
-        problems.append(Problem(0, "file", f"not UTF-8 text ({error.reason} at byte {error.start})"))
-    except csv.Error as error:
-        problems.append(Problem(0, "file", f"not readable as CSV ({error})"))
-    if problems:
-        raise ListFileError(problems)
-    return entries
 
 
 # -- stored properties into what screening compares ---------------------------------------------------------------

@@ -16,7 +16,7 @@ from travesia.core.errors import N_, Conflict, InvalidInput, NotFound
 from travesia.core.principal import Principal
 from travesia.models import Watchlist, WatchlistEntry
 from travesia.models import WatchlistVersion as Version
-from travesia.screening import formats, repository
+from travesia.screening import formats, listformats, repository
 from travesia.screening.schemas import WatchlistIn
 
 
@@ -48,7 +48,7 @@ def import_list(
     lines: Iterable[str],
     *,
     file_name: str,
-    suffix: str,
+    format_name: str | None = None,
     mapping: dict[str, str] | None = None,
     source: str | None = None,
     mode: str | None = None,
@@ -69,7 +69,7 @@ def import_list(
             yield line
 
     try:
-        parsed = formats.read_file(hashed(lines), suffix, wl.kind, mapping)
+        parsed = listformats.read_file(hashed(lines), wl.kind, mapping, format_name)
     except formats.ListFileError as error:
         first = error.problems[0]
         raise InvalidInput(

@@ -30,6 +30,7 @@ from travesia.models import (
     Watchlist,
     WatchlistEntry,
 )
+from travesia.models.vocabulary import ACTIVE_ALERT_STATES
 from travesia.screening import formats, repository, scoring
 from travesia.screening.index import CandidateIndex
 from travesia.screening.schemas import OUTCOME_LABELS, ReviewIn, ScreeningOutcomeOut
@@ -578,6 +579,6 @@ def _settle_outcome(session: Session, encounter_id: uuid.UUID) -> None:
     """The registration officer's view of a screened encounter: review pending while an alert is open or under
     review, clear otherwise (a confirmed alert is for the analysts' follow-up, not the officer's screen)."""
     state = repository.screening(session, encounter_id)
-    pending = [a for a in repository.alerts_of(session, encounter_id) if a.state in ("open", "under_review")]
+    pending = [a for a in repository.alerts_of(session, encounter_id) if a.state in ACTIVE_ALERT_STATES]
     if state is not None and state.status == "done":
         state.outcome = "review" if pending else "clear"

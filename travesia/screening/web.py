@@ -18,9 +18,10 @@ from travesia.core.permissions import Perm
 from travesia.core.principal import Principal
 from travesia.core.templating import render
 from travesia.core.validation import field_errors
-from travesia.enrolment import repository as enrolment
+from travesia.enrolment import reads as enrolment
 from travesia.enrolment.images import displayable
 from travesia.enrolment.scope import visible_encounter
+from travesia.models.vocabulary import ACTIVE_ALERT_STATES, DECIDED_ALERT_STATES
 from travesia.screening import repository, service
 from travesia.screening.schemas import (
     ALERT_KIND_LABELS,
@@ -39,8 +40,8 @@ Reader = Annotated[Principal, Depends(Require(Perm.ENCOUNTERS_READ))]
 
 @router.get("/alerts")
 def queue(request: Request, session: DbSession, _: Reviewer, state: str = "active") -> Response:
-    states = {"active": ["open", "under_review"], "decided": ["confirmed", "dismissed"]}.get(state, ["open"])
-    alerts = repository.queue(session, states, 200)
+    states = {"active": ACTIVE_ALERT_STATES, "decided": DECIDED_ALERT_STATES}.get(state, ("open",))
+    alerts = repository.queue(session, list(states), 200)
     context = {
         "alerts": alerts,
         "state": state,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 
 from sqlalchemy import select
@@ -18,6 +19,11 @@ def by_codes(session: Session, codes: Iterable[str]) -> dict[str, Station]:
     wanted = [c.strip().upper() for c in codes]
     rows = session.execute(select(Station).where(Station.code.in_(wanted))).scalars()
     return {row.code: row for row in rows}
+
+
+def codes_by_id(session: Session, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
+    rows = session.execute(select(Station.id, Station.code).where(Station.id.in_(set(ids))))
+    return {row.id: row.code for row in rows}
 
 
 def list_all(session: Session) -> list[Station]:

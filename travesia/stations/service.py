@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterable
+
 from sqlalchemy.orm import Session
 
 from travesia.audit import service as audit
@@ -18,6 +21,23 @@ def create_station(session: Session, principal: Principal, data: StationCreate) 
     station = repository.add(session, Station(**data.model_dump()))
     audit.record(session, principal, "station.create", record_type="station", record_id=station.id)
     return station
+
+
+def station_by_code(session: Session, code: str) -> Station | None:
+    """The station of a code (any case, surrounding spaces ignored), active or not; None when unknown."""
+    return repository.by_code(session, code)
+
+
+def codes_by_id(session: Session, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
+    return repository.codes_by_id(session, ids)
+
+
+def ensure_placeholder(session: Session, code: str) -> Station:
+    """A field station's own record before central's feed fills in its name and kind (not audited: it is the
+    station's bootstrap, and the feed that completes it is)."""
+    return repository.by_code(session, code) or repository.add(
+        session, Station(code=code, name=code, kind="reception", country="PA")
+    )
 
 
 def list_stations(session: Session) -> list[Station]:

@@ -20,7 +20,7 @@ from travesia.core import pdf
 from travesia.core.errors import N_, InvalidInput, NotFound, RuleProblem
 from travesia.core.principal import Principal
 from travesia.models import Alert, Encounter
-from travesia.stations import repository as stations_repository
+from travesia.stations import service as stations
 from travesia.statistics import charts, forecast, repository
 from travesia.statistics import release as release_
 
@@ -84,7 +84,7 @@ def _scope(session: Session, filters: Filters) -> repository.Scope:
         raise InvalidInput(N_("The period ends before it starts."), field="end")
     station_id = None
     if filters.station:
-        station = stations_repository.by_code(session, filters.station)
+        station = stations.station_by_code(session, filters.station)
         if station is None:
             raise NotFound(N_("No station with code %(code)s."), field="station", code=filters.station)
         station_id = station.id

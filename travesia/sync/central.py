@@ -29,13 +29,13 @@ from travesia.core import crypto
 from travesia.core.db import utcnow
 from travesia.core.errors import N_, Conflict, DomainError, InvalidInput, NotFound
 from travesia.core.principal import Principal, Role
-from travesia.enrolment import repository as enrolment_repository
+from travesia.enrolment import reads as enrolment_reads
 from travesia.enrolment import service as enrolment
 from travesia.enrolment.images import ImageProblem, clean_fingerprint, clean_image
 from travesia.models import Station, StationKey, SyncBatch, SyncCursor, WatchlistEntry
-from travesia.screening import repository as screening
+from travesia.screening import reads as screening
 from travesia.screening.schemas import WatchlistIn
-from travesia.stations import repository as stations
+from travesia.stations import service as stations
 from travesia.stations.schemas import StationCreate
 from travesia.sync import envelope, repository
 from travesia.sync.schemas import (
@@ -100,7 +100,7 @@ def read_public_key(text: str) -> Ed25519PublicKey:
 
 
 def trust_key(session: Session, principal: Principal, station_code: str, public_key: str) -> StationKey:
-    station = stations.by_code(session, station_code)
+    station = stations.station_by_code(session, station_code)
     if station is None:
         raise NotFound(N_("Unknown station code: %(code)s"), field="station", code=station_code)
     key = read_public_key(public_key)
@@ -159,7 +159,7 @@ def open_envelope(session: Session, blob: bytes, kind: str) -> Opened:
     code = env.station
     if env.header["kind"] != kind:
         raise refused(422, "header.kind", f"expected {kind}", code)
-    station = stations.by_code(session, code)
+    station = stations.station_by_code(session, code)
     if station is None:
         raise SyncRefused(401, N_("Unknown station code: %(code)s"), field="header.station", code=code)
     key = repository.station_key(session, env.key_id)
@@ -344,7 +344,7 @@ def receive_samples(session: Session, blob: bytes, now: datetime | None = None) 
     principal = _principal(station, opened.key.key_id)
     stored = 0
     for number, item in enumerate(items):
-        if (item.modality, item.position) in enrolment_repository.captured_biometrics(session, item.encounter):
+        if (item.modality, item.position) in enrolment_reads.captured_biometrics(session, item.encounter):
             continue
         try:
             raw = base64.b64decode(item.image)

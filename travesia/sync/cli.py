@@ -13,7 +13,7 @@ from travesia.biometrics.service import Biometrics
 from travesia.core import crypto
 from travesia.core.console import console, database, fail, handles_errors, operator, settings, unit_of_work
 from travesia.core.settings import STATION_KEY_FILE
-from travesia.stations import repository as stations
+from travesia.stations import service as stations
 from travesia.sync import central, repository, station
 from travesia.sync.agent import Agent
 
@@ -64,7 +64,7 @@ def revoke(
 def keys(code: str = typer.Argument(..., help="The station's code")) -> None:
     """At central: a station's keys, and how far its sync has come."""
     with unit_of_work() as session:
-        found = stations.by_code(session, code)
+        found = stations.station_by_code(session, code)
         if found is None:
             fail(f"unknown station {code}")
             return

@@ -25,9 +25,9 @@ from travesia.core.principal import Principal
 from travesia.enrolment import rules as enrolment_rules
 from travesia.models import BiometricSample, Encounter, RegionPerson, Station, SyncNotice, SyncState
 from travesia.screening import listing
-from travesia.screening import repository as screening_repository
+from travesia.screening import reads as screening_reads
 from travesia.screening.schemas import WatchlistIn
-from travesia.stations import repository as stations
+from travesia.stations import service as stations
 from travesia.sync import envelope, repository
 from travesia.sync.schemas import BatchAck, Feed, Region, SyncStatus
 
@@ -43,8 +43,7 @@ def setup(session: Session, code: str, central_url: str | None) -> SyncState:
         if state.station_code != code:
             raise Conflict(N_("This database belongs to station %(code)s."), field="station", code=state.station_code)
         return state
-    if stations.by_code(session, code) is None:  # central's feed fills in the details
-        stations.add(session, Station(code=code, name=code, kind="reception", country="PA"))
+    stations.ensure_placeholder(session, code)  # central's feed fills in the details
     state = SyncState(station_code=code, acked_seq=0, list_versions={})
     repository.add(session, state)
     session.flush()
@@ -201,7 +200,7 @@ def apply_feed(
     imported = []
     versions = dict(state.list_versions or {})
     for delta in feed.lists:
-        if screening_repository.watchlist_by_name(session, delta.name) is None:
+        if screening_reads.watchlist_by_name(session, delta.name) is None:
             listing.create_list(
                 session, principal, WatchlistIn(**delta.model_dump(include=set(WatchlistIn.model_fields)))
             )
@@ -212,7 +211,7 @@ def apply_feed(
                 delta.name,
                 delta.lines,
                 file_name=f"central {delta.name} v{delta.version}",
-                suffix=".jsonl",
+                format_name="ftm",
                 source=f"central v{delta.version}",
                 mode="delta",
             )
@@ -266,7 +265,7 @@ def _apply_region(
 
 
 def _update_station(session: Session, feed: Feed) -> None:
-    station = stations.by_code(session, feed.station.code)
+    station = stations.station_by_code(session, feed.station.code)
     if station is None:
         return
     for name, value in feed.station.model_dump().items():
@@ -313,7 +312,7 @@ def central_alerts(session: Session) -> list[dict[str, object]]:
 def _here(session: Session) -> tuple[SyncState, Station]:
     """This station's sync state and its station row (``setup`` made both)."""
     state = _state(session)
-    station = stations.by_code(session, state.station_code)
+    station = stations.station_by_code(session, state.station_code)
     assert station is not None
     return state, station
 
