@@ -54,6 +54,7 @@ from travesia.enrolment.images import clean_fingerprint, clean_image
 from travesia.enrolment.schemas import EncounterIn
 from travesia.models import BiometricTemplate, Encounter
 from travesia.sync import central, station
+from travesia.sync import feed as sync_feed
 from travesia.sync.agent import AGENT, Agent
 from travesia.sync.schemas import Feed
 from travesia.synth import fingerprints
@@ -245,7 +246,7 @@ def region_run(folder: Path, bodies: list[dict], key: crypto.Ed25519PrivateKey) 
         with here.transaction(readonly=True) as session:
             blob = station.feed_request(session, key)
         with hq.transaction() as session:
-            answer = central.feed(session, blob, bio=hq_bio, region_days=30).model_dump_json().encode()
+            answer = sync_feed.feed(session, blob, bio=hq_bio, region_days=30).model_dump_json().encode()
         feed = Feed.model_validate_json(answer)
         with here.transaction() as session:
             station.apply_feed(session, AGENT, feed, here_bio)

@@ -31,8 +31,9 @@ from travesia.core.settings import Settings
 from travesia.enrolment import bulk
 from travesia.exchange import service as exchange
 from travesia.exchange.schemas import AgreementIn
-from travesia.identity import service as identity
+from travesia.identity import runs as identity_runs
 from travesia.network import service as network
+from travesia.screening import jobs as screening_jobs
 from travesia.screening import listing
 from travesia.screening import reads as screening_reads
 from travesia.screening import service as screening
@@ -189,7 +190,7 @@ def load_watchlist(cfg: Settings, encounters_file: Path, seed: int, size: int = 
             report = listing.import_list(
                 session, operator(), DEMO_LIST.name, lines, file_name="demo.jsonl", format_name="ftm"
             )
-        return screening.rescreen_version(db, screening.Screener(), report.version_id)
+        return screening_jobs.rescreen_version(db, screening.Screener(), report.version_id)
     finally:
         db.dispose()
 
@@ -264,7 +265,7 @@ def _load_population(cfg: Settings, people: int, seed: int) -> None:
     with _step("identity resolution (Splink)"):
         db = database(cfg)
         try:
-            resolved = identity.run_batch(db)
+            resolved = identity_runs.run_batch(db)
         finally:
             db.dispose()
     console.print(

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from tests.conftest import csrf_of
 from tests.enrolment.test_page import form_of, signed_in
-from travesia.biometrics import service
+from travesia.biometrics import jobs
 from travesia.models import BiometricSample, Encounter
 
 
@@ -49,7 +49,7 @@ def test_page_records_consent_fingerprints_and_exemptions(
     status = client.get(f"/biometrics/encounters/{stored.id}/status")
     assert "being checked" in status.text or "comprobando" in status.text
     assert 'hx-trigger="every 3s"' in status.text  # polls while pending
-    service.run_pending(db, bio)
+    jobs.run_pending(db, bio)
     status = client.get(f"/biometrics/encounters/{stored.id}/status").text
     assert "every 3s" not in status, status
     assert status.count("aceptad") == 2

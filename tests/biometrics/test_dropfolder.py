@@ -8,7 +8,7 @@ import time
 from sqlalchemy import select
 
 from tests.biometrics.test_pipeline import enrol
-from travesia.biometrics import dropfolder, service
+from travesia.biometrics import dropfolder, jobs
 from travesia.core.principal import cli_principal
 from travesia.models import AuditEvent, BiometricSample
 
@@ -40,7 +40,7 @@ def test_dropped_prints_are_attached_processed_and_deleted(client, officer, sess
     assert sorted(result.stored) == [f"{encounter}_2.png", f"{encounter}_7.png"] and not result.rejected
     assert sorted(p.name for p in tmp_path.iterdir()) == [fresh.name]
     assert set(_samples(session, encounter)) == {("finger", 2), ("finger", 7)}
-    assert service.run_pending(db, bio)["processed"] == 1
+    assert jobs.run_pending(db, bio)["processed"] == 1
     assert {s.status for s in _samples(session, encounter).values()} == {"done"}
     event = session.execute(select(AuditEvent).where(AuditEvent.action == "encounter.samples_add")).scalar_one()
     assert json.loads(event.details) == {"source": "scanner", "face": False, "fingers": [2, 7]}

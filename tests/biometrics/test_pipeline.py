@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select, update
 
 from tests.enrolment.conftest import person
-from travesia.biometrics import face, repository, service
+from travesia.biometrics import face, jobs, repository, service, tools
 from travesia.core.crypto import DecryptionError, Keyring
 from travesia.core.principal import cli_principal
 from travesia.models import AuditEvent, BiometricCandidate, BiometricSample, BiometricTemplate, Encounter
@@ -35,9 +35,9 @@ def test_step_stores_encrypted_templates_and_finds_the_same_person(
 ):
     first = enrol(client, officer, face_png, {2: finger_of(11, 0), 7: finger_of(12, 0)})
     stranger = enrol(client, officer, None, {2: finger_of(13, 0)}, given_names="Otra", surnames="Persona")
-    assert service.run_pending(db, bio)["processed"] == 2
+    assert jobs.run_pending(db, bio)["processed"] == 2
     again = enrol(client, officer, face_again, {2: finger_of(11, 1), 7: finger_of(12, 2)})
-    assert service.run_pending(db, bio)["processed"] == 1
+    assert jobs.run_pending(db, bio)["processed"] == 1
     session.expire_all()
 
     samples = session.execute(select(BiometricSample).where(BiometricSample.encounter_id == again)).scalars().all()
@@ -72,7 +72,7 @@ def test_unusable_images_are_rejected_with_reasons_and_the_enrolment_stays(
     client, officer, session, db, bio, two_faces
 ):
     encounter = enrol(client, officer, two_faces)
-    service.run_pending(db, bio)
+    jobs.run_pending(db, bio)
     session.expire_all()
     sample = session.execute(select(BiometricSample).where(BiometricSample.encounter_id == encounter)).scalar_one()
     assert sample.status == "rejected" and sample.problems == ["several_faces"]
@@ -94,14 +94,14 @@ def test_a_failing_step_is_retried_later_and_never_loses_the_enrolment(
         return real(*args, **kwargs)
 
     monkeypatch.setattr(face, "analyse", flaky)
-    assert service.run_pending(db, bio) == {"processed": 0, "failed": 1}
+    assert jobs.run_pending(db, bio) == {"processed": 0, "failed": 1}
     session.expire_all()
     sample = session.execute(select(BiometricSample).where(BiometricSample.encounter_id == encounter)).scalar_one()
     assert sample.status == "pending" and sample.attempts == 1 and sample.next_attempt_at is not None
-    assert service.run_pending(db, bio) == {"processed": 0, "failed": 0}  # not due yet: back-off
+    assert jobs.run_pending(db, bio) == {"processed": 0, "failed": 0}  # not due yet: back-off
     with db.transaction() as s:  # time passes
         s.execute(update(BiometricSample).values(next_attempt_at=sample.next_attempt_at - timedelta(hours=2)))
-    assert service.run_pending(db, bio)["processed"] == 1
+    assert jobs.run_pending(db, bio)["processed"] == 1
     session.expire_all()
     assert session.get(BiometricSample, sample.id).status == "done"
     assert session.get(Encounter, sample.encounter_id) is not None
@@ -114,7 +114,7 @@ def test_attempts_run_out_as_failed_not_lost(client, officer, session, db, bio, 
     for _ in range(2):
         with db.transaction() as s:
             s.execute(update(BiometricSample).values(next_attempt_at=None))
-        service.run_pending(db, bio)
+        jobs.run_pending(db, bio)
     session.expire_all()
     sample = session.execute(select(BiometricSample).where(BiometricSample.encounter_id == encounter)).scalar_one()
     assert sample.status == "failed" and sample.attempts == 2
@@ -123,7 +123,7 @@ def test_attempts_run_out_as_failed_not_lost(client, officer, session, db, bio, 
 def test_index_rebuilt_after_deletion_gives_the_same_results(client, officer, db, bio, settings, finger_of, face_png):
     for seed in range(4):
         enrol(client, officer, face_png if seed == 0 else None, {1: finger_of(40 + seed, 0)})
-    service.run_pending(db, bio)
+    jobs.run_pending(db, bio)
     probe = face.analyse(face_png).template
     with db.transaction() as s:
         service.sync(s, bio)
@@ -157,11 +157,11 @@ def _finger(image):
 
 def test_reextract_retires_old_templates_and_rotation_reencrypts(client, officer, session, db, bio, settings, face_png):
     enrol(client, officer, face_png)
-    service.run_pending(db, bio)
+    jobs.run_pending(db, bio)
     with db.transaction() as s:
         s.execute(update(BiometricTemplate).values(version="old-model"))
     with db.transaction() as s:
-        assert service.reextract(s, bio, ADMIN) == 1
+        assert tools.reextract(s, bio, ADMIN) == 1
     session.expire_all()
     rows = session.execute(select(BiometricTemplate)).scalars().all()
     assert sorted((r.version, r.retired_at is None) for r in rows) == [(face.VERSION, True), ("old-model", False)]
@@ -170,7 +170,7 @@ def test_reextract_retires_old_templates_and_rotation_reencrypts(client, officer
     new_key = Keyring({"k2": b"\x02" * 32, "k1": Keyring(settings.keyring_spec)._keys["k1"]})
     rotated = service.Biometrics(keyring=new_key, folder=bio.folder)
     with db.transaction() as s:
-        assert service.rotate_key(s, rotated, ADMIN) == 2
+        assert tools.rotate_key(s, rotated, ADMIN) == 2
     session.expire_all()
     assert {r.key_id for r in session.execute(select(BiometricTemplate)).scalars()} == {"k2"}
     only_new = service.Biometrics(keyring=Keyring({"k2": b"\x02" * 32}), folder=bio.folder)
@@ -181,7 +181,7 @@ def test_reextract_retires_old_templates_and_rotation_reencrypts(client, officer
 def test_candidates_are_evidence_only(client, officer, session, db, bio, face_png, face_again):
     enrol(client, officer, face_png)
     enrol(client, officer, face_again)
-    service.run_pending(db, bio)
+    jobs.run_pending(db, bio)
     session.expire_all()
     assert session.execute(select(BiometricCandidate)).first() is not None
     # Nothing else changed: each encounter keeps its own person until a human (or identity resolution) decides.
@@ -203,7 +203,7 @@ def test_live_quality_and_search_through_the_api(
     assert good.json()["acceptable"] is True
 
     enrolled = enrol(client, officer, face_png)
-    service.run_pending(db, bio)
+    jobs.run_pending(db, bio)
     client.app.state.biometrics = bio
     user = make_user("analista", Role.ANALYST)
     principal = auth_service.principal_for(user, station_id=None, via="token", credential_id=None)

@@ -16,18 +16,19 @@ from sqlalchemy import select
 
 from tests.conftest import csrf_of, login
 from tests.enrolment.conftest import person
-from travesia.biometrics import service as biometrics
+from travesia.biometrics import jobs as bio_jobs
 from travesia.core.errors import Forbidden, InvalidInput
 from travesia.core.principal import Role, cli_principal
 from travesia.enrolment import service as enrolment
 from travesia.enrolment.images import clean_image
 from travesia.enrolment.schemas import EncounterIn
-from travesia.exchange import nist, service
+from travesia.exchange import exports as partner_exports
+from travesia.exchange import imports, nist, service
 from travesia.exchange.records import FIELDS
 from travesia.exchange.schemas import AgreementIn, ExportIn
 from travesia.models import Alert, AuditEvent, BiometricCandidate, BiometricTemplate, Encounter, WatchlistEntry
+from travesia.screening import jobs as screening_jobs
 from travesia.screening import listing
-from travesia.screening import service as screening
 from travesia.screening.schemas import WatchlistIn
 
 LIAISON = cli_principal("liaison")
@@ -109,10 +110,10 @@ def _photo():
 
 def export_records(session, db, tmp_path, name: str, fmt: str) -> bytes:
     row = service.agreement_named(session, name)
-    job = service.request_export(session, LIAISON, row.id, ExportIn(purpose="border security", format=fmt))
+    job = partner_exports.request_export(session, LIAISON, row.id, ExportIn(purpose="border security", format=fmt))
     session.commit()
-    done = service.run_export(db, job.id, tmp_path)
-    return service.export_file(tmp_path, done.id, fmt).read_bytes()
+    done = partner_exports.run_export(db, job.id, tmp_path)
+    return partner_exports.export_file(tmp_path, done.id, fmt).read_bytes()
 
 
 @pytest.mark.parametrize("field", FIELDS)
@@ -158,10 +159,10 @@ def test_exports_outside_the_agreement_are_refused(registered, session, db, tmp_
     ):
         row = service.agreement_named(session, name)
         with pytest.raises(Forbidden, match=text):
-            service.request_export(session, LIAISON, row.id, ExportIn(purpose=purpose))
+            partner_exports.request_export(session, LIAISON, row.id, ExportIn(purpose=purpose))
     row = service.agreement_named(session, "query-only")
     with pytest.raises(Forbidden):
-        service.request_export(session, LIAISON, row.id, ExportIn(purpose="marketing"))
+        partner_exports.request_export(session, LIAISON, row.id, ExportIn(purpose="marketing"))
 
 
 @pytest.fixture
@@ -250,7 +251,7 @@ def test_a_partners_nist_file_is_imported_into_a_watchlist_under_its_agreement(r
     partner_list(session)
     session.commit()
     blob = export_records(session, db, tmp_path, "everything", "nist")
-    result = service.import_nist(session, LIAISON, "co-inbound", "partner-co", blob, file_name="co.nist")
+    result = imports.import_nist(session, LIAISON, "co-inbound", "partner-co", blob, file_name="co.nist")
     session.commit()
     assert result.persons == 2 and result.faces == 0  # the face is not in the inbound agreement
     assert "documents" in result.ignored_fields and "phone" in result.ignored_fields
@@ -259,11 +260,11 @@ def test_a_partners_nist_file_is_imported_into_a_watchlist_under_its_agreement(r
     assert all("passportNumber" not in e for e in entries)
     broken = blob.replace(b"2.024:M", b"2.024:Q")
     with pytest.raises(InvalidInput) as refused:
-        service.import_nist(session, LIAISON, "co-inbound", "partner-co", broken, file_name="bad.nist")
+        imports.import_nist(session, LIAISON, "co-inbound", "partner-co", broken, file_name="bad.nist")
     assert refused.value.field.endswith("field 2.024 SEX")
     service.create_agreement(session, LIAISON, agreement("out-only", directions=["export"]))
     with pytest.raises(Forbidden):
-        service.import_nist(session, LIAISON, "out-only", "partner-co", blob, file_name="co.nist")
+        imports.import_nist(session, LIAISON, "out-only", "partner-co", blob, file_name="co.nist")
 
 
 def test_a_person_who_leaves_a_partners_file_and_returns_is_listed_again(registered, session, db, tmp_path):
@@ -275,7 +276,7 @@ def test_a_person_who_leaves_a_partners_file_and_returns_is_listed_again(registe
     files = [persons, persons[:1], persons]
     for n, batch in enumerate(files):
         blob = nist.encode(batch, agency="COL", control=f"c{n}", destination="PAN", today=date(2026, 12, 7))
-        service.import_nist(session, LIAISON, "co-inbound", "partner-co", blob, file_name=f"co{n}.nist")
+        imports.import_nist(session, LIAISON, "co-inbound", "partner-co", blob, file_name=f"co{n}.nist")
         session.commit()
     changes = [{r["change"] for r in listing.version_changes(session, "partner-co", n)} for n in (1, 2, 3)]
     assert changes == [{"added"}, {"removed"}, {"relisted"}]
@@ -293,8 +294,8 @@ def test_faces_in_a_partners_file_screen_new_registrations_by_face(registered, s
     session.commit()
     blob = export_records(session, db, tmp_path, "everything", "nist")
     bio = app.state.biometrics
-    biometrics.run_pending(app.state.db, bio)  # the registered person's photo, as the pipeline makes its template
-    result = service.import_nist(session, LIAISON, "co-faces", "partner-co", blob, file_name="co.nist", bio=bio)
+    bio_jobs.run_pending(app.state.db, bio)  # the registered person's photo, as the pipeline makes its template
+    result = imports.import_nist(session, LIAISON, "co-faces", "partner-co", blob, file_name="co.nist", bio=bio)
     session.commit()
     assert (result.faces, result.templates) == (1, 1)
     [(entry_id, name)] = session.execute(
@@ -304,7 +305,7 @@ def test_faces_in_a_partners_file_screen_new_registrations_by_face(registered, s
     ).all()
     assert name == "José Gregorio Pérez Núñez"  # the person whose photo the file carried
     # re-screening the list version weighs the face found on the registration made before the file arrived
-    screening.rescreen_pending(app.state.db, app.state.screener)
+    screening_jobs.rescreen_pending(app.state.db, app.state.screener)
     earlier = session.execute(select(Encounter.id).where(Encounter.given_names == "José Gregorio")).scalar_one()
     [before] = session.execute(select(Alert).where(Alert.encounter_id == earlier, Alert.entry_id == entry_id)).scalars()
     assert any(part.get("feature") == "face" for part in before.explanation)
@@ -313,7 +314,7 @@ def test_faces_in_a_partners_file_screen_new_registrations_by_face(registered, s
     captured = enrolment.Captured(EncounterIn.model_validate(body), cli_principal("t"), "api", _photo())
     newcomer = enrolment.enrol(session, captured).encounter.id
     session.commit()
-    biometrics.run_pending(app.state.db, bio)
+    bio_jobs.run_pending(app.state.db, bio)
     found = (
         session.execute(
             select(BiometricCandidate.candidate_id).where(
@@ -324,12 +325,12 @@ def test_faces_in_a_partners_file_screen_new_registrations_by_face(registered, s
         .all()
     )
     assert entry_id in found
-    screening.run_pending(app.state.db, app.state.screener)
+    screening_jobs.run_pending(app.state.db, app.state.screener)
     [alert] = session.execute(select(Alert).where(Alert.encounter_id == newcomer, Alert.entry_id == entry_id)).scalars()
     assert any(part.get("feature") == "face" for part in alert.explanation)
 
     # the partner's next full file carries no faces (an agreement without them): the entry's template goes
-    again = service.import_nist(session, LIAISON, "co-names", "partner-co", blob, file_name="co2.nist", bio=bio)
+    again = imports.import_nist(session, LIAISON, "co-names", "partner-co", blob, file_name="co2.nist", bio=bio)
     session.commit()
     assert again.templates == 0
     left = session.execute(select(BiometricTemplate.id).where(BiometricTemplate.subject_kind == "watchlist")).all()
@@ -337,7 +338,7 @@ def test_faces_in_a_partners_file_screen_new_registrations_by_face(registered, s
 
 
 def test_a_partner_query_by_face_needs_the_face_in_the_agreement(registered, client, session, app):
-    biometrics.run_pending(app.state.db, app.state.biometrics)  # the photo's template, as the pipeline makes it
+    bio_jobs.run_pending(app.state.db, app.state.biometrics)  # the photo's template, as the pipeline makes it
     service.create_agreement(session, LIAISON, agreement("faces-q", fields=["names"], modalities=["face"]))
     service.create_agreement(session, LIAISON, agreement("names-q", fields=["names"]))
     _, with_face = service.create_key(session, LIAISON, "faces-q", "A")

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from tests.conftest import import_population
 from travesia.core.errors import InvalidInput
 from travesia.core.principal import cli_principal
-from travesia.identity import metrics, service
+from travesia.identity import metrics, runs, service
 from travesia.models import Encounter, IdentityDecision
 
 ADMIN = cli_principal("test")
@@ -37,7 +37,7 @@ def test_batch_merges_the_sure_proposes_the_rest_and_keeps_families_apart(db, se
     before = persons(session)
     assert len(set(before.values())) == len(before)  # every registration its own person after import
 
-    report = service.run_batch(db)
+    report = runs.run_batch(db)
     assert report.encounters == len(truth) and report.merged > 0
     after = persons(session)
     assert set(after) == set(before)  # nothing lost
@@ -66,7 +66,7 @@ def test_batch_merges_the_sure_proposes_the_rest_and_keeps_families_apart(db, se
     assert undo.undoes_id == automatic.id and service.replay_check(session).differences == []
 
     # run again: what was decided stays decided, nothing proposed twice
-    service.run_batch(db)
+    runs.run_batch(db)
     proposals = session.execute(select(IdentityDecision).where(IdentityDecision.state == "proposed")).scalars().all()
     keys = Counter((p.kind, p.from_person_id, p.person_id, tuple(p.encounter_ids)) for p in proposals)
     assert all(n == 1 for n in keys.values())
@@ -85,7 +85,7 @@ def test_a_partner_file_is_linked_and_a_bad_one_refused_with_line_and_column(db,
         "p2,Zzyzx,Qwertyuiop,1901-01-01,M,VEN\n",
         encoding="utf-8",
     )
-    report = service.link_file(db, ADMIN, partner, tmp_path / "out")
+    report = runs.link_file(db, ADMIN, partner, tmp_path / "out")
     with (tmp_path / "out" / "pairs.csv").open(encoding="utf-8") as handle:
         pairs = list(csv.DictReader(handle))
     assert report.records == 2 and {p["record_id"] for p in pairs} == {"p1"}
@@ -94,5 +94,5 @@ def test_a_partner_file_is_linked_and_a_bad_one_refused_with_line_and_column(db,
     bad = tmp_path / "bad.csv"
     bad.write_text("id,given_names,surnames,birth_date\nx1,Ana,Ruiz,1990-13-45\n", encoding="utf-8")
     with pytest.raises(InvalidInput) as error:
-        service.read_partner_file(bad)
+        runs.read_partner_file(bad)
     assert error.value.field == "birth_date" and "Line 2" in str(error.value)

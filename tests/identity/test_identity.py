@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.biometrics.test_pipeline import enrol
-from travesia.biometrics import service as biometrics
+from travesia.biometrics import jobs as bio_jobs
 from travesia.identity import rules
 from travesia.identity import service as identity
 from travesia.models import Encounter, IdentityDecision
@@ -19,7 +19,7 @@ def passport(number):
 
 def process(app):
     """The background steps, as the server runs them: biometrics, then screening and resolution."""
-    biometrics.run_pending(app.state.db, app.state.biometrics)
+    bio_jobs.run_pending(app.state.db, app.state.biometrics)
     app.state.pipeline.wake()
     app.state.pipeline.run_once()
 

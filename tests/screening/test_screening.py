@@ -11,11 +11,11 @@ from sqlalchemy import func, select
 
 from tests.biometrics.test_pipeline import enrol
 from tests.conftest import csrf_of, login, token_for
-from travesia.biometrics import service as biometrics
+from travesia.biometrics import jobs as bio_jobs
 from travesia.core.errors import InvalidInput
 from travesia.core.principal import Role, cli_principal
 from travesia.models import Alert, BiometricSample, Encounter, Screening, WatchlistEntry
-from travesia.screening import listing, repository, service
+from travesia.screening import jobs, listing, repository, service
 from travesia.screening.schemas import WatchlistIn
 
 ADMIN = cli_principal("test")
@@ -202,7 +202,7 @@ def test_a_failing_step_is_retried_and_never_loses_the_enrolment(client, app, se
         raise RuntimeError("index unavailable")
 
     monkeypatch.setattr(service, "screen_encounter", broken)
-    counts = service.run_pending(app.state.db, app.state.screener)
+    counts = jobs.run_pending(app.state.db, app.state.screener)
     assert counts == {"screened": 0, "failed": 1}
     session.expire_all()
     state = session.get(Screening, eid)
@@ -261,10 +261,10 @@ def test_the_same_face_under_another_identity_opens_an_alert(
 ):
     bio = app.state.biometrics
     first = enrol(client, officer, face_png, {3: finger_of(21, 0)})
-    biometrics.run_pending(app.state.db, bio)
+    bio_jobs.run_pending(app.state.db, bio)
     second = enrol(client, officer, face_png, given_names="Laura", surnames="Gómez", birth_date="1971-01-01")
     bystander = enrol(client, officer, None, {3: finger_of(22, 0)}, given_names="Otra", surnames="Persona")
-    biometrics.run_pending(app.state.db, bio)
+    bio_jobs.run_pending(app.state.db, bio)
     screen_now(app)
     [alert] = alerts_of(session, second)
     assert alert.kind == "same_biometrics" and alert.other_encounter_id == first

@@ -21,6 +21,8 @@ from tests.sync.conftest import CODE
 from travesia.app import create_app
 from travesia.auth import accounts
 from travesia.auth.schemas import UserCreate
+from travesia.biometrics import jobs as bio_jobs
+from travesia.biometrics import received as bio_received
 from travesia.biometrics import service as biometrics
 from travesia.core.crypto import DecryptionError
 from travesia.core.db import Database, utcnow
@@ -32,7 +34,7 @@ from travesia.enrolment.schemas import EncounterIn
 from travesia.models import AuditEvent, BiometricIndexState, BiometricTemplate, Encounter, RegionPerson
 from travesia.stations import service as stations
 from travesia.stations.schemas import StationCreate
-from travesia.sync import central
+from travesia.sync import feed
 from travesia.sync.agent import Agent
 from travesia.synth import fingerprints
 
@@ -101,7 +103,7 @@ def test_a_station_recognises_offline_a_person_registered_elsewhere_in_its_regio
     seen = enrol(app.state.db, "ERM-VECINA", face, finger, given_names="Eileen", surnames="Collins Vecina")
     enrol(app.state.db, "ERM-LEJOS", face, given_names="Otra", surnames="Región")  # another region: not sent
     enrol(app.state.db, CODE, face, given_names="Propia", surnames="Estación")  # the station's own: it has it
-    biometrics.run_pending(app.state.db, app.state.biometrics)  # central's biometric step makes the templates
+    bio_jobs.run_pending(app.state.db, app.state.biometrics)  # central's biometric step makes the templates
     person_id = _person_of(session, seen)
 
     bio = station_app.state.biometrics
@@ -123,7 +125,7 @@ def test_a_station_recognises_offline_a_person_registered_elsewhere_in_its_regio
 
     # offline: the same person comes to the station; its own biometric step finds central's person
     here = enrol(station_db, CODE, face, fingerprints.impression(7, 1), given_names="Eilin", surnames="Colins")
-    biometrics.run_pending(station_db, bio)
+    bio_jobs.run_pending(station_db, bio)
     with station_db.transaction(readonly=True) as s:
         found = biometrics.results(s, cli_principal("t"), here)
     assert [(r.person_id, r.station) for r in found.region] == [(person_id, "ERM-VECINA")]
@@ -149,8 +151,8 @@ def test_templates_come_a_page_at_a_time_and_people_out_of_the_window_are_forgot
 ):
     for n in range(3):
         enrol(app.state.db, "ERM-VECINA", face, given_names="Persona", surnames=f"Vecina {n}")
-    biometrics.run_pending(app.state.db, app.state.biometrics)
-    monkeypatch.setattr(central, "REGION_PAGE", 2)
+    bio_jobs.run_pending(app.state.db, app.state.biometrics)
+    monkeypatch.setattr(feed, "REGION_PAGE", 2)
     bio = station_app.state.biometrics
     agent = Agent(station_db, station_key, "https://testserver", http=client, bio=bio)
     assert agent.run_once().region_templates == 3  # two pages in one round
@@ -180,7 +182,7 @@ def test_a_station_that_names_no_region_gets_no_templates(
     )
     session.commit()
     enrol(app.state.db, "ERM-VECINA", face)
-    biometrics.run_pending(app.state.db, app.state.biometrics)
+    bio_jobs.run_pending(app.state.db, app.state.biometrics)
     agent = Agent(station_db, station_key, "https://testserver", http=client, bio=station_app.state.biometrics)
     result = agent.run_once()
     assert result.error is None and result.pulled and result.region_templates == 0
@@ -190,9 +192,9 @@ def test_templates_of_another_algorithm_are_not_kept(station_db, station_app):
     """A station cannot compare its probes with another algorithm's templates (an older central, a newer model)."""
     algorithm, version = biometrics.ALGORITHMS["face"]
     made = [
-        biometrics.RegionTemplate(uuid.uuid4(), "face", None, algorithm, version, 60, bytes(512)),
-        biometrics.RegionTemplate(uuid.uuid4(), "face", None, algorithm, "older", 60, bytes(512)),
-        biometrics.RegionTemplate(uuid.uuid4(), "face", None, "other-model", version, 60, bytes(512)),
+        bio_received.RegionTemplate(uuid.uuid4(), "face", None, algorithm, version, 60, bytes(512)),
+        bio_received.RegionTemplate(uuid.uuid4(), "face", None, algorithm, "older", 60, bytes(512)),
+        bio_received.RegionTemplate(uuid.uuid4(), "face", None, "other-model", version, 60, bytes(512)),
     ]
     with station_db.transaction() as s:
-        assert biometrics.store_region_templates(s, station_app.state.biometrics, made) == 1
+        assert bio_received.store_region_templates(s, station_app.state.biometrics, made) == 1

@@ -26,8 +26,8 @@ from travesia.enrolment import service as enrolment
 from travesia.enrolment.images import clean_image
 from travesia.enrolment.schemas import EncounterIn
 from travesia.models import AuditEvent, BiometricSample, Encounter, SyncBatch, SyncNotice, SyncState, WatchlistEntry
+from travesia.screening import jobs as screening_jobs
 from travesia.screening import listing
-from travesia.screening import service as screening
 from travesia.screening.schemas import WatchlistIn
 from travesia.stations import repository as stations_repository
 from travesia.stations import service as stations
@@ -196,7 +196,7 @@ def test_alerts_links_and_list_deltas_come_back(agent, station_db, session, app)
     hit = enrol_at_station(station_db, 1, given_names="Youssef", surnames="Haddad", birth_date="1990-05-17")
     enrol_at_station(station_db, 2)
     agent.run_once()
-    screening.run_pending(app.state.db, app.state.screener)  # central screens what arrived
+    screening_jobs.run_pending(app.state.db, app.state.screener)  # central screens what arrived
     agent.run_once()
     with station_db.transaction(readonly=True) as s:
         alerts = s.execute(select(SyncNotice.encounter_id, SyncNotice.payload).where(SyncNotice.kind == "alert")).all()

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 
-from travesia.biometrics import face, service
+from travesia.biometrics import face, service, tools
 from travesia.biometrics.schemas import EncounterBiometricsOut, FaceQualityOut, SearchHitOut
 from travesia.core.errors import N_, InvalidInput
 from travesia.core.guards import Require
@@ -68,7 +68,7 @@ async def search(
     threshold. Audited."""
     raw = await _bytes(image)
     # The models run before the unit of work opens: on SQLite a writer holds the one write lock.
-    probe = await run_in_threadpool(service.probe_of, modality, raw, position)
+    probe = await run_in_threadpool(tools.probe_of, modality, raw, position)
     found = await run_in_threadpool(_search, request, principal, probe, top)
     return [
         SearchHitOut(kind=c.subject_kind, id=c.subject_id, person_id=c.person_id, score=c.score, match=c.match)
@@ -76,6 +76,6 @@ async def search(
     ]
 
 
-def _search(request: Request, principal: Principal, probe: service.Probe, top: int) -> list[service.Candidate]:
+def _search(request: Request, principal: Principal, probe: tools.Probe, top: int) -> list[tools.Candidate]:
     with request.app.state.db.transaction() as session:
-        return service.search_probe(session, request.app.state.biometrics, principal, probe, top)
+        return tools.search_probe(session, request.app.state.biometrics, principal, probe, top)

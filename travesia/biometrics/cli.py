@@ -11,7 +11,7 @@ from pathlib import Path
 
 import typer
 
-from travesia.biometrics import dropfolder, service
+from travesia.biometrics import dropfolder, jobs, service, tools
 from travesia.core.console import console, database, fail, handles_errors, operator, settings
 from travesia.core.db import Database
 
@@ -56,7 +56,7 @@ def _biometrics(*, load: bool = True) -> Iterator[tuple[Database, service.Biomet
 def compare(a: Path, b: Path, modality: str = MODALITY) -> None:
     """Score two images: the score, the decision at the configured threshold, and the quality of each."""
     bio = service.Biometrics.from_settings(settings())
-    result = service.compare_images(bio, _modality(modality), _read(a), _read(b))
+    result = tools.compare_images(bio, _modality(modality), _read(a), _read(b))
     console.print_json(
         json.dumps(
             {
@@ -80,9 +80,9 @@ def search(
     position: int = typer.Option(0, min=0, max=10, help="Finger position (ISO/IEC 19794-4), 0 = any."),
 ) -> None:
     """The best candidates for an image among everyone enrolled (and watchlist entries with images)."""
-    probe = service.probe_of(_modality(modality), _read(image), position)
+    probe = tools.probe_of(_modality(modality), _read(image), position)
     with _biometrics() as (db, bio), db.transaction() as session:
-        found = service.search_probe(session, bio, operator(), probe, top)
+        found = tools.search_probe(session, bio, operator(), probe, top)
     rows = [
         {
             "rank": rank,
@@ -104,7 +104,7 @@ def process(limit: int = typer.Option(1000, min=1, help="Encounters to process a
     total = {"processed": 0, "failed": 0}
     with _biometrics() as (db, bio):
         while total["processed"] + total["failed"] < limit:
-            counts = service.run_pending(db, bio, limit=min(50, limit))
+            counts = jobs.run_pending(db, bio, limit=min(50, limit))
             if not counts["processed"] and not counts["failed"]:
                 break
             for key in total:
@@ -128,7 +128,7 @@ def drop_folder(
             for name, reason in result.rejected.items():
                 console.print(f"rejected {name}: {reason}", highlight=False)
             if result.stored:
-                service.run_pending(db, bio)
+                jobs.run_pending(db, bio)
             if not watch:
                 break
             time.sleep(watch)
@@ -139,7 +139,7 @@ def drop_folder(
 def reextract() -> None:
     """Rebuild every template made by an older algorithm or version from its stored image."""
     with _biometrics(load=False) as (db, bio), db.transaction() as session:
-        count = service.reextract(session, bio, operator())
+        count = tools.reextract(session, bio, operator())
     console.print(f"re-extracted {count} template(s)")
 
 
@@ -149,7 +149,7 @@ def rotate_key() -> None:
     """Re-encrypt every template (and the index files) under the active data key, the first of
     TRAVESIA_DATA_KEYS; afterwards the old key can be removed."""
     with _biometrics(load=False) as (db, bio), db.transaction() as session:
-        count = service.rotate_key(session, bio, operator())
+        count = tools.rotate_key(session, bio, operator())
     console.print(f"re-encrypted {count} template(s) under key {bio.keyring.active_id}")
 
 

@@ -10,7 +10,6 @@ import threading
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
@@ -18,11 +17,10 @@ from sqlalchemy.orm import Session
 
 from travesia.audit import service as audit
 from travesia.biometrics import face, finger, fingercode, fusion, repository
-from travesia.biometrics.index import Entry, FaceIndex, FingerIndex, Hit
+from travesia.biometrics.index import Entry, FaceIndex, FingerIndex
 from travesia.biometrics.schemas import CandidateOut, EncounterBiometricsOut, RegionMatchOut, SampleOut
 from travesia.core.crypto import DecryptionError, Keyring
-from travesia.core.db import Database, utcnow
-from travesia.core.errors import N_, InvalidInput, NotFound
+from travesia.core.errors import N_, NotFound
 from travesia.core.logging import get_logger
 from travesia.core.principal import Principal, cli_principal
 from travesia.enrolment import reads as enrolment
@@ -30,7 +28,6 @@ from travesia.models import BiometricCandidate, BiometricSample, BiometricTempla
 
 log = get_logger("travesia.biometrics")
 ALGORITHMS = {"face": (face.ALGORITHM, face.VERSION), "finger": (finger.ALGORITHM, finger.VERSION)}
-LEASE = timedelta(minutes=5)
 CANDIDATES = 10
 SAVE_EVERY = 1000  # templates added since the index file was last written
 SYSTEM = cli_principal("biometric-step")
@@ -137,24 +134,11 @@ def extract(sample: Capture) -> Extracted:
     return Extracted(sample, template, quality, print_.reasons, vector if template else None)
 
 
-def process_encounter(db: Database, bio: Biometrics, encounter_id: uuid.UUID) -> list[BiometricCandidate]:
-    """Extract every pending sample of an encounter, search both indexes with what was usable, store the scored
-    candidates and the templates. The slow parts (decoding, the models, bringing the indexes up to date) run
-    outside the write transaction: on SQLite a writer holds the database's one write lock, and enrolments must not
-    wait for a face model."""
-    with db.transaction(readonly=True) as session:
-        samples = [Capture.of(sample) for sample in repository.pending_samples(session, encounter_id)]
-        sync(session, bio)
-    extracted = [extract(sample) for sample in samples]
-    with db.transaction() as session:
-        return record(session, bio, encounter_id, extracted)
-
-
 def record(
     session: Session, bio: Biometrics, encounter_id: uuid.UUID, extracted: list[Extracted]
 ) -> list[BiometricCandidate]:
     """The write half of the step, in the caller's transaction: candidates, templates, samples' outcome, audit."""
-    found = _search(session, bio, extracted, exclude=encounter_id)
+    found = search_candidates(session, bio, extracted, exclude=encounter_id)
     for item in extracted:
         sample = repository.sample(session, item.sample.id)
         assert sample is not None  # samples are deleted only with their encounter
@@ -163,7 +147,7 @@ def record(
         sample.problems = item.reasons
         sample.next_attempt_at = None
         if item.template:
-            repository.add(session, _template_row(bio, "encounter", encounter_id, item, sample.id))
+            repository.add(session, template_row(bio, "encounter", encounter_id, item, sample.id))
     rows = [
         BiometricCandidate(
             encounter_id=encounter_id,
@@ -193,7 +177,7 @@ def record(
     return rows
 
 
-def _template_row(
+def template_row(
     bio: Biometrics, kind: str, subject_id: uuid.UUID, item: Extracted, sample_id: uuid.UUID | None
 ) -> BiometricTemplate:
     assert item.template is not None
@@ -216,7 +200,7 @@ def _template_row(
 Ranked = list[tuple[tuple[str, uuid.UUID], float]]
 
 
-def _search(
+def search_candidates(
     session: Session, bio: Biometrics, extracted: list[Extracted], exclude: uuid.UUID | None
 ) -> dict[str, Ranked]:
     faces = [e for e in extracted if e.vector is not None and e.sample.modality == "face"]
@@ -268,130 +252,6 @@ def search_fingers(
             continue
         per_subject[(row.subject_kind, row.subject_id)].append(finger.compare(probe[0], unseal(bio, row)))
     return {key: finger.fuse(scores) for key, scores in per_subject.items()}
-
-
-# -- watchlist entries' images (a partner's file) ----------------------------------------------------------------
-def store_watchlist_templates(
-    session: Session, bio: Biometrics, extracted: dict[uuid.UUID, list[Extracted]], gone: list[uuid.UUID]
-) -> int:
-    """The templates of watchlist entries' images, extracted beforehand (outside any write), replacing what those
-    entries had; the templates of entries no longer on their list go too. A new registration's biometric step then
-    finds the listed person (a ``watchlist`` candidate, which screening turns into an alert for review)."""
-    for modality in sorted(repository.delete_templates(session, "watchlist", [*extracted, *gone])):
-        repository.bump_generation(session, modality)
-    repository.delete_candidates_of(session, "watchlist", [*extracted, *gone])
-    rows = [
-        _template_row(bio, "watchlist", entry_id, item, None)
-        for entry_id, items in extracted.items()
-        for item in items
-        if item.template
-    ]
-    repository.add(session, *rows)
-    _candidates_for_entries(session, bio, extracted)
-    return len(rows)
-
-
-def _candidates_for_entries(session: Session, bio: Biometrics, extracted: dict[uuid.UUID, list[Extracted]]) -> None:
-    """Registrations enrolled before the entries arrived, whose face or fingers agree with an entry's beyond the
-    thresholds, get the entry as a candidate (what an earlier import of the entry left is gone), so that
-    re-screening the list version weighs the biometric evidence as the step would for a new registration."""
-    sync(session, bio)
-    rows = []
-    for entry_id, items in extracted.items():
-        found = _search(session, bio, items, exclude=None)
-        for modality in ("face", "finger"):
-            agreeing = [
-                (subject, score)
-                for (kind, subject), score in found.get(modality, [])
-                if kind == "encounter" and _agrees(bio, modality, score)
-            ]
-            rows += [
-                BiometricCandidate(
-                    encounter_id=subject,
-                    modality=modality,
-                    candidate_kind="watchlist",
-                    candidate_id=entry_id,
-                    score=score,
-                    rank=rank,
-                )
-                for rank, (subject, score) in enumerate(agreeing, 1)
-            ]
-    repository.add(session, *rows)
-
-
-def _agrees(bio: Biometrics, modality: str, score: float) -> bool:
-    return score <= bio.face_threshold if modality == "face" else score >= bio.finger_threshold
-
-
-# -- a field station's copy of its region's templates ---------------------------------------------------------
-@dataclass(frozen=True)
-class RegionTemplate:
-    """A template central made of a person registered elsewhere in the station's region."""
-
-    person_id: uuid.UUID
-    modality: str
-    position: int | None
-    algorithm: str
-    version: str
-    quality: int
-    template: bytes
-
-
-def store_region_templates(session: Session, bio: Biometrics, items: list[RegionTemplate]) -> int:
-    """Seal them under this station's keys as ``region`` templates (the indexes pick them up at the next search).
-    A template of another algorithm or version than this station's cannot be compared with its probes: skipped."""
-    rows = []
-    for item in items:
-        if ALGORITHMS.get(item.modality) != (item.algorithm, item.version):
-            continue
-        row = BiometricTemplate(
-            subject_kind="region",
-            subject_id=item.person_id,
-            modality=item.modality,
-            finger_position=item.position,
-            algorithm=item.algorithm,
-            version=item.version,
-            quality=item.quality,
-            quality_reasons=[],
-        )
-        seal(bio, row, item.template)
-        rows.append(row)
-    repository.add(session, *rows)
-    return len(rows)
-
-
-def forget_region_persons(session: Session, person_ids: list[uuid.UUID]) -> None:
-    """Delete their templates; the indexes that held some rebuild (a generation bump) before the next search."""
-    if not person_ids:
-        return
-    for modality in sorted(repository.delete_templates(session, "region", person_ids)):
-        repository.bump_generation(session, modality)
-
-
-# -- running the step, with retries ----------------------------------------------------------------------------
-def run_pending(db: Database, bio: Biometrics, limit: int = 50, lease: timedelta = LEASE) -> dict[str, int]:
-    """Process due encounters one by one, each in its own transaction; a failure is recorded for a later retry
-    (exponential back-off) and the others go on."""
-    counts = {"processed": 0, "failed": 0}
-    with db.transaction() as session:
-        due = repository.due_encounters(session, utcnow(), limit)
-    for encounter_id in due:
-        now = utcnow()
-        with db.transaction() as session:
-            if not repository.claim(session, encounter_id, now, now + lease):
-                continue  # another worker took it
-        try:
-            process_encounter(db, bio, encounter_id)
-            counts["processed"] += 1
-        except Exception as exc:  # any failure of the step is retried; the enrolment stays
-            counts["failed"] += 1
-            log.warning("biometric step failed", extra={"encounter": str(encounter_id), "error": type(exc).__name__})
-            with db.transaction() as session:
-                attempts = max((s.attempts for s in repository.pending_samples(session, encounter_id)), default=1)
-                retry_at = utcnow() + timedelta(seconds=min(30 * 2 ** (attempts - 1), 3600))
-                repository.set_retry(session, encounter_id, retry_at, bio.attempts)
-    maybe_save(bio)
-    return counts
 
 
 # -- the indexes ------------------------------------------------------------------------------------------------
@@ -451,131 +311,6 @@ def rebuild(session: Session, bio: Biometrics, index: FaceIndex | FingerIndex, g
     else:
         bio.finger_index = fresh  # type: ignore[assignment]
     bio.unsaved = SAVE_EVERY  # write it out at the next chance
-
-
-# -- officers' and auditors' tools ------------------------------------------------------------------------------
-@dataclass
-class Comparison:
-    modality: str
-    score: float
-    threshold: float
-    match: bool
-    quality: tuple[int, int]
-    reasons: tuple[list[str], list[str]]
-
-
-def compare_images(bio: Biometrics, modality: str, raw_a: bytes, raw_b: bytes) -> Comparison:
-    if modality == "face":
-        a, b = face.analyse(raw_a), face.analyse(raw_b)
-        for name, result in (("a", a), ("b", b)):
-            if result.template is None:
-                raise InvalidInput(N_("No usable face in image %(name)s."), field=name, name=name)
-        score = face.distance(a.template, b.template)  # type: ignore[arg-type]
-        return Comparison(
-            "face",
-            score,
-            bio.face_threshold,
-            score <= bio.face_threshold,
-            (a.quality, b.quality),
-            (a.reasons, b.reasons),
-        )
-    fa, fb = _finger(raw_a), _finger(raw_b)
-    score = finger.compare(fa.template, fb.template)
-    return Comparison(
-        "finger",
-        score,
-        bio.finger_threshold,
-        score >= bio.finger_threshold,
-        (fa.nfiq2 or 0, fb.nfiq2 or 0),
-        (fa.reasons, fb.reasons),
-    )
-
-
-def _finger(raw: bytes) -> finger.FingerResult:
-    try:
-        return finger.analyse(raw)
-    except finger.FingerProblem as problem:
-        raise InvalidInput(N_("Unusable fingerprint image: %(why)s"), field="image", why=str(problem)) from None
-
-
-@dataclass
-class Candidate:
-    subject_kind: str
-    subject_id: uuid.UUID
-    person_id: uuid.UUID | None
-    score: float
-    match: bool
-
-
-@dataclass(frozen=True)
-class Probe:
-    """An image made ready for a search: the face descriptor, or a finger's template and index code."""
-
-    modality: str
-    vector: np.ndarray
-    template: bytes | None = None
-    position: int = 0
-
-
-def probe_of(modality: str, raw: bytes, position: int = 0) -> Probe:
-    """The slow half of a search (decoding and the models), done before any transaction is opened."""
-    if modality == "face":
-        try:
-            result = face.analyse(raw)
-        except face.FaceProblem as problem:
-            raise InvalidInput(N_("Unusable image: %(why)s"), field="image", why=str(problem)) from None
-        if result.template is None:
-            raise InvalidInput(N_("No usable face in the image."), field="image")
-        return Probe("face", result.template)
-    print_ = _finger(raw)
-    return Probe("finger", fingercode.code(finger.as_array(print_.minutiae)), print_.template, position)
-
-
-def search_probe(session: Session, bio: Biometrics, principal: Principal, probe: Probe, k: int = 10) -> list[Candidate]:
-    sync(session, bio)
-    if probe.modality == "face":
-        hits: list[Hit] = bio.face_index.search(probe.vector, k=k)
-        scored = [((h.subject_kind, h.subject_id), h.score, h.score <= bio.face_threshold) for h in hits]
-    else:
-        found = search_fingers(session, bio, {probe.position: (probe.template, probe.vector)})
-        best = sorted(found.items(), key=lambda kv: -kv[1])[:k]
-        scored = [(key, score, score >= bio.finger_threshold) for key, score in best]
-    persons = repository.persons_of(session, [key[1] for key, _, _ in scored if key[0] == "encounter"])
-    audit.record(session, principal, "biometrics.search", details={"modality": probe.modality, "results": len(scored)})
-    return [Candidate(key[0], key[1], persons.get(key[1]), score, match) for key, score, match in scored]
-
-
-def reextract(session: Session, bio: Biometrics, principal: Principal) -> int:
-    """Rebuild templates made by an older algorithm or version from their stored samples; the old rows are
-    retired (kept, not changed), and the indexes are told to rebuild."""
-    outdated = repository.outdated_templates(session, ALGORITHMS)
-    touched = set()
-    for old in outdated:
-        sample = repository.sample(session, old.sample_id) if old.sample_id else None
-        if sample is None:
-            continue
-        fresh = extract(Capture.of(sample))
-        old.retired_at = utcnow()
-        touched.add(old.modality)
-        if fresh.template is not None:
-            repository.add(session, _template_row(bio, old.subject_kind, old.subject_id, fresh, sample.id))
-    for modality in touched:
-        repository.bump_generation(session, modality)
-    audit.record(session, principal, "biometrics.reextract", details={"templates": len(outdated)})
-    return len(outdated)
-
-
-def rotate_key(session: Session, bio: Biometrics, principal: Principal, batch: int = 1000) -> int:
-    """Re-encrypt every template under the active key (the first in TRAVESIA_DATA_KEYS); old keys can be dropped
-    from the keyring once this reports nothing left."""
-    done = 0
-    while rows := repository.templates_not_under(session, bio.keyring.active_id, batch):
-        for row in rows:
-            seal(bio, row, unseal(bio, row))
-        session.flush()
-        done += len(rows)
-    audit.record(session, principal, "biometrics.rotate_key", details={"templates": done, "key": bio.keyring.active_id})
-    return done
 
 
 # -- an encounter's results -------------------------------------------------------------------------------------

@@ -134,7 +134,8 @@ class Database:
 
     @contextmanager
     def transaction(self, *, readonly: bool = False, lazy: bool = False) -> Iterator[Session]:
-        """A unit of work: commit on success, roll back on any error (a cancelled request included).
+        """A unit of work: commit on success, roll back on any error (a cancelled request included), except a domain
+        refusal marked ``keeps_writes``, whose own record is committed before it reaches the caller.
 
         ``lazy``: read without the write lock and take it at the first write (web requests; see the module's
         docstring). Otherwise a writing transaction takes the lock when it begins (jobs, CLI)."""
@@ -158,9 +159,12 @@ class Database:
                 session.rollback()
             else:
                 session.commit()
-        except BaseException:
-            session.rollback()
-            session.info.pop(AFTER_COMMIT, None)
+        except BaseException as error:
+            if getattr(error, "keeps_writes", False) and not readonly:
+                session.commit()  # the refusal's own record (the refused work was undone by its savepoint)
+            else:
+                session.rollback()
+                session.info.pop(AFTER_COMMIT, None)
             raise
         finally:
             if lock is not None:

@@ -30,6 +30,9 @@ class DomainError(Exception):
         self.message = message  # the msgid; translate it with params at the edge
         self.field = field
         self.params = params
+        # A refusal whose record must outlive it (a partner's refused request is still counted and audited): the
+        # unit of work commits what the session holds, then the error goes on to the caller (core.db).
+        self.keeps_writes = False
 
     @property
     def kind(self) -> str:

@@ -21,7 +21,7 @@ from travesia.core.guards import Require
 from travesia.core.http import DbSession, enqueue_after_commit
 from travesia.core.permissions import Perm
 from travesia.core.principal import Principal
-from travesia.enrolment import service
+from travesia.enrolment import lookup, service
 from travesia.enrolment.images import CleanImage, ImageProblem, clean_fingerprint, clean_image
 from travesia.enrolment.schemas import EncounterIn, EncounterOut, EncounterPage, GroupOut, PersonOut
 from travesia.stations import service as stations
@@ -131,7 +131,7 @@ def create_encounter(
 ) -> Any:
     captured = _captured(submission, principal)
     stored = service.enrol(session, captured)
-    out = service.to_out(session, stored.encounter, replayed=stored.replayed, station_code=stored.station_code)
+    out = lookup.to_out(session, stored.encounter, replayed=stored.replayed, station_code=stored.station_code)
     body = out.model_dump(mode="json") | {"warnings": stored.warnings}
     if not stored.replayed:
         enqueue_after_commit(request, session, "process_due")  # the worker must find the encounter stored
@@ -145,7 +145,7 @@ def get_encounter(
     principal: Reader,
     purpose: Annotated[str | None, Query(max_length=200)] = None,
 ) -> EncounterOut:
-    return service.get_encounter(session, principal, encounter_id, purpose)
+    return lookup.get_encounter(session, principal, encounter_id, purpose)
 
 
 def _cursor(value: str | None) -> tuple[datetime, uuid.UUID] | None:
@@ -177,7 +177,7 @@ def search_encounters(
         if found is None:
             raise InvalidInput(N_("Unknown station code: %(code)s"), field="station", code=station)
         station_id = found.id
-    items = service.search(
+    items = lookup.search(
         session,
         principal,
         name=name,
@@ -204,7 +204,7 @@ def get_person(
     purpose: Annotated[str | None, Query(max_length=200)] = None,
 ) -> PersonOut:
     """A person's registrations; a merged person's old id answers with the person it was merged into."""
-    encounters = service.get_person(session, principal, person_id, purpose)
+    encounters = lookup.get_person(session, principal, person_id, purpose)
     return PersonOut(id=encounters[0].person_id, encounters=encounters)
 
 
@@ -215,4 +215,4 @@ def get_group(
     principal: Reader,
     purpose: Annotated[str | None, Query(max_length=200)] = None,
 ) -> GroupOut:
-    return service.get_group(session, principal, group_id, purpose)
+    return lookup.get_group(session, principal, group_id, purpose)

@@ -19,7 +19,7 @@ from travesia.core.permissions import Perm
 from travesia.core.principal import Principal
 from travesia.core.templating import render
 from travesia.core.validation import field_errors
-from travesia.enrolment import rules, service
+from travesia.enrolment import lookup, rules, service
 from travesia.enrolment.images import CleanImage, ImageProblem, clean_fingerprint, clean_image
 from travesia.enrolment.mrz import MrzFormatError, parse
 from travesia.enrolment.schemas import (
@@ -223,7 +223,7 @@ async def enrol_submit(request: Request, session: DbSession, principal: Creator)
 
 @router.get("/receipt/{encounter_id}")
 def receipt(request: Request, session: DbSession, principal: Creator, encounter_id: uuid.UUID) -> Response:
-    first = service.get_encounter(session, principal, encounter_id, purpose="receipt")
-    group = service.get_group(session, principal, first.group_id, purpose="receipt") if first.group_id else None
+    first = lookup.get_encounter(session, principal, encounter_id, purpose="receipt")
+    group = lookup.get_group(session, principal, first.group_id, purpose="receipt") if first.group_id else None
     context = {"encounter": first, "group": group, "relations": RELATION_LABELS, "statuses": CHILD_STATUS_LABELS}
     return render(request, "enrolment/receipt.html", context)

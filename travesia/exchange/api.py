@@ -4,20 +4,18 @@ exports; answers carry only the agreement's fields. Agreements and keys are made
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from sqlalchemy.orm import Session
 from starlette.responses import FileResponse, JSONResponse
 
-from travesia.core.errors import N_, Conflict, Forbidden, InvalidInput, NotFound
+from travesia.core.errors import N_, Conflict, NotFound
 from travesia.core.guards import Guard, NotAuthenticated, Require
 from travesia.core.http import DbSession, enqueue_after_commit
 from travesia.core.logging import get_logger
 from travesia.core.permissions import Perm
 from travesia.core.principal import Principal
-from travesia.exchange import repository, service
+from travesia.exchange import exports, repository, service
 from travesia.exchange.schemas import AgreementIn, AgreementOut, ExportIn, ExportJobOut, PartnerAnswer, PartnerQueryIn
 
 router = APIRouter(prefix="/api/v1", tags=["exchange"])
@@ -46,30 +44,15 @@ Liaison = Annotated[Principal, Depends(Require(Perm.EXCHANGE_MANAGE))]
 @router.post("/partner/query", response_model=PartnerAnswer, responses={403: {}, 429: {}})
 def partner_query(data: PartnerQueryIn, partner: PartnerCaller, session: DbSession, request: Request) -> PartnerAnswer:
     bio = request.app.state.biometrics
-    return _refusals_recorded(
+    return service.refusals_recorded(
         session, partner, "query", data.purpose, lambda: service.partner_query(session, bio, partner, data)
     )
 
 
-T = TypeVar("T")
-
-
-def _refusals_recorded(session: Session, partner: service.Partner, kind: str, purpose: str, work: Callable[[], T]) -> T:
-    """A request its agreement refuses is still counted and audited: recorded in the request's own session once the
-    refused work is rolled back (a second transaction would wait on SQLite's one writer: this request)."""
-    try:
-        return work()
-    except (Forbidden, InvalidInput) as refusal:
-        session.rollback()
-        service.record_partner_refusal(session, partner, kind, purpose, refusal)
-        session.commit()
-        raise
-
-
 @router.post("/partner/exports", response_model=ExportJobOut, status_code=202)
 def request_export(data: ExportIn, partner: PartnerCaller, session: DbSession, request: Request) -> JSONResponse:
-    job = _refusals_recorded(
-        session, partner, "export", data.purpose, lambda: service.partner_export(session, partner, data)
+    job = service.refusals_recorded(
+        session, partner, "export", data.purpose, lambda: exports.partner_export(session, partner, data)
     )
     out = ExportJobOut.model_validate(job).model_dump(mode="json")
     # A worker runs it once the job is committed; a job left queued by a restart is run by `travesia exchange run`.
@@ -94,7 +77,7 @@ def export_download(job_id: uuid.UUID, partner: PartnerCaller, session: DbSessio
     job = _own_job(session, partner, job_id)
     if job.state != "done":  # type: ignore[attr-defined]
         raise Conflict(N_("This export is not ready."), field="job_id")
-    path = service.export_file(request.app.state.settings.data_dir, job_id, job.format)  # type: ignore[attr-defined]
+    path = exports.export_file(request.app.state.settings.data_dir, job_id, job.format)  # type: ignore[attr-defined]
     kind = "application/octet-stream" if job.format == "nist" else "application/x-ndjson"  # type: ignore[attr-defined]
     return FileResponse(path, media_type=kind, filename=path.name)
 

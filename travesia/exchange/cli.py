@@ -14,7 +14,7 @@ from rich.table import Table
 from travesia.biometrics import service as biometrics
 from travesia.biometrics.service import Biometrics
 from travesia.core.console import console, database, fail, handles_errors, operator, settings, unit_of_work
-from travesia.exchange import repository, service
+from travesia.exchange import exports, imports, repository, service
 from travesia.exchange.schemas import AgreementIn, ExportIn
 
 app = typer.Typer(
@@ -105,14 +105,14 @@ def export(
         return
     cfg = settings()
     with unit_of_work(cfg) as session:
-        job = service.request_export(session, operator(), service.agreement_named(session, agreement).id, data)
+        job = exports.request_export(session, operator(), service.agreement_named(session, agreement).id, data)
         job_id = job.id
     db = database(cfg)
     try:
-        done = service.run_export(db, job_id, cfg.data_dir)
+        done = exports.run_export(db, job_id, cfg.data_dir)
     finally:
         db.dispose()
-    shutil.copyfile(service.export_file(cfg.data_dir, job_id, done.format), out)
+    shutil.copyfile(exports.export_file(cfg.data_dir, job_id, done.format), out)
     console.print(f"{done.records} persons written to {out} ({done.size} bytes, sha256 {done.sha256})", highlight=False)
 
 
@@ -128,7 +128,7 @@ def import_(
     bio = Biometrics.from_settings(settings())
     biometrics.load(bio)  # the persisted indexes: earlier registrations are searched with the partner's images
     with unit_of_work() as session:
-        result = service.import_nist(
+        result = imports.import_nist(
             session, operator(), agreement, list_name, file.read_bytes(), file_name=file.name, mode=mode, bio=bio
         )
     report = result.report
@@ -152,7 +152,7 @@ def run() -> None:
         with db.transaction(readonly=True) as session:
             queued = list(repository.queued_jobs(session))
         for job_id in queued:
-            done = service.run_export(db, job_id, cfg.data_dir)
+            done = exports.run_export(db, job_id, cfg.data_dir)
             console.print(json.dumps({"job": str(job_id), "records": done.records}), highlight=False)
     finally:
         db.dispose()

@@ -6,32 +6,31 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
-import json
 import secrets
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
-from pathlib import Path
+from datetime import timedelta
+from typing import TypeVar
 
-import pycountry
 from sqlalchemy.orm import Session
 
 from travesia.audit import service as audit
 from travesia.biometrics import service as biometrics
+from travesia.biometrics import tools as bio_tools
 from travesia.core.crypto import token_digest
-from travesia.core.db import Database, utcnow
+from travesia.core.db import utcnow
 from travesia.core.errors import N_, Conflict, DomainError, Forbidden, InvalidInput, NotFound, TooManyAttempts
 from travesia.core.principal import Principal
 from travesia.enrolment import reads as enrolment
 from travesia.enrolment import rules as enrolment_rules
-from travesia.exchange import nist, repository, rules
-from travesia.exchange.records import DocumentRef, Image, PersonRecord, fields_present, only_agreed, to_json
-from travesia.exchange.schemas import AgreementIn, ExportIn, PartnerAnswer, PartnerMatch, PartnerQueryIn
-from travesia.models import Encounter, ExportJob, PartnerKey, PartnerRequest, SharingAgreement
-from travesia.screening import listing
-from travesia.screening import reads as screening_reads
+from travesia.exchange import repository, rules
+from travesia.exchange.records import DocumentRef, Image, PersonRecord, only_agreed, to_json
+from travesia.exchange.schemas import AgreementIn, PartnerAnswer, PartnerMatch, PartnerQueryIn
+from travesia.models import Encounter, PartnerKey, PartnerRequest, SharingAgreement
 from travesia.stations import service as stations
+
+T = TypeVar("T")
 
 KEY_PREFIX = "trp_"
 SYSTEM = Principal(user_id=None, username="exchange", roles=frozenset(), via="system")
@@ -89,7 +88,7 @@ def terms_of(row: SharingAgreement) -> rules.Terms:
     )
 
 
-def _allowed(row: SharingAgreement, direction: str, purpose: str | None) -> rules.Terms:
+def allowed_terms(row: SharingAgreement, direction: str, purpose: str | None) -> rules.Terms:
     terms = terms_of(row)
     try:
         rules.check(terms, direction, purpose, utcnow().date())
@@ -160,7 +159,7 @@ def authenticate(session: Session, token: str) -> Partner | None:
     return Partner(key.id, agreement.id, principal)
 
 
-def _count_request(session: Session, partner: Partner, agreement: SharingAgreement, kind: str) -> None:
+def count_request(session: Session, partner: Partner, agreement: SharingAgreement, kind: str) -> None:
     """A sliding one-minute window over the key's recorded requests; over the agreed rate is a 429."""
     recent = repository.requests_since(session, partner.key_id, utcnow() - timedelta(minutes=1))
     if recent >= agreement.rate_per_minute:
@@ -215,6 +214,21 @@ def shared(records: list[PersonRecord], terms: rules.Terms) -> list[PersonRecord
     return [only_agreed(r, terms.fields, terms.modalities) for r in records]
 
 
+def refusals_recorded(session: Session, partner: Partner, kind: str, purpose: str, work: Callable[[], T]) -> T:
+    """``work``, or its refusal (the agreement forbids it, the input is wrong) counted and audited: the refused work
+    is undone in its savepoint and the refusal's record is kept when the request's unit of work ends."""
+    savepoint = session.begin_nested()
+    try:
+        result = work()
+    except (Forbidden, InvalidInput) as refusal:
+        savepoint.rollback()
+        record_partner_refusal(session, partner, kind, purpose, refusal)
+        refusal.keeps_writes = True
+        raise
+    savepoint.commit()
+    return result
+
+
 def record_partner_refusal(session: Session, partner: Partner, kind: str, purpose: str, refusal: DomainError) -> None:
     """A refused request (purpose, direction, modality, period), in the request's session after its work rolled
     back: it counts against the agreement's rate like any other, so refusals cannot be used to probe for free, and
@@ -238,10 +252,10 @@ def partner_query(
 ) -> PartnerAnswer:
     agreement = repository.agreement(session, partner.agreement_id)
     assert agreement is not None
-    terms = _allowed(agreement, "query", data.purpose)
+    terms = allowed_terms(agreement, "query", data.purpose)
     if data.face and "face" not in terms.modalities:
         raise Forbidden(N_("The agreement %(name)s does not cover faces."), field="face", name=terms.name)
-    _count_request(session, partner, agreement, "query")
+    count_request(session, partner, agreement, "query")
     found: dict[uuid.UUID, tuple[str, float | None]] = {}
     if data.document_number:
         number = enrolment_rules.document_number(data.document_number)
@@ -302,249 +316,6 @@ def _by_face(
         raw = base64.b64decode(encoded, validate=True)
     except (ValueError, binascii.Error):
         raise InvalidInput(N_("The face is not base64."), field="face") from None
-    probe = biometrics.probe_of("face", raw)
-    hits = biometrics.search_probe(session, bio, partner.principal, probe, k=10)
+    probe = bio_tools.probe_of("face", raw)
+    hits = bio_tools.search_probe(session, bio, partner.principal, probe, k=10)
     return [(h.person_id, round(h.score, 4)) for h in hits if h.match and h.person_id is not None]
-
-
-# -- bulk exports ------------------------------------------------------------------------------------------------
-def partner_export(session: Session, partner: Partner, data: ExportIn) -> ExportJob:
-    """A partner's bulk export job: counted against the agreement's rate, then checked and queued as any other."""
-    agreement = repository.agreement(session, partner.agreement_id)
-    assert agreement is not None
-    _allowed(agreement, "export", data.purpose)
-    _count_request(session, partner, agreement, "export")
-    return request_export(session, partner.principal, partner.agreement_id, data)
-
-
-def request_export(session: Session, principal: Principal, agreement_id: uuid.UUID, data: ExportIn) -> ExportJob:
-    agreement = repository.agreement(session, agreement_id)
-    assert agreement is not None
-    _allowed(agreement, "export", data.purpose)
-    if data.station and stations.station_by_code(session, data.station) is None:
-        raise InvalidInput(N_("Unknown station code: %(code)s"), field="station", code=data.station)
-    job = ExportJob(
-        agreement_id=agreement.id,
-        requested_by=principal.username,
-        purpose=data.purpose,
-        format=data.format,
-        criteria=data.model_dump(mode="json", exclude={"purpose", "format"}),
-    )
-    repository.add(session, job)
-    session.flush()
-    audit.record(
-        session,
-        principal,
-        "exchange.export_request",
-        record_type="export",
-        record_id=job.id,
-        purpose=data.purpose,
-        details={"agreement": agreement.name, "format": data.format},
-    )
-    return job
-
-
-def export_file(folder: Path, job_id: uuid.UUID, fmt: str) -> Path:
-    return folder / "exports" / f"{job_id}.{'nist' if fmt == 'nist' else 'jsonl'}"
-
-
-def run_export(db: Database, job_id: uuid.UUID, folder: Path) -> ExportJob:
-    """Build the file of a queued job: the agreement is checked again when it runs (it may have lapsed since)."""
-    with db.transaction() as session:
-        job = repository.job(session, job_id)
-        if job is None or job.state != "queued":
-            raise Conflict(N_("This export is not waiting to run."), field="job")
-        job.state = "running"
-    try:
-        with db.transaction() as session:
-            job = repository.job(session, job_id)
-            agreement = repository.agreement(session, job.agreement_id)  # type: ignore[union-attr]
-            assert job is not None and agreement is not None
-            terms = _allowed(agreement, "export", job.purpose)
-            records = shared(person_records(session, _selection(session, job, agreement), terms.modalities), terms)
-            path = export_file(folder, job.id, job.format)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            body = _serialise(records, job)
-            path.write_bytes(body)
-            job.state, job.records, job.size = "done", len(records), len(body)
-            job.sha256, job.finished_at = hashlib.sha256(body).hexdigest(), utcnow()
-            audit.record(
-                session,
-                SYSTEM,
-                "exchange.export",
-                record_type="export",
-                record_id=job.id,
-                purpose=job.purpose,
-                details={
-                    "agreement": terms.name,
-                    "records": len(records),
-                    "fields": sorted(terms.fields),
-                    "modalities": sorted(terms.modalities),
-                    "sha256": job.sha256,
-                },
-            )
-            return job
-    except Exception as error:
-        with db.transaction() as session:
-            failed = repository.job(session, job_id)
-            assert failed is not None
-            failed.state, failed.finished_at = "failed", utcnow()
-            failed.error = getattr(error, "message", None) or type(error).__name__
-        raise
-
-
-def _selection(session: Session, job: ExportJob, agreement: SharingAgreement) -> list[uuid.UUID]:
-    c = job.criteria
-    station = stations.station_by_code(session, str(c["station"])) if c.get("station") else None
-
-    def day(value: object) -> datetime | None:
-        return datetime.combine(datetime.fromisoformat(str(value)).date(), time(), UTC) if value else None
-
-    to = day(c.get("registered_to"))
-    return repository.persons_for_export(
-        session,
-        registered_from=day(c.get("registered_from")),
-        registered_to=to + timedelta(days=1) if to else None,
-        nationality=c.get("nationality"),
-        station_id=station.id if station else None,  # type: ignore[arg-type]
-        limit=agreement.max_records,
-    )
-
-
-def _serialise(records: list[PersonRecord], job: ExportJob) -> bytes:
-    if job.format == "nist":
-        today = utcnow().date()
-        return nist.encode(records, agency=AGENCY, control=job.id.hex, destination="PARTNER", today=today)
-    lines = []
-    for r in records:
-        item = to_json(r)
-        if r.face is not None:
-            item["face"] = {**item["face"], "data": base64.b64encode(r.face.data).decode()}  # type: ignore[dict-item]
-        if r.fingers:
-            item["fingers"] = {
-                str(p): {"format": i.format, "data": base64.b64encode(i.data).decode()}
-                for p, i in sorted(r.fingers.items())
-            }
-        lines.append(json.dumps(item, ensure_ascii=False, sort_keys=True))
-    return ("\n".join(lines) + "\n").encode() if lines else b""
-
-
-# -- imports -----------------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class ImportResult:
-    persons: int
-    faces: int
-    fingers: int
-    ignored_fields: list[str]
-    report: listing.ImportReport
-    templates: int = 0  # made from the images, for biometric screening (with ``bio``)
-
-
-def import_nist(
-    session: Session,
-    principal: Principal,
-    agreement_name: str,
-    list_name: str,
-    data: bytes,
-    *,
-    file_name: str,
-    mode: str = "full",
-    bio: biometrics.Biometrics | None = None,
-) -> ImportResult:
-    """A partner's NIST file into a watchlist, taking only what the agreement names (the rest is reported). With
-    ``bio``, the agreed faces and fingers become the entries' templates, so registrations are screened against them
-    biometrically too; the models run before anything is written (on SQLite, before the write lock is taken)."""
-    agreement = agreement_named(session, agreement_name)
-    terms = _allowed(agreement, "import", None)
-    try:
-        transaction = nist.decode(data)
-    except nist.NistProblem as problem:
-        raise InvalidInput(
-            N_("The file was refused, nothing was imported: %(problem)s"), field=problem.where, problem=problem.problem
-        ) from None
-    ignored = sorted(fields_present(transaction.persons) - terms.fields)
-    records = shared(transaction.persons, terms)
-    extracted = {_entity_id(r, transaction.agency): _extract_images(r) for r in records} if bio is not None else {}
-    lines = [json.dumps(_entity(r, transaction.agency), ensure_ascii=False) for r in records]
-    report = listing.import_list(
-        session,
-        principal,
-        list_name,
-        lines,
-        file_name=file_name,
-        format_name="ftm",
-        source=f"{agreement.partner} ({transaction.agency})",
-        mode=mode,
-    )
-    templates = _entry_templates(session, bio, list_name, report, extracted) if bio is not None else 0
-    faces = sum(r.face is not None for r in records)
-    fingers = sum(len(r.fingers) for r in records)
-    audit.record(
-        session,
-        principal,
-        "exchange.import",
-        record_type="watchlist",
-        record_id=report.version_id,
-        details={
-            "agreement": agreement.name,
-            "persons": len(records),
-            "faces": faces,
-            "fingers": fingers,
-            "templates": templates,
-            "ignored_fields": ignored,
-            "sha256": hashlib.sha256(data).hexdigest(),
-        },
-    )
-    return ImportResult(len(records), faces, fingers, ignored, report, templates)
-
-
-def _extract_images(r: PersonRecord) -> list[biometrics.Extracted]:
-    """Templates of a record's face and fingers; an unusable image is a result (no template), not a refusal."""
-    captures = [biometrics.Capture(uuid.uuid4(), "face", None, r.face.data)] if r.face else []
-    captures += [biometrics.Capture(uuid.uuid4(), "finger", p, i.data) for p, i in sorted(r.fingers.items())]
-    return [biometrics.extract(c) for c in captures]
-
-
-def _entry_templates(
-    session: Session,
-    bio: biometrics.Biometrics,
-    list_name: str,
-    report: listing.ImportReport,
-    extracted: dict[str, list[biometrics.Extracted]],
-) -> int:
-    """Each imported entry's templates in place of what it had; entries this version removed lose theirs."""
-    wl = screening_reads.watchlist_by_name(session, list_name)
-    assert wl is not None  # import_list just wrote a version of it
-    live = screening_reads.live_entries(session, wl.id)
-    by_entry = {live[key].id: items for key, items in extracted.items() if key in live}
-    changed = screening_reads.entries_changed_since(session, wl.id, report.version - 1)
-    gone = [e.id for e in changed if e.removed_version is not None]
-    return biometrics.store_watchlist_templates(session, bio, by_entry, gone)
-
-
-GENDER = {"M": "male", "F": "female", "X": "other"}
-
-
-def _entity(r: PersonRecord, agency: str) -> dict[str, object]:
-    """FollowTheMoney Person for the watchlist (countries as FtM's alpha-2 codes)."""
-    props: dict[str, list[str]] = {}
-    if r.surnames:
-        props["name"] = [" ".join(p for p in (r.given_names, r.surnames) if p)]
-        props["lastName"] = [r.surnames]
-        if r.given_names:
-            props["firstName"] = [r.given_names]
-    if r.birth_date:
-        props["birthDate"] = [r.birth_date]
-    if r.sex in GENDER:
-        props["gender"] = [GENDER[r.sex]]
-    for prop, code in (("nationality", r.nationality), ("birthPlace", r.country_of_birth)):
-        country = pycountry.countries.get(alpha_3=code) if code else None
-        if country is not None:
-            props[prop] = [country.alpha_2.lower()] if prop == "nationality" else [country.name]
-    for doc in r.documents:
-        props.setdefault("passportNumber" if doc.doc_type == "passport" else "idNumber", []).append(doc.number)
-    return {"id": _entity_id(r, agency), "schema": "Person", "properties": props}
-
-
-def _entity_id(r: PersonRecord, agency: str) -> str:
-    return f"{agency}:{r.ref}"

@@ -17,7 +17,7 @@ from travesia.core.permissions import Perm
 from travesia.core.principal import Principal
 from travesia.core.templating import render
 from travesia.core.validation import field_errors
-from travesia.exchange import repository, service
+from travesia.exchange import exports, repository, service
 from travesia.exchange.schemas import JOB_STATE_LABELS, ExportIn
 
 router = APIRouter(prefix="/exchange", dependencies=[Depends(verify_csrf)], include_in_schema=False)
@@ -59,7 +59,7 @@ def export(
             registered_from=registered_from or None,  # type: ignore[arg-type]
             registered_to=registered_to or None,
         )  # type: ignore[arg-type]
-        job = service.request_export(session, principal, service.agreement_named(session, agreement).id, data)
+        job = exports.request_export(session, principal, service.agreement_named(session, agreement).id, data)
     except (DomainError, ValidationError) as error:
         return _page(request, session, values, field_errors(error, gettext_for(request.state.locale)))
     # A worker runs it once the job is committed; the job's page refreshes itself until it is done.
@@ -85,5 +85,5 @@ def export_page(request: Request, session: DbSession, _: Liaison, job_id: uuid.U
 @router.get("/exports/{job_id}/file")
 def export_file(request: Request, session: DbSession, _: Liaison, job_id: uuid.UUID) -> FileResponse:
     job = _job(session, job_id)
-    path = service.export_file(request.app.state.settings.data_dir, job_id, job.format)  # type: ignore[attr-defined]
+    path = exports.export_file(request.app.state.settings.data_dir, job_id, job.format)  # type: ignore[attr-defined]
     return FileResponse(path, media_type="application/octet-stream", filename=path.name)

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from travesia.core.console import console, database, handles_errors, operator
-from travesia.identity import service
+from travesia.identity import runs, service
 
 app = typer.Typer(help="Identity resolution: batch runs over every registration, and the decision log.")
 
@@ -17,7 +17,7 @@ app = typer.Typer(help="Identity resolution: batch runs over every registration,
 def run_batch(backend: str = typer.Option("duckdb", help="duckdb (in process) or spark (pyspark 4, Java 17).")) -> None:
     """Resolve every registration with the Splink model; apply sure merges, propose the rest."""
     spark = _spark() if backend == "spark" else None
-    report = service.run_batch(database(), backend=backend, spark=spark)
+    report = runs.run_batch(database(), backend=backend, spark=spark)
     console.print(
         f"{report.encounters} registrations, {report.pairs} scored pairs: {report.merged} merged automatically, "
         f"{report.proposed_merges} merges and {report.proposed_splits} splits proposed for review"
@@ -46,7 +46,7 @@ def resolve(
 ) -> None:
     """Link a partner's list (CSV: id, given_names, surnames[, birth_date, sex, nationality, document]) against
     every registration; writes pairs.csv with scores. Nothing in the database changes."""
-    report = service.link_file(database(), operator(), file, out, threshold)
+    report = runs.link_file(database(), operator(), file, out, threshold)
     console.print(
         f"{report.records} records read, {report.linked_records} linked ({report.pairs} pairs) → {out / 'pairs.csv'}"
     )

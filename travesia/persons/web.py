@@ -14,7 +14,7 @@ from travesia.core.http import DbSession, verify_csrf
 from travesia.core.permissions import Perm
 from travesia.core.principal import Principal
 from travesia.core.templating import render
-from travesia.enrolment import service as enrolment
+from travesia.enrolment import lookup as enrolment_lookup
 from travesia.enrolment.schemas import CHILD_STATUS_LABELS, RELATION_LABELS
 from travesia.enrolment.scope import visible_person
 from travesia.identity.schemas import DECISION_KIND_LABELS, DECISION_SOURCE_LABELS, DECISION_STATE_LABELS
@@ -31,7 +31,7 @@ Reader = Annotated[Principal, Depends(Require(Perm.ENCOUNTERS_READ))]
 def find(
     request: Request, session: DbSession, principal: Reader, q: Annotated[str, Query(max_length=200)] = ""
 ) -> Response:
-    found = enrolment.search(session, principal, name=q, limit=50, purpose="person search") if q.strip() else []
+    found = enrolment_lookup.search(session, principal, name=q, limit=50, purpose="person search") if q.strip() else []
     return render(request, "persons/find.html", {"q": q, "found": found})
 
 

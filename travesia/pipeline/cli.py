@@ -7,7 +7,7 @@ import typer
 
 from travesia.core.console import console, handles_errors, settings
 from travesia.pipeline import jobs, worker
-from travesia.screening import service as screening
+from travesia.screening import jobs as screening_jobs
 
 app = typer.Typer(help="Background steps: the job queue (huey) and screening.", no_args_is_help=True)
 
@@ -50,5 +50,5 @@ def screen_due() -> None:
         total = {k: total[k] + counts[k] for k in total}
         if not counts["screened"]:
             break
-    raised = screening.rescreen_pending(pipeline.db, pipeline.screener)
+    raised = screening_jobs.rescreen_pending(pipeline.db, pipeline.screener)
     console.print(f"screened {total['screened']}, failed {total['failed']}; re-screening raised {raised} alerts")

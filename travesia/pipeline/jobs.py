@@ -36,13 +36,15 @@ from sqlalchemy.orm import Session
 
 from travesia.audit import heads
 from travesia.audit import service as audit
+from travesia.biometrics import jobs as bio_jobs
 from travesia.biometrics import service as biometrics
 from travesia.core import crypto
 from travesia.core.db import Database, utcnow
 from travesia.core.logging import get_logger
-from travesia.exchange import service as exchange
+from travesia.exchange import exports as exchange_exports
 from travesia.identity import service as identity
 from travesia.protection import service as protection
+from travesia.screening import jobs as screening_jobs
 from travesia.screening import service as screening
 from travesia.statistics import service as statistics
 
@@ -170,12 +172,12 @@ class Pipeline:
     def _process_due(self) -> None:
         """One bounded batch of the biometric step, then of screening (with identity and protection rules in the
         screening's transaction); again, as a new task, while anything was done."""
-        did = biometrics.run_pending(self.db, self.bio, limit=BIOMETRIC_BATCH, lease=self.lease)["processed"]
+        did = bio_jobs.run_pending(self.db, self.bio, limit=BIOMETRIC_BATCH, lease=self.lease)["processed"]
         # On PostgreSQL every writer queues for the audit chain's head row, held from a transaction's first event to
         # its commit: one registration a transaction keeps a request's wait behind a worker short. On SQLite the
         # whole database is one lock anyway (and requests go first), so a few a transaction save commits.
-        per_transaction = screening.PER_TRANSACTION if self.db.is_sqlite else 1
-        did += screening.run_pending(
+        per_transaction = screening_jobs.PER_TRANSACTION if self.db.is_sqlite else 1
+        did += screening_jobs.run_pending(
             self.db,
             self.screener,
             limit=SCREENING_BATCH,
@@ -188,16 +190,16 @@ class Pipeline:
 
     def screen_pending(self) -> dict[str, int]:
         """One batch of the steps after the biometric one, in the foreground (``travesia jobs screen``, tests)."""
-        return screening.run_pending(self.db, self.screener, then=after_screening)
+        return screening_jobs.run_pending(self.db, self.screener, then=after_screening)
 
     def _rescreen(self, version_id: str) -> None:
-        screening.rescreen_version(self.db, self.screener, uuid.UUID(version_id))
+        screening_jobs.rescreen_version(self.db, self.screener, uuid.UUID(version_id))
 
     def _export(self, job_id: str) -> None:
         if self.data_dir is None:
             raise RuntimeError("the pipeline has no data folder for exports")
         try:
-            exchange.run_export(self.db, uuid.UUID(job_id), self.data_dir)
+            exchange_exports.run_export(self.db, uuid.UUID(job_id), self.data_dir)
         except Exception as error:  # recorded on the job; the partner reads it there
             log.warning("export failed", extra={"job": job_id, "error": type(error).__name__})
 
@@ -237,7 +239,7 @@ class Pipeline:
         self.process_due()
         with self.db.transaction() as session:
             statistics.refresh(session)
-        screening.rescreen_pending(self.db, self.screener)
+        screening_jobs.rescreen_pending(self.db, self.screener)
         if self.audit_signing is not None:
             self.sign_audit_head(self.audit_signing)
 

@@ -16,7 +16,7 @@ from travesia.core.permissions import Perm
 from travesia.core.principal import Principal
 from travesia.core.settings import REVOKED_PASSES_FILE
 from travesia.enrolment.scope import visible_person
-from travesia.protection import service
+from travesia.protection import pass_service, service
 from travesia.protection.passdoc import pass_pdf
 from travesia.protection.schemas import (
     CaseIn,
@@ -140,7 +140,7 @@ class PassIn(BaseModel):
 
 @router.post("/persons/{person_id}/passes", status_code=201)
 def issue_pass(request: Request, session: DbSession, principal: Manager, person_id: uuid.UUID, body: PassIn) -> Any:
-    row = service.issue_pass(
+    row = pass_service.issue_pass(
         session, principal, request.app.state.pass_key, person_id,
         valid_from=body.valid_from, valid_until=body.valid_until, route=body.route, destination=body.destination,
     )  # fmt: skip
@@ -156,15 +156,15 @@ def pass_document(session: DbSession, principal: Manager, pass_id: uuid.UUID) ->
 def revoke(
     request: Request, session: DbSession, principal: Manager, pass_id: uuid.UUID, body: CloseIn
 ) -> dict[str, str]:
-    row = service.revoke_pass(session, principal, pass_id, body.reason)
+    row = pass_service.revoke_pass(session, principal, pass_id, body.reason)
     # Published at once for verifiers; written before the commit, so a failed commit leaves a pass listed as
     # revoked that is not (the safe side), never the other way round.
     path = request.app.state.settings.data_dir / REVOKED_PASSES_FILE
-    path.write_text(service.revocation_document(session, request.app.state.pass_key) + "\n", encoding="ascii")
+    path.write_text(pass_service.revocation_document(session, request.app.state.pass_key) + "\n", encoding="ascii")
     return {"id": str(row.id), "revoked_at": row.revoked_at.isoformat() if row.revoked_at else ""}
 
 
 @router.get("/protection/passes/revoked", response_class=PlainTextResponse)
 def revocations(request: Request, session: DbSession, _: Manager) -> str:
     """The signed revocation list (also published for verifiers at /passes/revoked)."""
-    return service.revocation_document(session, request.app.state.pass_key)
+    return pass_service.revocation_document(session, request.app.state.pass_key)

@@ -11,7 +11,7 @@ from travesia.core import crypto
 from travesia.core.console import console, handles_errors, settings, unit_of_work
 from travesia.core.images import ImageRefused, opened
 from travesia.core.settings import PASS_KEY_FILE
-from travesia.protection import passes, service
+from travesia.protection import pass_service, passes
 
 app = typer.Typer(help="Safe-conduct passes: the public key and the signed revocation list, for verifiers.")
 
@@ -32,7 +32,7 @@ def public_key() -> None:
 def revocations(out: Path = typer.Option(..., "--out", help="Where to write the signed list.")) -> None:
     """Write the signed list of revoked passes (publish it beside the public key)."""
     with unit_of_work() as session:
-        document = service.revocation_document(session, _key())
+        document = pass_service.revocation_document(session, _key())
     out.write_text(document + "\n", encoding="ascii")
     console.print(f"wrote {out}")
 

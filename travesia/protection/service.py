@@ -10,11 +10,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.orm import Session
 
 from travesia.audit import service as audit
-from travesia.core import crypto
 from travesia.core.db import utcnow
 from travesia.core.errors import N_, Conflict, Forbidden, InvalidInput, NotFound, RuleProblem
 from travesia.core.principal import Principal, Role, cli_principal
@@ -28,10 +26,9 @@ from travesia.models import (
     ProtectionCase,
     ProtectionFlag,
     Referral,
-    SafeConductPass,
     TraffickingScreening,
 )
-from travesia.protection import passes, repository, rules
+from travesia.protection import repository, rules
 from travesia.protection.schemas import (
     CaseIn,
     ClaimUpdateIn,
@@ -138,7 +135,7 @@ def record_flag(session: Session, principal: Principal, person_id: uuid.UUID, da
 
 def close_flag(session: Session, principal: Principal, flag_id: uuid.UUID, reason: str) -> ProtectionFlag:
     flag = repository.flag(session, flag_id)
-    if flag is None or not _sees(session, principal, flag.person_id):
+    if flag is None or not sees(session, principal, flag.person_id):
         raise NotFound(N_("No such flag."), field="flag_id")
     if flag.closed_at is not None:
         raise Conflict(N_("This flag is already closed."), field="flag_id")
@@ -148,7 +145,7 @@ def close_flag(session: Session, principal: Principal, flag_id: uuid.UUID, reaso
     return flag
 
 
-def _sees(session: Session, principal: Principal, person_id: uuid.UUID) -> bool:
+def sees(session: Session, principal: Principal, person_id: uuid.UUID) -> bool:
     """A record of a person (flag, case, referral, claim, pass) is there for the caller only if the person is."""
     try:
         visible_person(session, principal, person_id)
@@ -192,7 +189,7 @@ def refer(session: Session, principal: Principal, person_id: uuid.UUID, data: Re
 
 def close_referral(session: Session, principal: Principal, referral_id: uuid.UUID, outcome: str) -> Referral:
     referral = repository.referral(session, referral_id)
-    if referral is None or not _sees(session, principal, referral.person_id):
+    if referral is None or not sees(session, principal, referral.person_id):
         raise NotFound(N_("No such referral."), field="referral_id")
     if referral.state == "closed":
         raise Conflict(N_("This referral is already closed."), field="referral_id")
@@ -217,7 +214,7 @@ def record_intention(session: Session, principal: Principal, person_id: uuid.UUI
 
 def update_claim(session: Session, principal: Principal, claim_id: uuid.UUID, data: ClaimUpdateIn) -> AsylumClaim:
     claim = repository.claim(session, claim_id, lock=True)
-    if claim is None or not _sees(session, principal, claim.person_id):
+    if claim is None or not sees(session, principal, claim.person_id):
         raise NotFound(N_("No such claim."), field="claim_id")
     if not rules.can_move_claim(claim.state, data.state):
         raise Conflict(
@@ -252,7 +249,7 @@ def open_case(session: Session, principal: Principal, person_id: uuid.UUID, data
 
 def _case(session: Session, principal: Principal, case_id: uuid.UUID) -> ProtectionCase:
     case = repository.case(session, case_id)
-    if case is None or not _sees(session, principal, case.person_id):
+    if case is None or not sees(session, principal, case.person_id):
         raise NotFound(N_("No such case."), field="case_id")
     return case
 
@@ -303,7 +300,7 @@ def add_follow_up(session: Session, principal: Principal, case_id: uuid.UUID, da
 def complete_follow_up(session: Session, principal: Principal, follow_up_id: uuid.UUID) -> FollowUp:
     item = repository.follow_up(session, follow_up_id)
     case = repository.case(session, item.case_id) if item is not None else None
-    if item is None or case is None or not _sees(session, principal, case.person_id):
+    if item is None or case is None or not sees(session, principal, case.person_id):
         raise NotFound(N_("No such follow-up."), field="follow_up_id")
     if item.done_at is None:
         item.done_at, item.done_by_id = utcnow(), principal.user_id
@@ -367,64 +364,3 @@ def queue(session: Session, principal: Principal) -> list[QueueItem]:
             items.append(QueueItem(f.person_id, name(f.person_id), None, flags_by.get(f.person_id, []), None, False))
     audit.record(session, principal, "protection.queue_read", details={"items": len(items)})
     return items
-
-
-# -- safe-conduct passes ----------------------------------------------------------------------------------------------
-MAX_PASS_DAYS = 90
-
-
-def issue_pass(
-    session: Session,
-    principal: Principal,
-    key: Ed25519PrivateKey,
-    person_id: uuid.UUID,
-    *,
-    valid_from: date,
-    valid_until: date,
-    route: list[str],
-    destination: str,
-) -> SafeConductPass:
-    person = visible_person(session, principal, person_id)
-    if valid_until < valid_from:
-        raise InvalidInput(N_("The pass ends before it starts."), field="valid_until")
-    if (valid_until - valid_from).days > MAX_PASS_DAYS:
-        raise InvalidInput(N_("A pass is valid for %(days)s days at most."), field="valid_until", days=MAX_PASS_DAYS)
-    encounters = enrolment.person_encounters(session, person, principal)
-    if not encounters:
-        raise NotFound(N_("No such person."), field="person_id")
-    latest = encounters[-1]
-    pass_id = uuid.uuid4()
-    initials = "".join(w[0] for w in f"{latest.given_names} {latest.surnames}".split() if w[:1].isalpha())[:4]
-    payload = {
-        "n": str(pass_id),
-        "f": valid_from.isoformat(),
-        "u": valid_until.isoformat(),
-        "r": route,
-        "d": destination,
-        "i": f"{enrolment_rules.fold(initials).upper()} {latest.birth_year}",
-    }
-    token = passes.sign(payload, key)
-    row = SafeConductPass(
-        id=pass_id, person_id=person, encounter_id=latest.id, valid_from=valid_from, valid_until=valid_until,
-        route=route, destination=destination, key_id=crypto.key_id(key.public_key()), token=token,
-        issued_by_id=principal.user_id, issued_at=utcnow(),
-    )  # fmt: skip
-    repository.add(session, row)
-    audit.record(session, principal, "protection.pass_issue", record_type="person", record_id=person,
-                 details={"pass": str(pass_id)})  # fmt: skip
-    return row
-
-
-def revoke_pass(session: Session, principal: Principal, pass_id: uuid.UUID, reason: str) -> SafeConductPass:
-    row = repository.pass_(session, pass_id)
-    if row is None or not _sees(session, principal, row.person_id):
-        raise NotFound(N_("No such pass."), field="pass_id")
-    if row.revoked_at is None:
-        row.revoked_at, row.revoked_by_id, row.revoke_reason = utcnow(), principal.user_id, reason
-        audit.record(session, principal, "protection.pass_revoke", record_type="person", record_id=row.person_id,
-                     details={"pass": str(pass_id)})  # fmt: skip
-    return row
-
-
-def revocation_document(session: Session, key: Ed25519PrivateKey) -> str:
-    return passes.revocation_list(repository.revoked_passes(session), utcnow().date(), key)

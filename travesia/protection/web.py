@@ -20,7 +20,7 @@ from travesia.core.principal import Principal
 from travesia.core.templating import render
 from travesia.core.validation import field_errors
 from travesia.enrolment.scope import visible_person
-from travesia.protection import repository, rules, service
+from travesia.protection import pass_service, repository, rules, service
 from travesia.protection.passdoc import pass_pdf
 from travesia.protection.schemas import (
     CASE_KIND_LABELS,
@@ -146,8 +146,10 @@ def issue_pass(
             raise InvalidInput(N_("Enter a date as YYYY-MM-DD."), field="valid_until") from None
         if not destination.strip():
             raise InvalidInput(N_("Say where the pass leads."), field="destination")
-        row = service.issue_pass(session, principal, request.app.state.pass_key, person_id, valid_from=date.today(),
-                                 valid_until=until, route=["PAN"], destination=destination.strip()[:120])  # fmt: skip
+        row = pass_service.issue_pass(
+            session, principal, request.app.state.pass_key, person_id, valid_from=date.today(),
+            valid_until=until, route=["PAN"], destination=destination.strip()[:120],
+        )  # fmt: skip
         request.state.issued_pass = row.id
 
     response = _act(request, session, principal, person_id, act,

@@ -18,7 +18,8 @@ from travesia.core.permissions import Perm
 from travesia.core.principal import Principal
 from travesia.enrolment.scope import visible_encounter
 from travesia.models.vocabulary import ACTIVE_ALERT_STATES
-from travesia.screening import formats, listformats, listing, repository, service
+from travesia.screening import formats, listformats, listing, matching, repository
+from travesia.screening import review as alert_review
 from travesia.screening.listformats import csvmap
 from travesia.screening.schemas import (
     AlertOut,
@@ -57,7 +58,7 @@ def match(
     ``travesia`` (default; ``best`` is the same, as in yente), or ``logic-v2`` (nomenklatura's, on the same
     candidates)."""
     queries = {qid: q.properties for qid, q in body.queries.items()}
-    return service.match(
+    return matching.match(
         session,
         request.app.state.screener,
         principal,
@@ -165,23 +166,23 @@ def alerts(
 
 @router.get("/api/v1/alerts/{alert_id}", response_model=AlertOut)
 def alert(session: DbSession, principal: Reviewer, alert_id: uuid.UUID) -> Any:
-    return service.get_alert(session, principal, alert_id)
+    return alert_review.get_alert(session, principal, alert_id)
 
 
 @router.get("/api/v1/alerts/{alert_id}/reviews", response_model=list[ReviewOut])
 def alert_reviews(session: DbSession, principal: Reviewer, alert_id: uuid.UUID) -> Any:
-    service.get_alert(session, principal, alert_id)
+    alert_review.get_alert(session, principal, alert_id)
     return repository.reviews(session, alert_id)
 
 
 @router.post("/api/v1/alerts/{alert_id}/review", response_model=AlertOut)
 def review(session: DbSession, principal: Reviewer, alert_id: uuid.UUID, body: ReviewIn) -> Any:
     """take, propose (to confirm), confirm (a second analyst), return (send a proposal back), dismiss."""
-    return service.review(session, principal, alert_id, body)
+    return alert_review.review(session, principal, alert_id, body)
 
 
 @router.get("/api/v1/encounters/{encounter_id}/screening", response_model=ScreeningOutcomeOut)
 def encounter_screening(session: DbSession, principal: Reader, encounter_id: uuid.UUID) -> Any:
     """Whether a review is pending for this registration: never the list, the entry or the score."""
     visible_encounter(session, principal, encounter_id)
-    return service.outcome(session, encounter_id)
+    return alert_review.outcome(session, encounter_id)

@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 
 from travesia.core.console import console, database, fail, handles_errors, operator
-from travesia.screening import formats, listing, repository, service
+from travesia.screening import formats, jobs, listing, matching, repository, service
 from travesia.screening.listformats import csvmap
 from travesia.screening.schemas import WatchlistIn
 
@@ -88,7 +88,7 @@ def import_(
         f"{report.removed} removed, {report.unchanged} unchanged"
     )
     if rescreen:
-        raised = service.rescreen_version(db, service.Screener(), report.version_id)
+        raised = jobs.rescreen_version(db, service.Screener(), report.version_id)
         console.print(f"re-screened everyone enrolled: {raised} new alerts")
 
 
@@ -142,7 +142,7 @@ def screen(
         if not lists:
             fail("no persons list yet: travesia watchlist create, then import")
         out = {
-            name_: service.match(
+            name_: matching.match(
                 session, screener, operator(), name_, {"q": properties}, limit=limit, algorithm=algorithm
             )["responses"]["q"]["results"]  # type: ignore[index]
             for name_ in lists

@@ -22,7 +22,8 @@ from travesia.enrolment import reads as enrolment
 from travesia.enrolment.images import displayable
 from travesia.enrolment.scope import visible_encounter
 from travesia.models.vocabulary import ACTIVE_ALERT_STATES, DECIDED_ALERT_STATES
-from travesia.screening import repository, service
+from travesia.screening import repository
+from travesia.screening import review as alert_review
 from travesia.screening.schemas import (
     ALERT_KIND_LABELS,
     ALERT_STATE_LABELS,
@@ -53,7 +54,7 @@ def queue(request: Request, session: DbSession, _: Reviewer, state: str = "activ
 
 
 def _detail(session: DbSession, principal: Principal, alert_id: uuid.UUID) -> dict[str, object]:
-    alert = service.get_alert(session, principal, alert_id)
+    alert = alert_review.get_alert(session, principal, alert_id)
     encounter = enrolment.encounter(session, alert.encounter_id)
     other = enrolment.encounter(session, alert.other_encounter_id) if alert.other_encounter_id else None
     entry = repository.entry(session, alert.entry_id) if alert.entry_id else None
@@ -101,7 +102,7 @@ def decide(
     reason: Annotated[str, Form()] = "",
 ) -> Response:
     try:
-        service.review(session, principal, alert_id, ReviewIn(action=action, reason=reason))  # type: ignore[arg-type]
+        alert_review.review(session, principal, alert_id, ReviewIn(action=action, reason=reason))  # type: ignore[arg-type]
     except (DomainError, ValidationError) as error:
         context = _detail(session, principal, alert_id)
         context["errors"] = field_errors(error, gettext_for(request.state.locale))
@@ -114,7 +115,7 @@ def decide(
 def encounter_status(request: Request, session: DbSession, principal: Reader, encounter_id: uuid.UUID) -> Response:
     """The receipt's screening line, polled until screening is done: outcome only, never the list or the entry."""
     visible_encounter(session, principal, encounter_id)
-    result = service.outcome(session, encounter_id)
+    result = alert_review.outcome(session, encounter_id)
     return render(request, "screening/_status.html", {"encounter_id": encounter_id, "result": result})
 
 

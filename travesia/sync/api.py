@@ -18,6 +18,7 @@ from travesia.core.http import DbSession
 from travesia.core.permissions import Perm
 from travesia.core.principal import Principal
 from travesia.sync import central, station
+from travesia.sync import feed as sync_feed
 from travesia.sync.schemas import BatchAck, Feed, SamplesAck, SyncStatus
 
 router = APIRouter(prefix="/api/v1/sync", tags=["sync"])
@@ -79,7 +80,7 @@ async def receive_samples(request: Request, _: Signed) -> Response:
 async def station_feed(request: Request, _: Signed) -> Response:
     blob = await _envelope(request)
     state = request.app.state
-    answer = functools.partial(central.feed, bio=state.biometrics, region_days=state.settings.sync_region_days)
+    answer = functools.partial(sync_feed.feed, bio=state.biometrics, region_days=state.settings.sync_region_days)
     feed: Feed = await run_in_threadpool(_refusing, state.db, blob, answer)  # type: ignore[assignment]
     body = feed.model_dump_json().encode()
     if "gzip" in request.headers.get("accept-encoding", "") and len(body) > 1024:  # list deltas can be large

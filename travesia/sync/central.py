@@ -24,7 +24,6 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 
 from travesia.audit import service as audit
-from travesia.biometrics import service as biometrics
 from travesia.core import crypto
 from travesia.core.db import utcnow
 from travesia.core.errors import N_, Conflict, DomainError, InvalidInput, NotFound
@@ -32,23 +31,12 @@ from travesia.core.principal import Principal, Role
 from travesia.enrolment import reads as enrolment_reads
 from travesia.enrolment import service as enrolment
 from travesia.enrolment.images import ImageProblem, clean_fingerprint, clean_image
-from travesia.models import Station, StationKey, SyncBatch, SyncCursor, WatchlistEntry
-from travesia.screening import reads as screening
-from travesia.screening.schemas import WatchlistIn
+from travesia.models import Station, StationKey, SyncBatch, SyncCursor
 from travesia.stations import service as stations
-from travesia.stations.schemas import StationCreate
 from travesia.sync import envelope, repository
 from travesia.sync.schemas import (
-    AlertNotice,
     BatchAck,
     BatchItem,
-    Feed,
-    FeedRequest,
-    LinkNotice,
-    ListDelta,
-    Region,
-    RegionPersonNotice,
-    RegionTemplate,
     SampleItem,
     SamplesAck,
 )
@@ -57,10 +45,6 @@ Model = TypeVar("Model", bound=BaseModel)
 
 # Below this, a difference between the station's clock and central's is transit time and ordinary drift.
 CLOCK_TOLERANCE = timedelta(minutes=2)
-# The feed repeats this much before the cursor: a row committed late with an earlier time is still sent.
-FEED_OVERLAP = timedelta(minutes=10)
-# Region templates per feed: ~1 MB of JSON on a thin link; the station asks again while there are more.
-REGION_PAGE = 1000
 
 
 def refused(status: int, field: str, problem: str, station: str | None = None) -> SyncRefused:
@@ -193,7 +177,7 @@ def record_refusal(session: Session, refusal: SyncRefused, size: int) -> None:
     )
 
 
-def _principal(station: Station, key_id: str) -> Principal:
+def station_principal(station: Station, key_id: str) -> Principal:
     """The station acts as a registration officer of its own station, and of nothing else."""
     return Principal(
         user_id=None,
@@ -228,7 +212,7 @@ def _shifted(raw: dict[str, object], offset: timedelta) -> dict[str, object]:
     return item
 
 
-def _validated(model: type[Model], raw: object, where: str, station: str | None = None) -> Model:
+def validated_body(model: type[Model], raw: object, where: str, station: str | None = None) -> Model:
     """The schema's first complaint, named by its path inside the envelope, as a refusal."""
     try:
         return model.model_validate(raw)
@@ -258,7 +242,9 @@ def receive_batch(session: Session, blob: bytes, now: datetime | None = None) ->
         raws = envelope.items(env)
     except envelope.EnvelopeProblem as problem:
         raise refused(422, problem.field, problem.problem, station.code) from None
-    parsed = [_validated(BatchItem, _shifted(raw, offset), f"items.{n}", station.code) for n, raw in enumerate(raws)]
+    parsed = [
+        validated_body(BatchItem, _shifted(raw, offset), f"items.{n}", station.code) for n, raw in enumerate(raws)
+    ]
     first, last = int(env.header["first_seq"]), int(env.header["last_seq"])  # type: ignore[call-overload]
     if [i.seq for i in parsed] != list(range(first, last + 1)) or not parsed:
         raise refused(
@@ -276,7 +262,7 @@ def receive_batch(session: Session, blob: bytes, now: datetime | None = None) ->
             f"central holds up to {cursor.last_seq}; send from {cursor.last_seq + 1}",
             station.code,
         )
-    principal = _principal(station, opened.key.key_id)
+    principal = station_principal(station, opened.key.key_id)
     stored = 0
     held = repository.seq_of(session, [i.encounter.id for i in parsed if i.seq <= cursor.last_seq])
     for number, item in enumerate(parsed):
@@ -340,8 +326,8 @@ def receive_samples(session: Session, blob: bytes, now: datetime | None = None) 
         raws = envelope.items(env)
     except envelope.EnvelopeProblem as problem:
         raise refused(422, problem.field, problem.problem, station.code) from None
-    items = [_validated(SampleItem, raw, f"items.{n}", station.code) for n, raw in enumerate(raws)]
-    principal = _principal(station, opened.key.key_id)
+    items = [validated_body(SampleItem, raw, f"items.{n}", station.code) for n, raw in enumerate(raws)]
+    principal = station_principal(station, opened.key.key_id)
     stored = 0
     for number, item in enumerate(items):
         if (item.modality, item.position) in enrolment_reads.captured_biometrics(session, item.encounter):
@@ -378,123 +364,3 @@ def receive_samples(session: Session, blob: bytes, now: datetime | None = None) 
         details={"samples": len(items), "stored": stored, "bytes": len(blob)},
     )
     return SamplesAck(batch=batch.id, samples=len(items), stored=stored)
-
-
-# -- the feed back -----------------------------------------------------------------------------------------------
-def feed(
-    session: Session,
-    blob: bytes,
-    now: datetime | None = None,
-    *,
-    bio: biometrics.Biometrics | None = None,
-    region_days: int = 0,
-    region_page: int | None = None,
-) -> Feed:
-    """Alerts and person links for the station's encounters since its cursor, the list entries changed since the
-    versions it holds, and (with ``bio`` and ``region_days``) a page of the templates of people registered in its
-    region. Read-only; a replayed request only repeats what the station was already sent."""
-    now = now or utcnow()
-    opened = open_envelope(session, blob, "feed")
-    station = opened.station
-    request = _validated(FeedRequest, opened.envelope.header["body"], "header.body", station.code)
-    since = request.cursor - FEED_OVERLAP if request.cursor else None
-    alerts = [
-        AlertNotice.model_validate(a, from_attributes=True)
-        for a in repository.alerts_for_station(session, station.id, since)
-    ]
-    pairs = repository.links_for_station(session, station.id, since)
-    counts = repository.encounters_per_person(session, {p for _, p in pairs})
-    links = [LinkNotice(encounter_id=e, person_id=p, encounters=counts.get(p, 1)) for e, p in pairs]
-    lists = []
-    for wl in repository.shareable_lists(session):
-        held = request.lists.get(wl.name, 0)
-        if wl.version <= held:
-            continue
-        lines = [_delta_line(entry) for entry in screening.entries_changed_since(session, wl.id, held)]
-        described = {name: getattr(wl, name) for name in WatchlistIn.model_fields}
-        lists.append(ListDelta.model_validate({**described, "version": wl.version, "lines": lines}))
-    region = None
-    if bio is not None and region_days > 0:
-        region = _region(session, bio, station, request.region_mark, region_days, now, region_page or REGION_PAGE)
-    cursor = repository.cursor(session, station.id)
-    details: dict[str, object] = {"alerts": len(alerts), "links": len(links), "lists": [d.name for d in lists]}
-    if region is not None:
-        details["region"] = {"persons": len(region.persons), "templates": len(region.templates)}
-    audit.record(
-        session,
-        _principal(station, opened.key.key_id),
-        "sync.feed",
-        record_type="station",
-        record_id=station.id,
-        details=details,
-    )
-    return Feed(
-        now=now,
-        station=StationCreate.model_validate({name: getattr(station, name) for name in StationCreate.model_fields}),
-        last_seq=cursor.last_seq if cursor else 0,
-        alerts=alerts,
-        links=links,
-        lists=lists,
-        region=region,
-    )
-
-
-def _region(
-    session: Session, bio: biometrics.Biometrics, station: Station, mark: int, days: int, now: datetime, page: int
-) -> Region:
-    """The next page of templates, after the station's mark, of people registered at the other stations of its
-    region in the last ``days``, and who those people are. A template central cannot decrypt (a key retired) is
-    passed over."""
-    neighbours = repository.region_neighbours(session, station)
-    since = now - timedelta(days=days)
-    rows = repository.region_templates(session, neighbours, mark, since, page) if neighbours else []
-    templates = []
-    for row, person_id in rows:
-        try:
-            plaintext = biometrics.unseal(bio, row)
-        except crypto.DecryptionError:
-            continue
-        templates.append(
-            RegionTemplate(
-                id=row.id,
-                person_id=person_id,
-                modality=row.modality,  # type: ignore[arg-type]
-                position=row.finger_position,
-                algorithm=row.algorithm,
-                version=row.version,
-                quality=row.quality,
-                template=base64.b64encode(plaintext).decode(),
-            )
-        )
-    people = {t.person_id for t in templates}
-    latest = repository.latest_in_region(session, people, neighbours)
-    counts = repository.encounters_per_person(session, people)
-    persons = [
-        RegionPersonNotice(
-            person_id=person_id,
-            given_names=encounter.given_names,
-            surnames=encounter.surnames,
-            birth_year=encounter.birth_year,
-            sex=encounter.sex,  # type: ignore[arg-type]
-            nationality=encounter.nationality,
-            station=code,
-            seen_at=encounter.recorded_at,
-            encounters=counts.get(person_id, 1),
-        )
-        for person_id, (encounter, code) in latest.items()
-    ]
-    return Region(
-        days=days,
-        mark=rows[-1][0].id if rows else mark,
-        more=len(rows) == page,
-        persons=persons,
-        templates=templates,
-    )
-
-
-def _delta_line(entry: WatchlistEntry) -> str:
-    """OpenSanctions' delta format, which the station's list import reads as it reads any delta file."""
-    if entry.removed_version is not None:
-        return envelope.canonical({"op": "DEL", "entity": {"id": entry.external_id}}).decode()
-    entity = {"id": entry.external_id, "schema": entry.schema, "properties": entry.properties}
-    return envelope.canonical({"op": "ADD", "entity": entity}).decode()

@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.orm import Session
 
 from travesia.audit import service as audit
+from travesia.biometrics import received as bio_received
 from travesia.biometrics import service as biometrics
 from travesia.core import crypto
 from travesia.core.db import utcnow
@@ -254,12 +255,12 @@ def _apply_region(
             raw = base64.b64decode(template.template, validate=True)
         except binascii.Error:
             continue
-        items.append(biometrics.RegionTemplate(**template.model_dump(exclude={"id", "template"}), template=raw))
-    stored = biometrics.store_region_templates(session, bio, items)
+        items.append(bio_received.RegionTemplate(**template.model_dump(exclude={"id", "template"}), template=raw))
+    stored = bio_received.store_region_templates(session, bio, items)
     state.region_mark = max(state.region_mark, region.mark)
     session.flush()
     gone = repository.region_persons_before(session, now - timedelta(days=region.days))
-    biometrics.forget_region_persons(session, gone)
+    bio_received.forget_region_persons(session, gone)
     repository.delete_region_persons(session, gone)
     return {"persons": len(region.persons), "templates": stored, "forgotten": len(gone)}
 

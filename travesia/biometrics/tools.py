@@ -1,0 +1,144 @@
+"""An officer's and an auditor's tools: compare two images, search one against everyone enrolled (audited),
+re-extract templates made by an older algorithm, rotate the key that seals templates at rest."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy.orm import Session
+
+from travesia.audit import service as audit
+from travesia.biometrics import face, finger, fingercode, repository, service
+from travesia.biometrics.index import Hit
+from travesia.core.db import utcnow
+from travesia.core.errors import N_, InvalidInput
+from travesia.core.principal import Principal
+
+
+# -- officers' and auditors' tools ------------------------------------------------------------------------------
+@dataclass
+class Comparison:
+    modality: str
+    score: float
+    threshold: float
+    match: bool
+    quality: tuple[int, int]
+    reasons: tuple[list[str], list[str]]
+
+
+def compare_images(bio: service.Biometrics, modality: str, raw_a: bytes, raw_b: bytes) -> Comparison:
+    if modality == "face":
+        a, b = face.analyse(raw_a), face.analyse(raw_b)
+        for name, result in (("a", a), ("b", b)):
+            if result.template is None:
+                raise InvalidInput(N_("No usable face in image %(name)s."), field=name, name=name)
+        score = face.distance(a.template, b.template)  # type: ignore[arg-type]
+        return Comparison(
+            "face",
+            score,
+            bio.face_threshold,
+            score <= bio.face_threshold,
+            (a.quality, b.quality),
+            (a.reasons, b.reasons),
+        )
+    fa, fb = _finger(raw_a), _finger(raw_b)
+    score = finger.compare(fa.template, fb.template)
+    return Comparison(
+        "finger",
+        score,
+        bio.finger_threshold,
+        score >= bio.finger_threshold,
+        (fa.nfiq2 or 0, fb.nfiq2 or 0),
+        (fa.reasons, fb.reasons),
+    )
+
+
+def _finger(raw: bytes) -> finger.FingerResult:
+    try:
+        return finger.analyse(raw)
+    except finger.FingerProblem as problem:
+        raise InvalidInput(N_("Unusable fingerprint image: %(why)s"), field="image", why=str(problem)) from None
+
+
+@dataclass
+class Candidate:
+    subject_kind: str
+    subject_id: uuid.UUID
+    person_id: uuid.UUID | None
+    score: float
+    match: bool
+
+
+@dataclass(frozen=True)
+class Probe:
+    """An image made ready for a search: the face descriptor, or a finger's template and index code."""
+
+    modality: str
+    vector: np.ndarray
+    template: bytes | None = None
+    position: int = 0
+
+
+def probe_of(modality: str, raw: bytes, position: int = 0) -> Probe:
+    """The slow half of a search (decoding and the models), done before any transaction is opened."""
+    if modality == "face":
+        try:
+            result = face.analyse(raw)
+        except face.FaceProblem as problem:
+            raise InvalidInput(N_("Unusable image: %(why)s"), field="image", why=str(problem)) from None
+        if result.template is None:
+            raise InvalidInput(N_("No usable face in the image."), field="image")
+        return Probe("face", result.template)
+    print_ = _finger(raw)
+    return Probe("finger", fingercode.code(finger.as_array(print_.minutiae)), print_.template, position)
+
+
+def search_probe(
+    session: Session, bio: service.Biometrics, principal: Principal, probe: Probe, k: int = 10
+) -> list[Candidate]:
+    service.sync(session, bio)
+    if probe.modality == "face":
+        hits: list[Hit] = bio.face_index.search(probe.vector, k=k)
+        scored = [((h.subject_kind, h.subject_id), h.score, h.score <= bio.face_threshold) for h in hits]
+    else:
+        found = service.search_fingers(session, bio, {probe.position: (probe.template, probe.vector)})
+        best = sorted(found.items(), key=lambda kv: -kv[1])[:k]
+        scored = [(key, score, score >= bio.finger_threshold) for key, score in best]
+    persons = repository.persons_of(session, [key[1] for key, _, _ in scored if key[0] == "encounter"])
+    audit.record(session, principal, "biometrics.search", details={"modality": probe.modality, "results": len(scored)})
+    return [Candidate(key[0], key[1], persons.get(key[1]), score, match) for key, score, match in scored]
+
+
+def reextract(session: Session, bio: service.Biometrics, principal: Principal) -> int:
+    """Rebuild templates made by an older algorithm or version from their stored samples; the old rows are
+    retired (kept, not changed), and the indexes are told to rebuild."""
+    outdated = repository.outdated_templates(session, service.ALGORITHMS)
+    touched = set()
+    for old in outdated:
+        sample = repository.sample(session, old.sample_id) if old.sample_id else None
+        if sample is None:
+            continue
+        fresh = service.extract(service.Capture.of(sample))
+        old.retired_at = utcnow()
+        touched.add(old.modality)
+        if fresh.template is not None:
+            repository.add(session, service.template_row(bio, old.subject_kind, old.subject_id, fresh, sample.id))
+    for modality in touched:
+        repository.bump_generation(session, modality)
+    audit.record(session, principal, "biometrics.reextract", details={"templates": len(outdated)})
+    return len(outdated)
+
+
+def rotate_key(session: Session, bio: service.Biometrics, principal: Principal, batch: int = 1000) -> int:
+    """Re-encrypt every template under the active key (the first in TRAVESIA_DATA_KEYS); old keys can be dropped
+    from the keyring once this reports nothing left."""
+    done = 0
+    while rows := repository.templates_not_under(session, bio.keyring.active_id, batch):
+        for row in rows:
+            service.seal(bio, row, service.unseal(bio, row))
+        session.flush()
+        done += len(rows)
+    audit.record(session, principal, "biometrics.rotate_key", details={"templates": done, "key": bio.keyring.active_id})
+    return done
