@@ -39,28 +39,14 @@ from travesia.screening import reads as screening_reads
 from travesia.screening import service as screening
 from travesia.screening.schemas import WatchlistIn
 from travesia.stations import service as stations
-from travesia.stations.schemas import StationCreate
 from travesia.statistics import service as statistics
 from travesia.synth import network as synth_network
 from travesia.synth import population
 from travesia.synth import watchlist as synth_watchlist
+from travesia.synth.stations import STATIONS
 
 DEMO_PASSWORD = "selva-cruce-2026-darien"  # noqa: S105 - demo only: printed by `make demo`, never for real data
 
-STATIONS = [
-    StationCreate(code="SNM-HQ", name="Servicio Nacional de Migración, sede central", kind="headquarters",
-                  region="Panamá", latitude=8.98, longitude=-79.52),
-    StationCreate(code="BAJO-CHIQUITO", name="Bajo Chiquito", kind="reception", region="Darién",
-                  latitude=8.08, longitude=-77.55, capacity=500),
-    StationCreate(code="CANAAN-MEMBRILLO", name="Canaán Membrillo", kind="reception", region="Darién",
-                  latitude=7.92, longitude=-77.70, capacity=300),
-    StationCreate(code="ERM-LAJAS-BLANCAS", name="ERM Lajas Blancas", kind="reception", region="Darién",
-                  latitude=8.27, longitude=-77.79, capacity=1000),
-    StationCreate(code="ERM-SAN-VICENTE", name="ERM San Vicente", kind="reception", region="Darién",
-                  latitude=8.36, longitude=-77.93, capacity=544),
-    StationCreate(code="ERM-LOS-PLANES", name="ERM Los Planes de Gualaca", kind="reception", region="Chiriquí",
-                  latitude=8.53, longitude=-82.30, capacity=1200),
-]  # fmt: skip
 
 # username, display name, role, stations (first is home)
 USERS = [

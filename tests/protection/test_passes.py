@@ -54,6 +54,22 @@ def test_a_printed_pass_verifies_offline(client, people, protection_officer, pub
     run = CliRunner().invoke(build("verify-pass"), args)
     assert run.exit_code == 0 and "VALID pass" in run.output
 
+    # exit codes a script can act on: 0 valid, 1 not valid, 2 cannot check
+    cli = build("verify-pass")
+    key = ["--public-key", str(tmp_path / "key.pem")]
+    head, body, signature = token.split(".")
+    forged = ".".join([head, body, signature[:-2] + ("AA" if signature[-2:] != "AA" else "BB")])
+    not_valid = CliRunner().invoke(cli, ["verify-pass", forged, *key])
+    assert not_valid.exit_code == 1 and "NOT VALID" in not_valid.output and "bad_signature" in not_valid.output
+    no_key = CliRunner().invoke(cli, ["verify-pass", token, "--public-key", str(tmp_path / "missing.pem")])
+    assert no_key.exit_code == 2 and "CANNOT CHECK" in no_key.output
+    (tmp_path / "blank.png").write_bytes(face_png)  # a picture without a QR code
+    no_code = CliRunner().invoke(cli, ["verify-pass", "--qr", str(tmp_path / "blank.png"), *key])
+    assert no_code.exit_code == 2 and "no QR code" in no_code.output
+    (tmp_path / "bad.pem").write_text("not a key")
+    bad_key = CliRunner().invoke(cli, ["verify-pass", token, "--public-key", str(tmp_path / "bad.pem")])
+    assert bad_key.exit_code == 2 and "CANNOT CHECK" in bad_key.output
+
 
 def test_tampered_expired_and_revoked_passes_are_refused(client, people, protection_officer, public, tmp_path):
     token = issue(client, protection_officer, people["single"], days=10).json()["token"]

@@ -40,6 +40,7 @@ def check(source: str = typer.Argument(..., help="A file holding the zone, or - 
 
 
 import_app = typer.Typer(help="Bulk import.", no_args_is_help=True)
+UNKNOWN_STATION = "Unknown station code: "  # the English of enrolment's refusal, as the rejects file holds it
 
 
 @import_app.command("encounters")
@@ -67,6 +68,13 @@ def import_encounters(
     ):
         writer = csv.writer(rejects_file)
         writer.writerow(["line", "field", "reason"])
+        unknown_stations: set[str] = set()
+
+        def reject(r: bulk.Reject) -> None:
+            writer.writerow([r.line, r.field, r.reason])
+            if r.field == "station" and r.reason.startswith(UNKNOWN_STATION):
+                unknown_stations.add(r.reason.removeprefix(UNKNOWN_STATION))
+
         task = progress.add_task("import", total=source.stat().st_size, rows=0)
         try:
             report, digest = bulk.run_import(
@@ -74,7 +82,7 @@ def import_encounters(
                 operator(),
                 source,
                 batch_size=batch_size,
-                on_reject=lambda r: writer.writerow([r.line, r.field, r.reason]),
+                on_reject=reject,
                 on_progress=lambda done, rows: progress.update(task, completed=done, rows=rows),
             )
         except bulk.FileProblem as problem:
@@ -89,4 +97,13 @@ def import_encounters(
     )
     if report.rejected:
         console.print(f"rejected rows with line, field and reason: {report_path}")
+        if unknown_stations:
+            console.print(
+                f"unknown stations: {', '.join(sorted(unknown_stations))}. Add them first with "
+                f"`travesia stations add CODE --name NAME`, or for a synthetic population "
+                f"`travesia stations import {source.parent / 'stations.jsonl'}`; importing again adds only the "
+                f"rows not stored yet.",
+                highlight=False,
+                soft_wrap=True,  # a command to copy, never broken across lines
+            )
         raise typer.Exit(3)

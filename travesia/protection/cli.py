@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from travesia.core import crypto
-from travesia.core.console import console, handles_errors, settings, unit_of_work
+from travesia.core.console import console, err_console, handles_errors, settings, unit_of_work
 from travesia.core.images import ImageRefused, opened
 from travesia.core.settings import PASS_KEY_FILE
 from travesia.protection import pass_service, passes
@@ -37,37 +37,64 @@ def revocations(out: Path = typer.Option(..., "--out", help="Where to write the 
     console.print(f"wrote {out}")
 
 
+CANNOT_CHECK = 2  # exit codes: 0 valid, 1 not valid, 2 cannot check (a missing key, an unreadable image, ...)
+
+
+def _cannot_check(message: str) -> typer.Exit:
+    err_console.print(f"CANNOT CHECK: {message}", highlight=False)
+    return typer.Exit(CANNOT_CHECK)
+
+
 def _token_from_image(path: Path) -> str:
-    import zxingcpp
+    import zxingcpp  # a runtime dependency; imported here so the other commands start without it
 
     try:
         with opened(path.read_bytes(), ("PNG", "JPEG")) as image:
             found = zxingcpp.read_barcodes(image)
     except (OSError, ImageRefused) as problem:
-        raise typer.BadParameter(f"{path}: {problem}", param_hint="--qr") from None
+        raise _cannot_check(f"{path}: {problem}") from None
     if not found:
-        raise typer.BadParameter(f"no QR code found in {path}", param_hint="--qr")
+        raise _cannot_check(f"no QR code found in {path}")
     return found[0].text
+
+
+def _read(path: Path, what: str) -> str:
+    try:
+        return path.read_text(encoding="ascii")
+    except (OSError, UnicodeDecodeError) as problem:
+        raise _cannot_check(f"{what} {path}: {getattr(problem, 'strerror', None) or problem}") from None
 
 
 @handles_errors
 def verify_pass(
     token: str = typer.Argument("", help="The QR code's text (or give --qr)."),
     qr: Path | None = typer.Option(None, "--qr", help="An image of the pass (PNG/JPEG) to read the QR from."),
-    public_key_file: Path = typer.Option(..., "--public-key", help="The authority's public key (PEM)."),
-    revocations_file: Path | None = typer.Option(None, "--revocations", help="The signed revocation list."),
+    public_key_file: Path = typer.Option(
+        ..., "--public-key", help="The authority's public key (PEM), exported with `travesia passes public-key`."
+    ),
+    revocations_file: Path | None = typer.Option(
+        None, "--revocations", help="The signed revocation list (`travesia passes revocations --out FILE`)."
+    ),
     today: str | None = typer.Option(None, "--today", help="Check as of this date (YYYY-MM-DD)."),
 ) -> None:
-    """Verify a safe-conduct pass offline: signature, validity dates and revocation. Exit 1 when not valid."""
+    """Verify a safe-conduct pass offline: signature, validity dates and revocation. Needs the authority's public
+    key, exported once where the passes are issued: `travesia passes public-key > key.pem`. Exit 0 valid, 1 not
+    valid, 2 cannot check (no key, an unreadable image or list, no QR code found)."""
     text = _token_from_image(qr) if qr else token
     if not text:
-        raise typer.BadParameter("give the QR text or --qr IMAGE", param_hint="token")
-    keys = passes.load_public_keys(public_key_file.read_text(encoding="ascii"))
-    revoked = passes.read_revocations(revocations_file.read_text(encoding="ascii"), keys) if revocations_file else set()
-    verdict = passes.verify(text, keys, revoked, date.fromisoformat(today) if today else date.today())
+        raise _cannot_check("give the QR code's text or --qr IMAGE")
+    try:
+        keys = passes.load_public_keys(_read(public_key_file, "public key"))
+        revoked = (
+            passes.read_revocations(_read(revocations_file, "revocation list"), keys) if revocations_file else set()
+        )
+        on = date.fromisoformat(today) if today else date.today()
+    except ValueError as problem:
+        raise _cannot_check(str(problem)) from None
+    verdict = passes.verify(text, keys, revoked, on)
     if verdict.valid:
         p = verdict.payload
         console.print(f"VALID pass {p['n']}: {p['f']} to {p['u']}, destination {p['d']}, holder {p['i']}")
         return
-    console.print(f"NOT VALID: {verdict.reason}")
+    console.print(f"NOT VALID: {passes.VERDICT_LABELS[verdict.reason]} ({verdict.reason})")
     raise typer.Exit(1)

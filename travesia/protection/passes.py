@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from travesia.core.crypto import key_id
+from travesia.core.errors import N_
 
 PREFIX = "TRV1"
 REVOCATION_PREFIX = "TRVR1"
@@ -59,6 +60,17 @@ class Verdict:
     valid: bool
     reason: str  # ok, malformed, unknown_key, bad_signature, not_yet_valid, expired, revoked
     payload: dict[str, object]
+
+
+# What a verifier reads for each reason (the code stays in logs and the API).
+VERDICT_LABELS = {
+    "malformed": N_("the code is damaged or is not a safe-conduct pass"),
+    "unknown_key": N_("signed with a key this authority does not use"),
+    "bad_signature": N_("the signature does not match: the pass was changed or forged"),
+    "not_yet_valid": N_("not valid yet"),
+    "expired": N_("expired"),
+    "revoked": N_("revoked"),
+}
 
 
 def _open(token: str, keys: dict[str, Ed25519PublicKey], prefix: str) -> Verdict:

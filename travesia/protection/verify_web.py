@@ -42,4 +42,4 @@ def verify_page(request: Request, _: Anyone, token: Annotated[str, Query(max_len
         document = revocations_file(request)
         revoked_ids = passes.read_revocations(document, keys) if document else set()
         verdict = passes.verify(token, keys, revoked_ids, utcnow().date())
-    return render(request, "protection/verify.html", {"token": token, "verdict": verdict})
+    return render(request, "protection/verify.html", {"token": token, "verdict": verdict, "why": passes.VERDICT_LABELS})

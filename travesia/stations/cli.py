@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 from pydantic import ValidationError
 from rich.table import Table
@@ -39,6 +41,17 @@ def add(
     with unit_of_work() as session:
         station = service.create_station(session, operator(), data)
         console.print(f"added station [bold]{station.code}[/] id={station.id}")
+
+
+@app.command("import")
+@handles_errors
+def import_stations(
+    source: Path = typer.Argument(..., exists=True, dir_okay=False, help="JSON lines, one station a line."),
+) -> None:
+    """Add the stations of a file (as `travesia synth` writes stations.jsonl); known codes are left as they are."""
+    with source.open(encoding="utf-8") as lines, unit_of_work() as session:
+        added, known = service.import_stations(session, operator(), lines)
+    console.print(f"{source.name}: {added} stations added, {known} already known")
 
 
 @app.command("list")

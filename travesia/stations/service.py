@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from travesia.audit import service as audit
@@ -54,3 +55,28 @@ def resolve_codes(session: Session, codes: list[str], *, field: str = "stations"
             raise InvalidInput(N_("Unknown station code: %(code)s"), field=f"{field}.{index}", code=code)
         result.append(station)
     return result
+
+
+def import_stations(session: Session, principal: Principal, lines: Iterable[str]) -> tuple[int, int]:
+    """Stations from JSON lines (one station a line, the fields of ``StationCreate``): every line checked first,
+    then the stations not yet known are added (each audited) and known ones left as they are. Returns (added,
+    already known). A bad line refuses the whole file, naming the line and the field."""
+    wanted: list[StationCreate] = []
+    for number, text in enumerate(lines, 1):
+        if not text.strip():
+            continue
+        try:
+            wanted.append(StationCreate.model_validate_json(text))
+        except ValidationError as error:
+            first = error.errors()[0]
+            where = ".".join(str(part) for part in first["loc"]) or "line"
+            raise InvalidInput(
+                N_("Not a valid station: %(problem)s"), field=f"line {number}: {where}", problem=first["msg"]
+            ) from None
+    known = repository.by_codes(session, [w.code for w in wanted])
+    added = 0
+    for data in wanted:
+        if data.code not in known:
+            known[data.code] = create_station(session, principal, data)
+            added += 1
+    return added, len(wanted) - added

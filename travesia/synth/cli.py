@@ -9,6 +9,7 @@ import typer
 
 from travesia.core.console import console
 from travesia.synth.population import write
+from travesia.synth.stations import write_stations
 
 
 def synth(
@@ -19,7 +20,11 @@ def synth(
     """Generate a Darién-like flow with ground truth (deterministic for a seed)."""
     started = time.perf_counter()
     persons, encounters = write(out, people, seed)
+    stations = write_stations(out)
     console.print(
         f"{persons} people, {encounters} encounters in {time.perf_counter() - started:.1f}s → "
-        f"{out / 'encounters.jsonl'} (import with `travesia import encounters`), {out / 'ground_truth.csv'}"
+        f"{out / 'encounters.jsonl'}, {out / 'ground_truth.csv'}, {stations}\n"
+        f"On a new database, add the stations first: `travesia stations import {stations}`, then "
+        f"`travesia import encounters {out / 'encounters.jsonl'}`.",
+        soft_wrap=True,  # commands to copy, never broken across lines
     )
