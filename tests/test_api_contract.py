@@ -27,6 +27,8 @@ from travesia.core.db import Database
 from travesia.core.principal import Role, cli_principal
 from travesia.core.settings import load_settings
 
+pytestmark = pytest.mark.xdist_group("servers")  # one server test at a time: two cores, each starts processes
+
 EXAMPLES = 6  # per operation and mode (valid and invalid data): about 1,200 requests in all
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 

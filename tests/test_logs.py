@@ -5,8 +5,11 @@ import json
 import re
 
 import httpx
+import pytest
 
 from tests.live import cli_env, run_cli, serving
+
+pytestmark = pytest.mark.xdist_group("servers")  # one server test at a time: two cores, each starts processes
 
 USERNAME = "maria.quispe.huamani"
 DISPLAY = "María Quispe Huamaní"

@@ -38,6 +38,7 @@ from travesia.core.settings import PASS_KEY_FILE, STATION_KEY_FILE, Settings, lo
 from travesia.core.templating import render
 from travesia.core.validation import api_errors
 from travesia.enrolment import api as enrolment_api
+from travesia.enrolment import reads as enrolment_reads
 from travesia.enrolment import web as enrolment_web
 from travesia.enrolment.schemas import EncounterIn
 from travesia.exchange import api as exchange_api
@@ -120,6 +121,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.screener = app.state.pipeline.screener
     app.state.nav = shell.nav_for
     app.state.authenticate = authenticate
+    app.state.related_records = enrolment_reads.related_records  # the auditor finds a person's reads by their id
     app.add_middleware(BodyLimitMiddleware, limits=BODY_LIMITS, default=DEFAULT_BODY_LIMIT)
     app.add_middleware(RequestContextMiddleware, settings=settings)  # outermost: its locale serves the 413
     # Static files only are compressed (htmx is 51 kB, 16 kB gzipped): pages carry the CSRF token next to what a

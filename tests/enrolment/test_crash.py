@@ -12,12 +12,15 @@ import time
 import uuid
 
 import httpx
+import pytest
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.pool import NullPool
 
 from tests.enrolment.conftest import person
 from tests.live import api_token, cli_env, free_port, run_cli, wait_ready
 from travesia.models import Encounter
+
+pytestmark = pytest.mark.xdist_group("servers")  # one server test at a time: two cores, each starts processes
 
 KILLS = 5
 DEADLINE_S = 90

@@ -83,7 +83,7 @@ def test_what_each_role_sees(session, family, station):
     assert analyst.alerts is not None and analyst.inspections is not None and analyst.decisions is not None
     assert not analyst.see_protection and analyst.protection_flags == []
     protection = service.person_file(session, principal(session, Role.PROTECTION_OFFICER), daughter, None)
-    assert protection.see_protection and protection.protection_flags == ["accompanied"]
+    assert protection.see_protection and protection.protection_flags == []  # a child with her parents: no banner
     assert protection.alerts is None and protection.decisions is None and protection.inspections is None
     # a registration officer reads their own stations only
     own = service.person_file(session, principal(session, Role.REGISTRATION_OFFICER, [station.id]), me, None)
@@ -97,11 +97,20 @@ def test_what_each_role_sees(session, family, station):
         service.face_image(session, me, sample, principal(session, Role.REGISTRATION_OFFICER, [uuid.uuid4()]))
 
 
-def test_a_child_alone_is_flagged_for_protection(client, session, officer):
+def test_a_child_alone_is_flagged_for_protection(client, app, session, officer, make_user):
     child = enrol(client, officer, None, None, given_names="Lucía", sex="F", birth_date="2011-01-01")
     pid = person_id(session, child)
     seen = service.person_file(session, principal(session, Role.PROTECTION_OFFICER), pid, None)
-    assert seen.protection_flags == ["unaccompanied"]
+    assert seen.protection_flags == ["unaccompanied"] and seen.protection_holds == []  # before the pipeline
+    while app.state.pipeline.screen_pending()["screened"]:
+        pass
+    seen = service.person_file(session, principal(session, Role.PROTECTION_OFFICER), pid, None)
+    assert seen.protection_holds == ["flag:unaccompanied_child"]  # the derived flag now holds her back
+    make_user("proteccion.pagina", Role.PROTECTION_OFFICER)
+    login(client, "proteccion.pagina")
+    html = client.get(f"/persons/{pid}").text
+    [banner] = re.findall(r'<div class="notice warn" role="status" id="protection-flags">(.*?)</div>', html, re.S)
+    assert "no acompañad" in banner.lower() and "flag:" not in banner and "unaccompanied" not in banner, banner
 
 
 def test_the_route_map_frames_the_route_and_skips_what_it_cannot_place():
@@ -114,3 +123,24 @@ def test_the_route_map_frames_the_route_and_skips_what_it_cannot_place():
     unknown = routemap.render(["XXX"], [], "route")
     assert "<polyline" not in unknown and 'class="route-map"' in unknown
     assert routemap.frame_for([], stops).east - routemap.frame_for([], stops).west >= routemap.MIN_SPAN
+
+
+def test_every_read_of_a_persons_data_is_found_under_their_id(client, session, family, officer, make_user, auth_ctx):
+    from tests.conftest import token_for
+
+    me = person_id(session, family["father"])
+    daughter = person_id(session, family["daughter"])
+    client.get(f"/api/v1/encounters/{family['father']}", headers=officer)  # a registration, through the API
+    make_user("proteccion.lecturas", Role.PROTECTION_OFFICER)
+    login(client, "proteccion.lecturas")
+    assert client.get(f"/persons/{me}").status_code == 200  # the person page
+    [sample] = re.findall(rf"/persons/{me}/faces/([0-9a-f-]+)", client.get(f"/persons/{me}").text)
+    assert client.get(f"/persons/{me}/faces/{sample}").status_code == 200  # a face on it
+    assert client.get(f"/protection/persons/{me}").status_code == 200  # the protection file
+    auditor = token_for(make_user, session, auth_ctx, "auditoria.lecturas", Role.AUDITOR)
+    events = client.get("/api/v1/audit/events", params={"record_id": str(me), "limit": 500}, headers=auditor).json()
+    actions = {e["action"] for e in events["events"]}
+    assert {"encounter.read", "person.read", "person.face_read", "protection.read"} <= actions, actions
+    theirs = client.get("/api/v1/audit/events", params={"record_id": str(daughter)}, headers=auditor).json()
+    assert str(family["father"]) not in {e["record_id"] for e in theirs["events"]}  # her father's reads are his
+    assert "protection.read" not in {e["action"] for e in theirs["events"]}

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 import psutil
+import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import PASSWORD
@@ -35,6 +36,8 @@ from travesia.models import Alert, AuditEvent, Screening
 from travesia.screening import listing
 from travesia.screening.schemas import WatchlistIn
 from travesia.synth import population
+
+pytestmark = pytest.mark.xdist_group("servers")  # one server test at a time: two cores, each starts processes
 
 OPERATOR = cli_principal("test")
 LISTED_EVERY = 25  # one registration in 25 is on the list: the drain raises alerts, which must not double

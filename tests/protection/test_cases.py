@@ -2,6 +2,7 @@
 protection officer's queue."""
 
 import json
+import re
 from datetime import date, timedelta
 
 from sqlalchemy import select
@@ -108,3 +109,25 @@ def test_a_derived_flag_names_the_rule_that_raised_it_in_the_audit_trail(session
     assert details["flag"] == str(flags[0].id)
     adults = [people["single"], people["other"], people["father"]]
     assert not session.execute(select(ProtectionFlag).where(ProtectionFlag.person_id.in_(adults))).scalars().all()
+
+
+def test_case_kinds_fit_the_persons_age(client, people, protection_officer, session, make_user):
+    adult = client.post(
+        f"/api/v1/persons/{people['single']}/cases", json={"kind": "child_protection"}, headers=protection_officer
+    )
+    assert adult.status_code == 422 and adult.json()["detail"][0]["loc"][-1] == "kind"
+    general = client.post(
+        f"/api/v1/persons/{people['single']}/cases", json={"kind": "medical"}, headers=protection_officer
+    )
+    assert general.status_code == 201
+    # the page offers what fits, and nothing is chosen for the officer
+    make_user("proteccion.casos", Role.PROTECTION_OFFICER)
+    from tests.conftest import login
+
+    login(client, "proteccion.casos")
+    page = client.get(f"/protection/persons/{people['single']}").text
+    [select] = re.findall(r'<select id="case-kind".*?</select>', page, re.S)
+    assert 'value="child_protection"' not in select and 'value="trafficking"' in select
+    assert '<option value="" selected disabled>' in select and select.count("selected") == 1
+    child = client.get(f"/protection/persons/{people['child_alone']}").text
+    assert 'value="child_protection"' in re.findall(r'<select id="case-kind".*?</select>', child, re.S)[0]

@@ -94,3 +94,13 @@ def test_derived_rules(age, child_status, adults_with, flags):
 
 def test_every_derived_flag_has_one_rule():
     assert set(rules.DERIVED_RULES) == set(vocabulary.values(vocabulary.DerivedFlag))
+
+
+@pytest.mark.parametrize(
+    ("age", "child_protection"),
+    [(0, True), (17, True), (18, False), (77, False), (None, True)],  # unknown age: the officer knows
+)
+def test_child_protection_cases_are_for_children(age, child_protection):
+    kinds = rules.case_kinds_for(age)
+    assert ("child_protection" in kinds) is child_protection
+    assert {"trafficking", "gender_based_violence", "medical", "general"} <= set(kinds)

@@ -24,6 +24,7 @@ import uuid
 from pathlib import Path
 
 import httpx
+import pytest
 from cryptography.hazmat.primitives import serialization
 from sqlalchemy import create_engine, select
 from sqlalchemy.pool import NullPool
@@ -46,6 +47,8 @@ from travesia.stations import service as stations
 from travesia.stations.schemas import StationCreate
 from travesia.sync import central
 from travesia.sync import station as station_side
+
+pytestmark = pytest.mark.xdist_group("servers")  # one server test at a time: two cores, each starts processes
 
 ROUNDS = 6
 DEADLINE_S = 240

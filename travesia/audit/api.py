@@ -29,11 +29,12 @@ Anyone = Annotated[None, Depends(Public())]
 
 @router.get("/events", response_model=AuditPage)
 def list_events(
+    request: Request,
     session: DbSession,
     principal: Annotated[Principal, Depends(Require(Perm.AUDIT_READ))],
     query: Annotated[AuditFilter, Query()],
 ) -> AuditPage:
-    events = service.list_events(session, principal, query)
+    events = service.list_events(session, principal, query, getattr(request.app.state, "related_records", None))
     next_before = events[-1].seq if len(events) == query.limit else None
     return AuditPage(events=[AuditEventOut.model_validate(e) for e in events], next_before=next_before)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -48,7 +48,9 @@ def iter_links(session: Session, batch: int = 5000) -> Iterator[Link]:
             return
 
 
-def list_events(session: Session, query: AuditFilter) -> list[AuditEvent]:
+def list_events(session: Session, query: AuditFilter, record_ids: Sequence[str] = ()) -> list[AuditEvent]:
+    """Newest first; ``record_ids`` widens the record filter to the records that belong to it (a person's
+    registrations and groups: the reads of a person's data are found under the person's id)."""
     stmt = select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(query.limit)
     if query.before:
         stmt = stmt.where(AuditEvent.seq < query.before)
@@ -56,10 +58,11 @@ def list_events(session: Session, query: AuditFilter) -> list[AuditEvent]:
         (AuditEvent.action, query.action),
         (AuditEvent.actor, query.actor),
         (AuditEvent.record_type, query.record_type),
-        (AuditEvent.record_id, query.record_id),
     ):
         if value:
             stmt = stmt.where(column == value)
+    if query.record_id:
+        stmt = stmt.where(AuditEvent.record_id.in_([query.record_id, *record_ids]))
     return list(session.execute(stmt).scalars())
 
 

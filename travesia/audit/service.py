@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -71,8 +71,16 @@ def record(
     return event
 
 
-def list_events(session: Session, principal: Principal, query: AuditFilter) -> list[AuditEvent]:
-    events = repository.list_events(session, query)
+# What other records belong to a record (a person's registrations and groups), given by the application
+# (app.state.related_records): audit sits below the domains that know.
+Related = Callable[[Session, str], list[str]]
+
+
+def list_events(
+    session: Session, principal: Principal, query: AuditFilter, related: Related | None = None
+) -> list[AuditEvent]:
+    widened = related(session, query.record_id) if related is not None and query.record_id else []
+    events = repository.list_events(session, query, widened)
     record(session, principal, "audit.read", details={"count": len(events)})
     return events
 

@@ -32,7 +32,7 @@ def audit_page(
         errors = field_errors(error, gettext_for(request.state.locale))
         context = {"events": [], "filters": raw, "errors": errors, "outcomes": OUTCOME_LABELS}
         return render(request, "audit/events.html", context, 422)
-    events = service.list_events(session, principal, query)
+    events = service.list_events(session, principal, query, getattr(request.app.state, "related_records", None))
     next_before = events[-1].seq if len(events) == query.limit else None
     context = {"events": events, "filters": raw, "next_before": next_before, "outcomes": OUTCOME_LABELS}
     try:

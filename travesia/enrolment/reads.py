@@ -46,3 +46,13 @@ def captured_biometrics(session: Session, encounter_id: uuid.UUID) -> set[tuple[
 def by_name_tokens(session: Session, principal: Principal, tokens: Sequence[str], limit: int) -> list[Encounter]:
     """Registrations whose name key holds every token, newest first."""
     return repository.search(session, principal, name_tokens=tokens, limit=limit)
+
+
+def related_records(session: Session, record_id: str) -> list[str]:
+    """For the auditor's "who looked at this person": the ids under which reads of a person's data are recorded
+    besides the person's own (every registration, its group, persons merged into them). Another id: nothing."""
+    try:
+        person = uuid.UUID(record_id)
+    except ValueError:
+        return []
+    return [str(i) for i in repository.records_of_person(session, person)]

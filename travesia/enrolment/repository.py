@@ -137,3 +137,11 @@ def captured_biometrics(session: Session, encounter_id: uuid.UUID) -> set[tuple[
         )
     )
     return {(row.modality, row.finger_position) for row in rows}
+
+
+def records_of_person(session: Session, person_id: uuid.UUID) -> list[uuid.UUID]:
+    """The registrations, their groups and the persons merged into this one (all stations: for the auditor)."""
+    persons = [person_id, *session.execute(select(Person.id).where(Person.merged_into_id == person_id)).scalars()]
+    rows = session.execute(select(Encounter.id, Encounter.group_id).where(Encounter.person_id.in_(persons))).all()
+    groups = {row.group_id for row in rows if row.group_id}
+    return [*persons[1:], *(row.id for row in rows), *groups]

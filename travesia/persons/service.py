@@ -22,6 +22,7 @@ from travesia.models import Alert, Document, Encounter, IdentityDecision, Statio
 from travesia.network import service as network
 from travesia.network.schemas import InspectionOut
 from travesia.persons import repository, routemap
+from travesia.protection import service as protection
 
 
 @dataclass
@@ -53,7 +54,8 @@ class PersonFile:
     groups: list[GroupView]
     documents: list[Document]
     see_protection: bool
-    protection_flags: list[str]
+    protection_flags: list[str]  # the child statuses that need attention (a child alone), from the registrations
+    protection_holds: list[str]  # what keeps the person from a return (protection.holds' codes), for the banner
     alerts: list[Alert] | None  # None: the reader may not see alerts
     decisions: list[IdentityDecision] | None
     inspections: list[tuple[InspectionOut, str]] | None
@@ -65,6 +67,7 @@ class PersonFile:
 
 # Protection flags are for those who act on them (and the officer who registers a child alone), not for
 # investigation: the analyst does not see them.
+CHILD_ALONE = frozenset({"separated", "unaccompanied"})  # an accompanied child needs no banner
 PROTECTION_READERS = frozenset(
     {Role.PROTECTION_OFFICER, Role.SUPERVISOR, Role.PROGRAMME_OFFICER, Role.REGISTRATION_OFFICER}
 )
@@ -122,7 +125,8 @@ def person_file(session: Session, principal: Principal, person_id: uuid.UUID, pu
         groups=_groups(encounters, members, stations),
         documents=[d for e in encounters for d in docs_by[e.id]],
         see_protection=sees_protection,
-        protection_flags=sorted({v.child_status for v in visits if v.child_status}),
+        protection_flags=sorted({v.child_status for v in visits if v.child_status in CHILD_ALONE}),
+        protection_holds=protection.holds(session, [current])[current] if sees_protection else [],
         alerts=list(repository.alerts(session, ids)) if allows(principal.roles, Perm.ALERTS_REVIEW) else None,
         decisions=(
             list(identity.decisions_about(session, [current, *repository.merged_from(session, current)]))
@@ -183,4 +187,6 @@ def face_image(session: Session, person_id: uuid.UUID, sample_id: uuid.UUID, pri
     readable = {e.id for e in enrolment.person_encounters(session, current, principal)}
     if found is None or found[0] not in readable:
         raise NotFound(N_("No such image."), field="sample_id")
+    audit.record(session, principal, "person.face_read", record_type="person", record_id=current,
+                 details={"sample": str(sample_id)})  # fmt: skip
     return found[1], found[2]

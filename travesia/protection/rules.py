@@ -7,7 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from travesia.core.errors import N_, RuleProblem
-from travesia.models.vocabulary import DerivedFlag
+from travesia.enrolment.rules import ADULT_AGE
+from travesia.models.vocabulary import CaseKind, DerivedFlag, values
 
 # -- Washington Group Short Set on Functioning (WG-SS) ------------------------------------------------------------
 WG_DOMAINS = ("seeing", "hearing", "walking", "cognition", "self_care", "communication")
@@ -129,6 +130,16 @@ DERIVED_RULES: dict[DerivedFlag, Callable[[Traveller], bool]] = {
 def derived_flags(t: Traveller) -> list[DerivedFlag]:
     """The flags the rules raise for a traveller, in the rules' order."""
     return [kind for kind, rule in DERIVED_RULES.items() if rule(t)]
+
+
+# -- which cases fit the person ----------------------------------------------------------------------------------
+CHILD_ONLY_CASES: frozenset[CaseKind] = frozenset({"child_protection"})
+
+
+def case_kinds_for(age: int | None) -> list[CaseKind]:
+    """The kinds of case an officer may open for a person of this age (today, from the latest registration): child
+    protection for a child only; every other kind for anyone. Unknown age: every kind (the officer knows)."""
+    return [k for k in values(CaseKind) if age is None or age < ADULT_AGE or k not in CHILD_ONLY_CASES]  # type: ignore[misc]
 
 
 # -- the non-refoulement gate ---------------------------------------------------------------------------------------

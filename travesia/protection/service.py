@@ -57,6 +57,12 @@ def lock_for_hold(session: Session, person_ids: list[uuid.UUID]) -> None:
     repository.lock_persons(session, person_ids)
 
 
+def record_read(session: Session, principal: Principal, person_id: uuid.UUID) -> None:
+    """A protection file read is a read of the person's most sensitive data: audited under the person's id."""
+    person = _person(session, principal, person_id)
+    audit.record(session, principal, "protection.read", record_type="person", record_id=person)
+
+
 def holds(session: Session, person_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
     """Reason codes that keep each person off a repatriation manifest (empty list: none)."""
     found = repository.facts(session, person_ids)
@@ -237,8 +243,25 @@ def update_claim(session: Session, principal: Principal, claim_id: uuid.UUID, da
 
 
 # -- cases ------------------------------------------------------------------------------------------------------------
+def age_today(session: Session, principal: Principal, person_id: uuid.UUID) -> int | None:
+    """The person's age today, from the birth date of their latest registration the principal sees."""
+    encounters = enrolment.person_encounters(session, person_id, principal)
+    if not encounters:
+        return None
+    return enrolment_rules.member_of(encounters[-1], date.today()).age
+
+
+def case_kinds_offered(session: Session, principal: Principal, person_id: uuid.UUID) -> list[str]:
+    return list(rules.case_kinds_for(age_today(session, principal, _person(session, principal, person_id))))
+
+
 def open_case(session: Session, principal: Principal, person_id: uuid.UUID, data: CaseIn) -> ProtectionCase:
     person = _person(session, principal, person_id)
+    age = age_today(session, principal, person)
+    if data.kind not in rules.case_kinds_for(age):
+        raise InvalidInput(
+            N_("A child protection case is for a child; this person is %(age)s years old."), field="kind", age=age
+        )
     case = ProtectionCase(person_id=person, kind=data.kind, assigned_to_id=data.assigned_to or principal.user_id,
                           opened_by_id=principal.user_id, opened_at=utcnow())  # fmt: skip
     repository.add(session, case)

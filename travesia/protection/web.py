@@ -76,6 +76,7 @@ def _file(request: Request, session: DbSession, principal: Principal, person_id:
         "notes": {c.id: service.visible_notes(session, principal, c.id) for c in cases},
         "follow_ups": repository.follow_ups(session, [c.id for c in cases]),
         "holds": service.holds(session, [person])[person],
+        "case_kinds_offered": service.case_kinds_offered(session, principal, person),
         "indicators": rules.INDICATORS,
         "errors": errors or {},
         "today": date.today(),
@@ -88,6 +89,7 @@ def _file(request: Request, session: DbSession, principal: Principal, person_id:
 
 @router.get("/persons/{person_id}")
 def person_file(request: Request, session: DbSession, principal: Manager, person_id: uuid.UUID) -> Response:
+    service.record_read(session, principal, person_id)
     return _file(request, session, principal, person_id)
 
 
