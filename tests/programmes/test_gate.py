@@ -75,8 +75,8 @@ def trafficking_referral(client, h, p):
     return client.post(f"/api/v1/persons/{p}/referrals", json=body, headers=h)
 
 
-def child_case(client, h, p):
-    return client.post(f"/api/v1/persons/{p}/cases", json={"kind": "child_protection"}, headers=h)
+def protection_case(client, h, p):
+    return client.post(f"/api/v1/persons/{p}/cases", json={"kind": "gender_based_violence"}, headers=h)
 
 
 def disability(client, h, p):
@@ -99,7 +99,7 @@ PROTECTIONS = [
     granted,
     appeal,
     trafficking_referral,
-    child_case,
+    protection_case,
     disability,
     pregnancy,
     screening_refer,
