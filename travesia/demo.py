@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import typer
@@ -236,7 +236,8 @@ def setup(
 def _load_population(cfg: Settings, people: int, seed: int) -> None:
     folder = cfg.data_dir / "demo-population"
     with _step(f"synthetic population of {people:,} people (bulk import)"):
-        persons, encounters = population.write(folder, people, seed)
+        # ending today: the dashboard's last twelve months, the forecast and this year's exports have a real flow
+        persons, encounters = population.write(folder, people, seed, ends=date.today())
         db = database(cfg)
         try:
             report, _ = bulk.run_import(db, operator(), folder / "encounters.jsonl")

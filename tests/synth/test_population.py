@@ -76,3 +76,18 @@ def test_ground_truth_labels_noise_groups_and_usurpation(population):
     assert len(groups) > 1000
     scripts = {r["surnames"] for r in rows if any(ord(c) > 0x2000 for c in r["surnames"])}
     assert scripts, "some names are written in their own script"
+
+
+def test_a_living_population_ends_before_the_day_it_is_made_for(tmp_path):
+    from datetime import datetime, timedelta
+
+    ends = date(2026, 12, 7)
+    write(tmp_path / "live", 3000, seed=12, ends=ends)
+    rows = [json.loads(line) for line in (tmp_path / "live" / "encounters.jsonl").open(encoding="utf-8")]
+    days = [datetime.fromisoformat(r["occurred_at"]).date() for r in rows]
+    assert max(days) <= ends and max(days) >= ends - timedelta(days=21)  # the flow reaches the last weeks
+    assert min(days) >= ends - timedelta(days=4 * 366 + 7)  # four years back, never more
+    last_year = [d for d in days if d > ends - timedelta(days=365)]
+    assert len(last_year) > 0.2 * len(days)  # the last twelve months are busy, not a trickle
+    for row in rows[:500]:
+        EncounterIn.model_validate(row)  # valid as of their own dates (documents, ages)

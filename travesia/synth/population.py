@@ -260,16 +260,22 @@ class Generator:
         }, applied
 
 
-def generate(people: int, seed: int) -> Iterator[tuple[dict[str, object], dict[str, object]]]:
-    """Yield (encounter in the import format, its ground-truth row), in time order per person."""
+LIVING_YEARS = (2021, 2022, 2023, 2024)  # a living demo's four years: the flow before the 2025 collapse
+
+
+def generate(people: int, seed: int, ends: date | None = None) -> Iterator[tuple[dict[str, object], dict[str, object]]]:
+    """Yield (encounter in the import format, its ground-truth row), in time order per person. With ``ends``: the
+    2021-2024 flow moved so that it ends a week before that day (a living demo: last year's months are busy, the
+    seasonality kept, no date in the future); without it, the public figures' own years 2021-2025."""
     g = Generator(seed)
     made = 0
-    years = {y: w for y, w in YEARS.items()}
+    years = {y: w for y, w in YEARS.items() if ends is None or y in LIVING_YEARS}
+    shift = timedelta(0) if ends is None else (ends - timedelta(days=7)) - date(LIVING_YEARS[-1], 12, 31)
     while made < people:
         year = int(g.pick({str(y): w for y, w in years.items()}))
         month = g.rng.choices(range(1, 13), weights=MONTHS)[0]
         day = g.rng.randrange(1, 29)
-        start = datetime(year, month, day, g.rng.randrange(6, 18), g.rng.randrange(60), tzinfo=UTC)
+        start = datetime(year, month, day, g.rng.randrange(6, 18), g.rng.randrange(60), tzinfo=UTC) + shift
         nationality = g.pick(MIX[year])
         party = g.party(nationality, start.date())
         if g.rng.random() < 0.004 and party[0].passport:  # identity usurpation: another claims this identity
@@ -361,7 +367,7 @@ def _encounter(
     return body
 
 
-def write(out: Path, people: int, seed: int) -> tuple[int, int]:
+def write(out: Path, people: int, seed: int, ends: date | None = None) -> tuple[int, int]:
     out.mkdir(parents=True, exist_ok=True)
     encounters = 0
     persons: set[str] = set()
@@ -370,7 +376,7 @@ def write(out: Path, people: int, seed: int) -> tuple[int, int]:
         (out / "ground_truth.csv").open("w", newline="", encoding="utf-8") as truth,
     ):
         writer = None
-        for encounter, label in generate(people, seed):
+        for encounter, label in generate(people, seed, ends):
             data.write(json.dumps(encounter, ensure_ascii=False) + "\n")
             row = {"encounter_id": encounter["id"], **label}
             if writer is None:
