@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
+import multiprocessing
+import os
 import signal
 import subprocess
 import sys
@@ -90,11 +93,18 @@ def run_worker(cfg: Settings, *, periodic: bool = True) -> None:
         pipeline.db.dispose()
 
 
-def die_with_parent() -> None:
+def die_with_parent(parent_pid: int | None = None) -> None:
     """In a child process (a worker before exec, a web process at start): the kernel sends it SIGTERM when its
-    parent dies, however it died, so a SIGKILLed server leaves no process behind."""
+    parent dies, however it died, so a SIGKILLed server leaves no process behind. A parent that died before the
+    request reached the kernel (a web process imports the application for seconds first) is noticed here: the
+    child ends at once instead of serving on as an orphan. ``parent_pid``: the parent at fork (default: the
+    process that spawned this one through multiprocessing)."""
     with contextlib.suppress(OSError):  # not Linux: the supervisor's stop() still ends the child on a normal exit
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    spawner = multiprocessing.parent_process()
+    parent = parent_pid if parent_pid is not None else spawner.pid if spawner is not None else None
+    if parent is not None and os.getppid() != parent:
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 class Supervisor:
@@ -113,7 +123,9 @@ class Supervisor:
 
     def _spawn(self, index: int) -> None:
         self.children[index] = subprocess.Popen(
-            self.command(index), env=self.env, preexec_fn=die_with_parent if sys.platform == "linux" else None
+            self.command(index),
+            env=self.env,
+            preexec_fn=functools.partial(die_with_parent, os.getpid()) if sys.platform == "linux" else None,
         )
 
     def start(self) -> None:
