@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, time, timedelta
 
-from sqlalchemy import and_, exists, func, insert, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, and_, exists, func, insert, literal, or_, select, tuple_, update
+from sqlalchemy.orm import Session, aliased
 
 from travesia.models import (
     Alert,
@@ -18,12 +18,15 @@ from travesia.models import (
     Document,
     Encounter,
     Screening,
+    Station,
     User,
     Watchlist,
     WatchlistChange,
     WatchlistEntry,
     WatchlistVersion,
 )
+from travesia.models.vocabulary import ACTIVE_ALERT_STATES, DECIDED_ALERT_STATES
+from travesia.screening.schemas import QueueFilter, QueueRow
 
 
 def add(session: Session, *rows: object) -> None:
@@ -318,3 +321,83 @@ def sample_image(session: Session, sample_id: uuid.UUID) -> tuple[uuid.UUID, byt
     )
     row = session.execute(stmt).first()
     return (row[0], row[1], row[2]) if row else None
+
+
+# -- the analyst's queue -------------------------------------------------------------------------------------------
+QUEUE_STATES = {"active": ACTIVE_ALERT_STATES, "decided": DECIDED_ALERT_STATES}
+
+
+def _queue_filtered(stmt: Select, f: QueueFilter, me: uuid.UUID | None, *, with_state: bool = True) -> Select:
+    """The queue's filters on a statement that already joins Alert, Encounter and Station (and the entry)."""
+    if with_state:
+        stmt = stmt.where(Alert.state.in_(QUEUE_STATES.get(f.state, (f.state,))))
+    if f.kind:
+        stmt = stmt.where(Alert.kind == f.kind)
+    if f.watchlist:
+        stmt = stmt.where(Watchlist.name == f.watchlist)
+    if f.station:
+        stmt = stmt.where(Station.code == f.station.strip().upper())
+    if f.holder == "mine":
+        stmt = stmt.where(Alert.assigned_to_id == me)
+    elif f.holder == "nobody":
+        stmt = stmt.where(Alert.assigned_to_id.is_(None))
+    if f.since:
+        stmt = stmt.where(Alert.created_at >= datetime.combine(f.since, time.min, UTC))
+    if f.until:
+        stmt = stmt.where(Alert.created_at < datetime.combine(f.until, time.min, UTC) + timedelta(days=1))
+    return stmt
+
+
+def _queue_joined(*columns: object) -> Select:
+    return (
+        select(*columns)
+        .join(Encounter, Encounter.id == Alert.encounter_id)
+        .join(Station, Station.id == Encounter.station_id)
+        .outerjoin(WatchlistEntry, WatchlistEntry.id == Alert.entry_id)
+        .outerjoin(Watchlist, Watchlist.id == WatchlistEntry.watchlist_id)
+    )
+
+
+def queue_page(session: Session, f: QueueFilter, me: uuid.UUID | None) -> tuple[list[QueueRow], str | None]:
+    """One page of the queue, most urgent (or oldest) first, and the cursor of the next page (None: the last)."""
+    holder = aliased(User)
+    stmt = _queue_joined(
+        Alert, Encounter.person_id, Encounter.given_names, Encounter.surnames, Encounter.occurred_at, Station.code,
+        Watchlist.name, WatchlistEntry.caption, holder.display_name,
+    ).outerjoin(holder, holder.id == Alert.assigned_to_id)  # fmt: skip
+    stmt = _queue_filtered(stmt, f, me)
+    order = (Alert.priority, Alert.created_at, Alert.id) if f.sort == "priority" else (Alert.created_at, Alert.id)
+    if f.after:
+        priority, at, last = f.after.split("~")
+        key = (int(priority), datetime.fromisoformat(at), uuid.UUID(last))
+        values = key if f.sort == "priority" else key[1:]
+        stmt = stmt.where(tuple_(*order) > tuple_(*(literal(v, c.type) for v, c in zip(values, order, strict=True))))
+    rows = session.execute(stmt.order_by(*order).limit(f.limit + 1)).all()
+    page = [
+        QueueRow(
+            alert_id=a.id, kind=a.kind, state=a.state, priority=a.priority, score=a.score, created_at=a.created_at,
+            person_id=person, person_name=f"{given} {surnames}".strip(), station=code, registered_at=occurred,
+            watchlist=list_name, entry=caption, holder=holder_name, proposed=a.proposed_by_id is not None,
+        )
+        for a, person, given, surnames, occurred, code, list_name, caption, holder_name in rows[: f.limit]
+    ]  # fmt: skip
+    last_row = page[-1] if len(rows) > f.limit else None
+    cursor = f"{last_row.priority}~{last_row.created_at.isoformat()}~{last_row.alert_id}" if last_row else None
+    return page, cursor
+
+
+def queue_counts(session: Session, f: QueueFilter, me: uuid.UUID | None) -> dict[str, int]:
+    """Alerts per state under the other filters (the tabs' numbers)."""
+    stmt = _queue_filtered(_queue_joined(Alert.state, func.count()), f, me, with_state=False).group_by(Alert.state)
+    return {state: count for state, count in session.execute(stmt)}
+
+
+def queue_choices(session: Session) -> tuple[list[str], list[str]]:
+    """The lists and stations that have alerts, for the queue's filters."""
+    lists = session.execute(
+        select(Watchlist.name)
+        .where(exists().where(WatchlistEntry.watchlist_id == Watchlist.id))
+        .order_by(Watchlist.name)
+    ).scalars()
+    stations = session.execute(select(Station.code).order_by(Station.code)).scalars()
+    return list(lists), list(stations)

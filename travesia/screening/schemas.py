@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from travesia.core.errors import N_
+from travesia.models.vocabulary import AlertKind
 
 ALERT_KIND_LABELS = {
     "watchlist": N_("Possible match on a watchlist"),
@@ -234,3 +236,53 @@ class ScreeningOutcomeOut(BaseModel):
     status: str
     outcome: str | None
     label: str
+
+
+# -- the analyst's queue -------------------------------------------------------------------------------------------
+QueueSort = Literal["priority", "age"]
+
+
+class QueueFilter(BaseModel):
+    """What the analyst's queue shows: every filter optional, combined with AND; ``after`` is the keyset cursor of
+    the last row of the previous page (opaque to the caller)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    state: Literal["active", "decided", "open", "under_review", "confirmed", "dismissed"] = "active"
+    kind: AlertKind | None = None
+    watchlist: str | None = Field(None, max_length=100)
+    station: str | None = Field(None, max_length=32)
+    holder: Literal["mine", "nobody"] | None = None
+    since: date | None = None
+    until: date | None = None
+    sort: QueueSort = "priority"
+    after: str | None = Field(None, max_length=120, pattern=r"^[0-9]+~[0-9T:.+\-]+~[0-9a-f-]{36}$")
+    limit: int = Field(50, ge=1, le=200)
+
+    @field_validator("after")
+    @classmethod
+    def _cursor(cls, value: str | None) -> str | None:
+        if value is not None:
+            priority, at, last = value.split("~")
+            int(priority), datetime.fromisoformat(at), uuid.UUID(last)  # a ValueError: "not a valid cursor"
+        return value
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    """One alert as the queue shows it: what it is about, where, since when, and who holds it."""
+
+    alert_id: uuid.UUID
+    kind: str
+    state: str
+    priority: int
+    score: float
+    created_at: datetime
+    person_id: uuid.UUID
+    person_name: str
+    station: str
+    registered_at: datetime
+    watchlist: str | None
+    entry: str | None
+    holder: str | None
+    proposed: bool

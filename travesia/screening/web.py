@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from pydantic import ValidationError
 from starlette.responses import RedirectResponse, Response
 
+from travesia.core.db import utcnow
 from travesia.core.errors import N_, DomainError, NotFound
 from travesia.core.guards import Require
 from travesia.core.http import DbSession, verify_csrf
@@ -21,7 +22,6 @@ from travesia.core.validation import field_errors
 from travesia.enrolment import reads as enrolment
 from travesia.enrolment.images import displayable
 from travesia.enrolment.scope import visible_encounter
-from travesia.models.vocabulary import ACTIVE_ALERT_STATES, DECIDED_ALERT_STATES
 from travesia.screening import repository
 from travesia.screening import review as alert_review
 from travesia.screening.schemas import (
@@ -31,6 +31,7 @@ from travesia.screening.schemas import (
     LEVEL_LABELS,
     PROPERTY_LABELS,
     REVIEW_ACTION_LABELS,
+    QueueFilter,
     ReviewIn,
 )
 
@@ -40,17 +41,31 @@ Reader = Annotated[Principal, Depends(Require(Perm.ENCOUNTERS_READ))]
 
 
 @router.get("/alerts")
-def queue(request: Request, session: DbSession, _: Reviewer, state: str = "active") -> Response:
-    states = {"active": ACTIVE_ALERT_STATES, "decided": DECIDED_ALERT_STATES}.get(state, ("open",))
-    alerts = repository.queue(session, list(states), 200)
+def queue(request: Request, session: DbSession, principal: Reviewer) -> Response:
+    """The analyst's queue: filtered, sorted and paged on the server; each row says what the alert is about."""
+    raw = {k: v for k, v in request.query_params.items() if k in QueueFilter.model_fields and v}
+    try:
+        f = QueueFilter(**raw)  # type: ignore[arg-type]
+    except ValidationError as error:
+        f, errors = QueueFilter(), field_errors(error, gettext_for(request.state.locale))
+    else:
+        errors = {}
+    rows, next_after = repository.queue_page(session, f, principal.user_id)
+    lists, stations = repository.queue_choices(session)
     context = {
-        "alerts": alerts,
-        "state": state,
-        "counts": repository.count_by_state(session),
+        "rows": rows,
+        "f": f,
+        "filters": {k: v for k, v in raw.items() if k not in ("after", "state")},
+        "next_after": next_after,
+        "counts": repository.queue_counts(session, f, principal.user_id),
+        "lists": lists,
+        "stations": stations,
+        "errors": errors,
+        "now": utcnow(),
         "kinds": ALERT_KIND_LABELS,
         "states": ALERT_STATE_LABELS,
     }
-    return render(request, "screening/queue.html", context)
+    return render(request, "screening/queue.html", context, 422 if errors else 200)
 
 
 def _detail(session: DbSession, principal: Principal, alert_id: uuid.UUID) -> dict[str, object]:
