@@ -33,7 +33,7 @@ from travesia.core.principal import cli_principal
 from travesia.demo import ensure_stations
 from travesia.models import Encounter, Person, Station, TravelGroup
 from travesia.statistics import forecast, service
-from travesia.synth.population import MIX, MONTHS, YEARS
+from travesia.synth.figures import MIX, MONTHS, YEARS
 
 BATCH = 20_000
 
