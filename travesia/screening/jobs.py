@@ -12,6 +12,7 @@ from travesia.audit import service as audit
 from travesia.core.db import Database, utcnow
 from travesia.core.errors import N_, NotFound
 from travesia.core.logging import get_logger
+from travesia.enrolment import reads as enrolment_reads
 from travesia.models import (
     Watchlist,
 )
@@ -100,7 +101,7 @@ def rescreen_version(db: Database, screener: service.Screener, version_id: uuid.
             if not page:
                 break
             after = page[-1].id
-            docs = repository.documents_of(session, [e.id for e in page])
+            docs = enrolment_reads.documents_of(session, [e.id for e in page])
             for encounter in page:
                 findings: list[service.Finding] = []
                 if wl.kind == "persons":

@@ -179,16 +179,6 @@ def encounter(session: Session, encounter_id: uuid.UUID) -> Encounter | None:
     return session.get(Encounter, encounter_id)
 
 
-def documents_of(session: Session, encounter_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[Document]]:
-    out: dict[uuid.UUID, list[Document]] = {}
-    ids = list(encounter_ids)
-    if not ids:
-        return out
-    for doc in session.execute(select(Document).where(Document.encounter_id.in_(ids))).scalars():
-        out.setdefault(doc.encounter_id, []).append(doc)
-    return out
-
-
 def encounters_after(session: Session, after: uuid.UUID | None, limit: int) -> Sequence[Encounter]:
     """All encounters in id order, a page at a time (keyset), for re-screening."""
     stmt = select(Encounter).order_by(Encounter.id).limit(limit)

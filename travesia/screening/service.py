@@ -18,6 +18,7 @@ from travesia.audit import service as audit
 from travesia.core.db import utcnow
 from travesia.core.errors import N_, NotFound
 from travesia.core.principal import cli_principal
+from travesia.enrolment import reads as enrolment_reads
 from travesia.models import (
     Alert,
     BiometricCandidate,
@@ -145,7 +146,7 @@ def screen_encounter(session: Session, screener: Screener, encounter_id: uuid.UU
     encounter = repository.encounter(session, encounter_id)
     if encounter is None:
         raise NotFound(N_("No registration with this id."), field="encounter_id")
-    documents = repository.documents_of(session, [encounter_id]).get(encounter_id, [])
+    documents = enrolment_reads.documents_of(session, [encounter_id]).get(encounter_id, [])
     query = encounter_record(encounter, documents)
     candidates = repository.biometric_candidates(session, encounter_id)
     biometric = biometric_evidence(candidates).get(encounter_id, {})
@@ -208,7 +209,7 @@ def usurpation_findings(
     fused = {c.candidate_id: c.score for c in candidates if c.candidate_kind == "encounter" and c.modality == "fused"}
     matching = {other for other, score in fused.items() if score > BIOMETRIC_MATCH}
     others = repository.encounters(session, matching)
-    docs = repository.documents_of(session, others)
+    docs = enrolment_reads.documents_of(session, others)
     for other in others.values():
         record = encounter_record(other, docs.get(other.id, []))
         levels, _, _ = scoring.levels(query, record)
