@@ -6,7 +6,11 @@ the login page, the smallest page there is. Gzip sizes show what a compressing r
 A real `travesia serve` on loopback over a fresh SQLite database with the demo (200 people); each role signs in
 through the login form (and the second factor where the role needs one).
 
-Run:  python bench/page_weight.py [--kbps 256]
+With --alerts N (default 2,000) that many alerts are added to the demo's before the server starts, and the
+analyst's queue is timed on the server side (loopback, no link): the first page, pages deep in the queue reached
+through their cursors, and a filtered view, each asked 20 times; p95 in milliseconds and HTML per page.
+
+Run:  python bench/page_weight.py [--kbps 256] [--alerts 2000]
 """
 
 from __future__ import annotations
@@ -65,10 +69,59 @@ def weigh(client: httpx.Client, path: str, assets: dict[str, int]) -> tuple[int,
     return len(html), len(gzip.compress(html, 6)), extra
 
 
+def plant_alerts(url: str, count: int) -> None:
+    """``count`` alerts on the demo's registrations and list entries, of every kind, over the last 80 days."""
+    import uuid
+    from datetime import timedelta
+
+    from sqlalchemy import create_engine, insert, select
+
+    from travesia.core.db import utcnow
+    from travesia.models import Alert, Encounter, WatchlistEntry
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        encounters = list(conn.execute(select(Encounter.id).limit(500)).scalars())
+        entries = list(conn.execute(select(WatchlistEntry.id).limit(50)).scalars())
+        kinds = ("watchlist", "same_document", "same_biometrics", "lost_document")
+        now = utcnow()
+        conn.execute(insert(Alert), [
+            {"id": uuid.uuid4(), "dedupe_key": f"bench-{n}", "encounter_id": encounters[n % len(encounters)],
+             "kind": kinds[n % 4], "entry_id": entries[n % len(entries)] if n % 4 == 0 else None,
+             "score": 0.5 + (n % 50) / 100, "priority": 1 + n % 5, "explanation": [], "state": "open",
+             "created_at": now - timedelta(hours=n)}
+            for n in range(count)
+        ])  # fmt: skip
+    engine.dispose()
+
+
+def time_queue(client: httpx.Client, count: int) -> list[tuple[str, float, int]]:
+    """(view, p95 ms over 20 asks, HTML bytes) for the queue's first page, a deep page and a filtered view."""
+    deep, url = "/alerts", "/alerts"
+    for _ in range(min(count // 50 - 1, 30)):  # thirty pages in, through the cursors
+        found = re.search(r'<a rel="next" href="([^"]+)"', client.get(url).text)
+        if not found:
+            break
+        deep = url = found.group(1).replace("&amp;", "&")
+    views = [("/alerts (page 1)", "/alerts"), ("/alerts (page 31, by cursor)", deep),
+             ("/alerts?kind=watchlist&sort=age", "/alerts?kind=watchlist&sort=age")]  # fmt: skip
+    out = []
+    for label, path in views:
+        times = []
+        for _ in range(20):
+            started = time.perf_counter()
+            answer = client.get(path)
+            times.append(time.perf_counter() - started)
+            assert answer.status_code == 200, (path, answer.status_code)
+        out.append((label, sorted(times)[18] * 1000, len(answer.content)))
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--kbps", type=int, default=256, help="the slow link, in kilobits per second")
     parser.add_argument("--people", type=int, default=200)
+    parser.add_argument("--alerts", type=int, default=2000, help="alerts added for the analyst's queue")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="page-weight-"))
     port = free_port()
@@ -78,6 +131,7 @@ def main() -> None:
     out = cli(env, "demo", "setup", "--people", str(args.people))
     password = re.search(r"password: (\S+)", out).group(1)
     secrets = dict(re.findall(r"(demo-[\w-]+)\s+│\s+\w+\s+│\s+([A-Z2-7]{32})", out))
+    plant_alerts(env["TRAVESIA_DATABASE_URL"], args.alerts)
     server = subprocess.Popen([sys.executable, "-m", "travesia.cli", "serve"], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     base = f"http://127.0.0.1:{port}"
@@ -98,7 +152,8 @@ def main() -> None:
                 sign_in(client, username, password, secrets)
                 links = re.findall(r'<li><a href="(/[^"]*)"', client.get("/").text)
                 rows += [(href, username, *weigh(client, href, assets)) for href in links]
-                if username == "demo-analista":  # the pages one opens from a list: an alert, a person
+                if username == "demo-analista":  # the queue timed; the pages one opens from a list: an alert, a person
+                    queue = time_queue(client, args.alerts)
                     alert = re.search(r'href="(/alerts/[0-9a-f-]+)"', client.get("/alerts").text).group(1)
                     rows.append(("/alerts/{id}", username, *weigh(client, alert, assets)))
                     found = client.get("/persons", params={"q": "Rojas"}).text  # a surname common in the demo
@@ -121,7 +176,11 @@ def main() -> None:
         heaviest = max(rows, key=lambda r: r[2])
         print(f"\nheaviest HTML: {heaviest[0]} {heaviest[2] / 1000:.1f} kB ({heaviest[3] / 1000:.1f} kB gzip); "
               f"static files in all: {sum(assets.values()) / 1000:.1f} kB")  # fmt: skip
-        print(f"command: python bench/page_weight.py --kbps {args.kbps} --people {args.people}")
+        print(f"\nThe analyst's queue with {args.alerts:,} alerts more, server time on loopback (20 asks each):")
+        print("| view | p95 | HTML |\n| --- | ---: | ---: |")
+        for label, p95, size in queue:
+            print(f"| {label} | {p95:.0f} ms | {size / 1000:.1f} kB |")
+        print(f"command: python bench/page_weight.py --kbps {args.kbps} --people {args.people} --alerts {args.alerts}")
     finally:
         server.terminate()
         server.wait(timeout=30)
