@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from travesia.models import Document, Encounter, Flight, ManifestEntry, PathwayProgramme, PathwayReferral, TravelGroup
@@ -80,15 +81,29 @@ def family(session: Session, person_id: uuid.UUID) -> tuple[str, list[uuid.UUID]
     return str(min(groups, key=str)), sorted(members | {person_id}, key=str)
 
 
-def nationals(session: Session, country: str, limit: int) -> list[uuid.UUID]:
-    stmt = (
-        select(Encounter.person_id)
-        .where(Encounter.nationality == country)
-        .group_by(Encounter.person_id)
-        .order_by(func.max(Encounter.occurred_at).desc())
-        .limit(limit)
-    )
-    return list(session.execute(stmt).scalars())
+def nationals(
+    session: Session,
+    country: str,
+    limit: int,
+    *,
+    name_tokens: Sequence[str] = (),
+    document: str | None = None,
+    after: tuple[datetime, uuid.UUID] | None = None,
+) -> list[tuple[uuid.UUID, datetime]]:
+    """Persons registered with this nationality, the most recently registered first, with the time of their last
+    registration (the keyset cursor); narrowed to a name (every token in the name key) or a document number."""
+    last = func.max(Encounter.occurred_at)
+    stmt = select(Encounter.person_id, last).where(Encounter.nationality == country)
+    for token in name_tokens:
+        stmt = stmt.where(Encounter.name_key.contains(token, autoescape=True))
+    if document:
+        stmt = stmt.where(Encounter.id.in_(select(Document.encounter_id).where(Document.number == document)))
+    stmt = stmt.group_by(Encounter.person_id)
+    if after is not None:
+        at, person = after
+        stmt = stmt.having(or_(last < at, and_(last == at, Encounter.person_id < person)))
+    rows = session.execute(stmt.order_by(last.desc(), Encounter.person_id.desc()).limit(limit)).all()
+    return [(row[0], row[1]) for row in rows]
 
 
 def latest(session: Session, person_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Encounter]:

@@ -116,3 +116,5 @@ class EligibleOut(BaseModel):
     person_id: uuid.UUID
     name: str
     reasons: list[str]  # empty: eligible
+    family: list[str] = []  # the other members' names: the family travels together
+    last_registered: datetime | None = None  # the keyset cursor of the list

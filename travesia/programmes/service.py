@@ -11,6 +11,7 @@ import csv
 import io
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
@@ -19,8 +20,9 @@ from travesia.core import pdf
 from travesia.core.db import utcnow
 from travesia.core.errors import N_, Conflict, NotFound
 from travesia.core.principal import Principal
+from travesia.enrolment import rules as enrolment_rules
 from travesia.identity.service import current_person
-from travesia.models import Flight, ManifestEntry
+from travesia.models import Encounter, Flight, ManifestEntry
 from travesia.programmes import repository, rules
 from travesia.programmes.schemas import EligibleOut, FlightIn, PlaceIn, PlacementOut
 from travesia.protection import service as protection
@@ -177,26 +179,51 @@ def board(session: Session, principal: Principal, flight_id: uuid.UUID, person_i
     return Boarding(list(entries), {})
 
 
-def eligibility(session: Session, principal: Principal, flight_id: uuid.UUID, limit: int = 200) -> list[EligibleOut]:
+def eligibility(
+    session: Session,
+    principal: Principal,
+    flight_id: uuid.UUID,
+    limit: int = 200,
+    *,
+    query: str | None = None,
+    after: tuple[datetime, uuid.UUID] | None = None,
+) -> list[EligibleOut]:
     """Nationals of the destination, each with the reasons they may not be placed (none: eligible): their own
-    holds, a protected relative (families travel together), another flight."""
+    holds, a protected relative (families travel together), another flight. ``query`` narrows to a name or, when it
+    holds a digit, a document number; ``after`` is the keyset cursor (the last row's registration time and id)."""
     flight = repository.flight(session, flight_id)
     if flight is None:
         raise NotFound(N_("No such flight."), field="flight_id")
-    persons = repository.nationals(session, flight.destination, limit)
+    text = (query or "").strip()
+    by_document = any(c.isdigit() for c in text)
+    found = repository.nationals(
+        session, flight.destination, limit, after=after,
+        name_tokens=[] if by_document else enrolment_rules.name_key(text, "").split(),
+        document=text.upper() if by_document else None,
+    )  # fmt: skip
+    persons = [p for p, _ in found]
     families = {p: repository.family(session, p)[1] for p in persons}
-    held = protection.holds(session, sorted({m for f in families.values() for m in f}, key=str))
+    everyone = sorted({m for f in families.values() for m in f}, key=str)
+    held = protection.holds(session, everyone)
     away = repository.elsewhere(session, flight.id, persons)
-    names = repository.latest(session, persons)
+    names = repository.latest(session, everyone)
     audit.record(session, principal, "programmes.eligibility", record_type="flight", record_id=flight.id,
-                 details={"listed": len(persons)})  # fmt: skip
+                 details={"listed": len(persons), "searched": bool(text)})  # fmt: skip
     out = []
-    for p in persons:
+    for p, last in found:
         verdict = rules.family_verdict([str(m) for m in families[p]], {str(m): held[m] for m in families[p]})
         reasons = verdict[str(p)] + (["on_another_flight"] if p in away else [])
-        e = names.get(p)
-        out.append(EligibleOut(person_id=p, name=f"{e.given_names} {e.surnames}" if e else str(p), reasons=reasons))
+        out.append(
+            EligibleOut(
+                person_id=p, name=_name(names.get(p), p), reasons=reasons, last_registered=last,
+                family=[_name(names.get(m), m) for m in families[p] if m != p],
+            )
+        )  # fmt: skip
     return out
+
+
+def _name(encounter: Encounter | None, person_id: uuid.UUID) -> str:
+    return f"{encounter.given_names} {encounter.surnames}" if encounter else str(person_id)
 
 
 # -- exports ----------------------------------------------------------------------------------------------------------

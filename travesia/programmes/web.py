@@ -5,6 +5,7 @@ with every reason and stays in the audit trail."""
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -30,6 +31,7 @@ from travesia.programmes.schemas import (
     reason_text,
 )
 
+PAGE = 50  # candidates a page: a flight to a big country lists hundreds
 router = APIRouter(prefix="/flights", dependencies=[Depends(verify_csrf)], include_in_schema=False)
 Manager = Annotated[Principal, Depends(Require(Perm.PROGRAMMES_MANAGE))]
 LABELS = {
@@ -85,18 +87,45 @@ def _flight(
     entries = repository.entries(session, flight.id, ("placed", "held", "boarded", "removed"))
     refused_ids = [uuid.UUID(p) for p in (refused or {})]
     names = repository.latest(session, [e.person_id for e in entries] + refused_ids)
+    families: dict[str, list[str]] = {}  # a family by its members' names, never by its key
+    for e in entries:
+        n = names.get(e.person_id)
+        families.setdefault(e.family_key, []).append(f"{n.given_names} {n.surnames}" if n else str(e.person_id))
+    query, after = _search_of(request)
+    eligible = (
+        service.eligibility(session, principal, flight.id, PAGE + 1, query=query, after=after)
+        if flight.state == "planned"
+        else []
+    )
     context = {
         "flight": flight,
         "entries": entries,
         "names": names,
+        "families": families,
+        "query": query or "",
+        "next_after": f"{eligible[PAGE - 1].last_registered.isoformat()}~{eligible[PAGE - 1].person_id}"
+        if len(eligible) > PAGE
+        else None,
         "refused_names": {str(p): e for p, e in names.items() if p in refused_ids},
-        "eligible": service.eligibility(session, principal, flight.id) if flight.state == "planned" else [],
+        "eligible": eligible[:PAGE],
         "on_manifest": {e.person_id for e in entries if e.state != "removed"},
         "refused": refused or {},
         "errors": errors or {},
         **LABELS,
     }
     return render(request, "programmes/flight.html", context, status_code=status)
+
+
+def _search_of(request: Request) -> tuple[str | None, tuple[datetime, uuid.UUID] | None]:
+    """The candidates' search (a name or a document number) and page cursor; a cursor that does not parse is
+    ignored (the first page), never an error page."""
+    query = (request.query_params.get("q") or "").strip()[:100] or None
+    cursor = request.query_params.get("after") or ""
+    try:
+        at, person = cursor.split("~")
+        return query, (datetime.fromisoformat(at), uuid.UUID(person))
+    except ValueError:
+        return query, None
 
 
 @router.get("/{flight_id}")
