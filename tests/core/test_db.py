@@ -113,6 +113,26 @@ def test_a_request_reads_without_the_write_lock_and_takes_it_at_its_first_write(
     db.dispose()
 
 
+@pytest.mark.parametrize("refused", [False, True])
+def test_a_savepoint_in_a_lazy_request_survives_its_first_write(tmp_path, refused):
+    """A request that opens a savepoint before it writes (a partner's query: the refused work undone, its refusal
+    kept): the first write ends the read snapshot, which must not take the savepoint with it."""
+    path = tmp_path / "nested.db"
+    migrations.upgrade(f"sqlite:///{path}")
+    db = Database(f"sqlite:///{path}")
+    with db.transaction(lazy=True) as request:
+        request.execute(text("SELECT count(*) FROM stations")).scalar_one()
+        savepoint = request.begin_nested()
+        request.add(Station(code="IN-SAVEPOINT", name="s", kind="reception"))
+        request.flush()  # the first write: the lock is taken here
+        savepoint.rollback() if refused else savepoint.commit()
+        request.add(Station(code="AFTER", name="a", kind="reception"))
+    with db.transaction(readonly=True) as check:
+        codes = set(check.execute(text("SELECT code FROM stations")).scalars())
+    assert codes == ({"AFTER"} if refused else {"IN-SAVEPOINT", "AFTER"})
+    db.dispose()
+
+
 def test_a_locking_read_takes_the_write_lock_first(tmp_path):
     """The audit chain's head is read FOR UPDATE: on SQLite that is when a request takes the lock, so two requests
     can never chain onto the same head."""

@@ -240,6 +240,14 @@ def _sqlite_engine(url: str, synchronous: str) -> Engine:
         if lock is not None and not lock.held and _is_write(statement):
             lock.take(cursor.connection)
 
+    @event.listens_for(engine, "savepoint")
+    def _on_savepoint(conn: Connection, _name: str | None) -> None:
+        # A savepoint is opened to write under it: a lazy transaction begins writing first, because beginning to
+        # write ends the read snapshot with a COMMIT, which would take a savepoint opened before it along.
+        lock = conn.get_execution_options().get(LAZY)
+        if lock is not None and not lock.held:
+            lock.take(conn.connection.driver_connection)
+
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         # Writers take the lock up front: a deferred transaction that reads and then writes fails with
