@@ -95,8 +95,9 @@ def test_taking_an_alert_puts_it_under_mine(client, session, make_user, queue):
     mine = client.get("/alerts?holder=mine&state=under_review")
     assert rows_of(mine.text) == [first] and "Usuario Prueba" in mine.text  # who holds it, by name
     assert first not in rows_of(client.get("/alerts?holder=nobody").text)
-    counts = client.get("/alerts").text
-    assert re.search(r"\((1)\)", counts)  # under review: one
+    tabs = re.findall(r"<nav aria-label=[^>]+>(.*?)</nav>", client.get("/alerts").text, re.S)[-1]
+    assert re.search(r"state=under_review[^>]*>[^<]*\(1\)</a>", tabs), tabs  # the tab counts the one taken
+    assert re.search(r"state=open[^>]*>[^<]*\(1999\)</a>", tabs), tabs
 
 
 def test_a_forged_cursor_is_refused_not_a_server_error(client, session, make_user, queue):

@@ -20,7 +20,7 @@ from travesia.enrolment.scope import visible_person
 from travesia.identity.schemas import DECISION_KIND_LABELS, DECISION_SOURCE_LABELS, DECISION_STATE_LABELS
 from travesia.network.schemas import CONTACT_KIND_LABELS, METHOD_LABELS, RESULT_LABELS, ROLE_LABELS, SEIZURE_LABELS
 from travesia.persons import service
-from travesia.protection.schemas import FLAG_LABELS, hold_text
+from travesia.protection.schemas import hold_text
 from travesia.screening.schemas import ALERT_KIND_LABELS, ALERT_STATE_LABELS
 
 router = APIRouter(prefix="/persons", dependencies=[Depends(verify_csrf)], include_in_schema=False)
@@ -53,7 +53,6 @@ def person_page(
         "child_status": CHILD_STATUS_LABELS,
         "alert_kinds": ALERT_KIND_LABELS,
         "alert_states": ALERT_STATE_LABELS,
-        "flag_labels": FLAG_LABELS,
         "hold_text": hold_text,
         "methods": METHOD_LABELS,
         "results": RESULT_LABELS,
