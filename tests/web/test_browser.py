@@ -137,6 +137,48 @@ def test_officer_enrols_a_family_of_three(demo, page, tmp_path):
     accessible(page, "enrol-family-receipt")
 
 
+def test_a_refused_photo_keeps_the_other_members_photos(demo, page, tmp_path):
+    """The reported loss: a 15 MB photo refused on one member dropped the valid photo attached to another."""
+    from PIL import Image
+    from skimage import data
+
+    Image.fromarray(data.astronaut()).save(tmp_path / "mother.png")
+    (tmp_path / "phone.jpg").write_bytes(b"\xff\xd8" + b"\x00" * (15 << 20))
+    Image.fromarray(data.astronaut()[:, ::-1]).save(tmp_path / "father.png")
+    sign_in(page, demo, "demo-registro")
+    page.click("nav >> text=Registrar")
+    page.select_option("#group_kind", "family")
+    for index, (given, sex, born) in enumerate([("Marie", "F", "1991-03-04"), ("Jean", "M", "1989-10-11")]):
+        if index:
+            page.click("button:has-text('Añadir un miembro')")
+            page.wait_for_selector(f"#m{index}_surnames")
+            page.select_option(f"#m{index}_relation", "spouse")
+        page.fill(f"#m{index}_given_names", given)
+        page.fill(f"#m{index}_surnames", "Joseph")
+        page.select_option(f"#m{index}_sex", sex)
+        page.fill(f"#m{index}_birth_date", born)
+        page.check(f"#m{index}_consent_given")
+    page.set_input_files("#m0_photo", str(tmp_path / "mother.png"))
+    page.set_input_files("#m1_photo", str(tmp_path / "phone.jpg"))
+    page.click("button:has-text('Guardar el registro')")
+    page.wait_for_selector("#refused-images")
+    assert "Persona 2, foto: El archivo pesa más de 8 MB." in page.inner_text("#refused-images")
+    kept = page.locator("#m0_photo-kept img")
+    assert page.eval_on_selector("#m0_photo-kept img", "img => img.complete && img.naturalWidth") == 512
+    assert "Conservada de antes" in page.inner_text("#m0_photo-kept") and kept.count() == 1
+    assert page.locator("#m1_photo-kept").count() == 0 and page.input_value("#m1_given_names") == "Jean"
+    accessible(page, "enrol-kept-images")
+    page.set_input_files("#m1_photo", str(tmp_path / "father.png"))
+    page.click("button:has-text('Guardar el registro')")
+    page.wait_for_url(re.compile(r".*/enrol/receipt/.*"))
+    faces = query(
+        demo,
+        "SELECT e.given_names FROM biometric_samples s JOIN encounters e ON e.id = s.encounter_id "
+        "WHERE s.modality = 'face' AND e.surnames = 'Joseph'",
+    )
+    assert sorted(row[0] for row in faces) == ["Jean", "Marie"]  # the mother's photo was not attached twice
+
+
 def test_analyst_proposes_and_a_second_analyst_confirms_an_alert(demo, new_page):
     first = new_page()
     sign_in(first, demo, "demo-analista")

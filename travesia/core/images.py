@@ -14,6 +14,8 @@ from contextlib import contextmanager
 
 from PIL import Image, UnidentifiedImageError
 
+from travesia.core.errors import N_
+
 MAX_PIXELS = 40_000_000  # a 12-megapixel camera's photo is well inside; a 1000 ppi ten-print card too
 MAX_FRAMES = 1  # animated or multi-page files are not photos or fingerprints
 
@@ -21,7 +23,7 @@ DECODE_ERRORS = (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFEr
 
 
 class ImageRefused(ValueError):
-    """Why an image is refused: ``code`` for programs, the message (English) for logs and translation."""
+    """Why an image is refused: ``code`` for programs, the message an English msgid (``N_``) the edge translates."""
 
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
@@ -39,26 +41,26 @@ def opened(raw: bytes, formats: Sequence[str], *, max_pixels: int = MAX_PIXELS) 
     if "WSQ" in formats:
         _register_wsq()
     if not raw:
-        raise ImageRefused("empty", "the file is empty")
+        raise ImageRefused("empty", N_("The file is empty."))
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
             image = Image.open(io.BytesIO(raw), formats=list(formats))
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            raise ImageRefused("too_many_pixels", "the image has too many pixels") from None
+            raise ImageRefused("too_many_pixels", N_("The image has too many pixels.")) from None
         except DECODE_ERRORS:
-            raise ImageRefused("unreadable", "the file is not a readable image of an accepted format") from None
+            raise ImageRefused("unreadable", N_("The file is not a readable image of an accepted format.")) from None
         with image:
             width, height = image.size
             if width * height > max_pixels:
-                raise ImageRefused("too_many_pixels", "the image has too many pixels")
+                raise ImageRefused("too_many_pixels", N_("The image has too many pixels."))
             if getattr(image, "n_frames", 1) > MAX_FRAMES:
-                raise ImageRefused("frames", "the image has several frames or pages")
+                raise ImageRefused("frames", N_("The image has several frames or pages."))
             try:
                 yield image
             except ImageRefused:
                 raise
             except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-                raise ImageRefused("too_many_pixels", "the image has too many pixels") from None
+                raise ImageRefused("too_many_pixels", N_("The image has too many pixels.")) from None
             except DECODE_ERRORS:
-                raise ImageRefused("unreadable", "the file is not a readable image") from None
+                raise ImageRefused("unreadable", N_("The file is not a readable image.")) from None

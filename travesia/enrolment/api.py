@@ -110,7 +110,7 @@ def _image(field: str, raw: bytes, clean: Callable[[bytes], CleanImage]) -> Clea
     try:
         return clean(raw)
     except ImageProblem as problem:
-        raise InvalidInput(str(problem), field=field) from None
+        raise InvalidInput(problem.message, field=field, **problem.params) from None
 
 
 @router.post(

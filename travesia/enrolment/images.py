@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
+from travesia.core.errors import N_, RuleProblem
 from travesia.core.images import ImageRefused, opened
 
 MAX_BYTES = 8 * 1024 * 1024
@@ -13,8 +14,8 @@ MIN_SIDE = 64
 ALLOWED = {"JPEG": "jpeg", "PNG": "png"}
 
 
-class ImageProblem(ValueError):
-    pass
+class ImageProblem(RuleProblem):
+    """Why an uploaded image is refused: a msgid and its parameters, translated at the edge (``str()`` in English)."""
 
 
 @dataclass(frozen=True)
@@ -37,9 +38,9 @@ def clean_fingerprint(raw: bytes) -> CleanImage:
             kind = image.format or ""
             grey = image.convert("L")
     except ImageRefused as refused:
-        raise ImageProblem(_reason(refused, "WSQ, PNG, TIFF or JPEG")) from None
+        raise _problem(refused, "WSQ, PNG, TIFF, JPEG") from None
     if min(grey.width, grey.height) < MIN_SIDE:
-        raise ImageProblem(f"the image is smaller than {MIN_SIDE}×{MIN_SIDE} pixels")
+        raise ImageProblem(N_("The image is smaller than %(side)s×%(side)s pixels."), side=MIN_SIDE)
     if kind == "WSQ":
         return CleanImage(format="wsq", width=grey.width, height=grey.height, data=raw)
     out = io.BytesIO()
@@ -52,15 +53,15 @@ def clean_fingerprint(raw: bytes) -> CleanImage:
 
 def _check_size(raw: bytes) -> None:
     if not raw:
-        raise ImageProblem("the file is empty")
+        raise ImageProblem(N_("The file is empty."))
     if len(raw) > MAX_BYTES:
-        raise ImageProblem(f"the file is larger than {MAX_BYTES // (1024 * 1024)} MB")
+        raise ImageProblem(N_("The file is larger than %(mb)s MB."), mb=MAX_BYTES // (1024 * 1024))
 
 
-def _reason(refused: ImageRefused, accepted: str) -> str:
+def _problem(refused: ImageRefused, accepted: str) -> ImageProblem:
     if refused.code == "unreadable":
-        return f"the file is not a readable image; use {accepted}"
-    return str(refused)
+        return ImageProblem(N_("The file is not a readable image; use %(formats)s."), formats=accepted)
+    return ImageProblem(str(refused))
 
 
 def displayable(wsq_image: bytes) -> bytes:
@@ -79,9 +80,9 @@ def clean_image(raw: bytes) -> CleanImage:
             image.load()
             pixels = image.convert("RGB") if image.mode not in ("RGB", "L") else image.copy()
     except ImageRefused as refused:
-        raise ImageProblem(_reason(refused, "JPEG or PNG")) from None
+        raise _problem(refused, "JPEG, PNG") from None
     if min(pixels.width, pixels.height) < MIN_SIDE:
-        raise ImageProblem(f"the image is smaller than {MIN_SIDE}×{MIN_SIDE} pixels")
+        raise ImageProblem(N_("The image is smaller than %(side)s×%(side)s pixels."), side=MIN_SIDE)
     out = io.BytesIO()
     if kind == "JPEG":
         pixels.save(out, format="JPEG", quality=92)  # a new file: no EXIF, ICC or comments carried over

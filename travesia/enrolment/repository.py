@@ -6,12 +6,12 @@ import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, delete, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from travesia.core.principal import Principal
 from travesia.core.scope import station_scope
-from travesia.models import BiometricSample, Document, Encounter, Person, SyncState, TravelGroup
+from travesia.models import BiometricSample, Document, Encounter, Person, StagedImage, SyncState, TravelGroup
 
 
 def _scoped(stmt: Select, principal: Principal) -> Select:
@@ -145,3 +145,19 @@ def records_of_person(session: Session, person_id: uuid.UUID) -> list[uuid.UUID]
     rows = session.execute(select(Encounter.id, Encounter.group_id).where(Encounter.person_id.in_(persons))).all()
     groups = {row.group_id for row in rows if row.group_id}
     return [*persons[1:], *(row.id for row in rows), *groups]
+
+
+# -- images kept across a form's correction ----------------------------------------------------------------------
+def staged_image(session: Session, image_id: uuid.UUID, user_id: uuid.UUID, since: datetime) -> StagedImage | None:
+    stmt = select(StagedImage).where(
+        StagedImage.id == image_id, StagedImage.user_id == user_id, StagedImage.created_at >= since
+    )
+    return session.execute(stmt).scalar_one_or_none()
+
+
+def delete_staged(session: Session, ids: Iterable[uuid.UUID]) -> None:
+    session.execute(delete(StagedImage).where(StagedImage.id.in_(list(ids))))
+
+
+def delete_staged_before(session: Session, cutoff: datetime) -> int:
+    return session.execute(delete(StagedImage).where(StagedImage.created_at < cutoff)).rowcount or 0

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -19,8 +21,8 @@ from travesia.core.permissions import Perm
 from travesia.core.principal import Principal
 from travesia.core.templating import render
 from travesia.core.validation import field_errors
-from travesia.enrolment import lookup, rules, service
-from travesia.enrolment.images import CleanImage, ImageProblem, clean_fingerprint, clean_image
+from travesia.enrolment import lookup, rules, service, staging
+from travesia.enrolment.images import CleanImage, ImageProblem, clean_fingerprint, clean_image, displayable
 from travesia.enrolment.mrz import MrzFormatError, parse
 from travesia.enrolment.schemas import (
     CHILD_STATUS_LABELS,
@@ -69,9 +71,13 @@ def _form_context() -> dict[str, Any]:
 
 
 def _page(
-    request: Request, values: dict[str, Any], errors: dict[str, str] | None = None, status: int = 200
+    request: Request,
+    values: dict[str, Any],
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+    refused: list[dict[str, Any]] | None = None,
 ) -> Response:
-    context = {"values": values, "errors": errors or {}, **_form_context()}
+    context = {"values": values, "errors": errors or {}, "refused": refused or [], **_form_context()}
     return render(request, "enrolment/enrol.html", context, status_code=status)
 
 
@@ -151,31 +157,63 @@ def _biometrics(values: dict[str, Any]) -> dict[str, Any] | None:
     return {"consent": consent or None, "exemptions": exemptions}
 
 
+@dataclass(frozen=True)
+class Attached:
+    """An image accepted on the form: new in this submission, or staged when the form last came back (its id)."""
+
+    image: CleanImage
+    staged_id: uuid.UUID | None = None
+
+
+IMAGE_FIELDS = ["photo", *(f"fingerprint_{n}" for n in FINGER_LABELS)]
+
+
 async def _images(
-    member: dict[str, Any], index: int, errors: dict[str, str]
-) -> tuple[CleanImage | None, dict[int, CleanImage]]:
-    """The member's photo and fingerprints, decoded and cleaned; a bad file is an error on its own field."""
-    photo, fingerprints = None, {}
-    for name, upload in member.items():
-        if not isinstance(upload, UploadFile) or not upload.filename:
-            continue
-        finger = FINGER_FIELD.match(name)
-        if name != "photo" and not (finger and int(finger.group(1)) in FINGER_LABELS):
-            continue
-        try:
-            if finger:
-                fingerprints[int(finger.group(1))] = clean_fingerprint(await upload.read())
-            else:
-                photo = clean_image(await upload.read())
-        except ImageProblem as problem:
-            errors[f"m{index}_{name}"] = str(problem)
-    return photo, fingerprints
+    member: dict[str, Any],
+    index: int,
+    errors: dict[str, str],
+    kept: Callable[[str], Attached | None],
+    translate: Callable[..., str],
+) -> dict[str, Attached]:
+    """The member's photo and fingerprints by field name ("photo", "fingerprint_N"), decoded and cleaned; a bad file
+    is an error on its own field. A field with no new file takes the image staged for it when the form last came
+    back (``kept`` reads the officer's own staged image by id)."""
+    accepted: dict[str, Attached] = {}
+    for name in IMAGE_FIELDS:
+        upload = member.get(name)
+        if isinstance(upload, UploadFile) and upload.filename:
+            try:
+                raw = await upload.read()
+                accepted[name] = Attached(clean_image(raw) if name == "photo" else clean_fingerprint(raw))
+            except ImageProblem as problem:
+                errors[f"m{index}_{name}"] = translate(problem.message, **problem.params)
+        elif (staged_id := str(member.get(f"{name}_staged") or "")) and (found := kept(staged_id)) is not None:
+            accepted[name] = found
+    return accepted
+
+
+def _split(attached: dict[str, Attached]) -> tuple[CleanImage | None, dict[int, CleanImage]]:
+    fingers = {int(name.rsplit("_", 1)[1]): a.image for name, a in attached.items() if name != "photo"}
+    photo = attached.get("photo")
+    return (photo.image if photo else None), fingers
+
+
+def _refused_images(errors: dict[str, str], indexes: list[int]) -> list[dict[str, Any]]:
+    """The images refused, for the summary at the top of the form: whose, which, and why."""
+    return [
+        {"member": index + 1, "finger": None if name == "photo" else int(name.rsplit("_", 1)[1]),
+         "message": errors[f"m{index}_{name}"]}
+        for index in indexes
+        for name in IMAGE_FIELDS
+        if f"m{index}_{name}" in errors
+    ]  # fmt: skip
 
 
 @router.post("")
 async def enrol_submit(request: Request, session: DbSession, principal: Creator) -> Response:
     form = await request.form(max_files=MAX_MEMBERS * 11, max_fields=MAX_MEMBERS * 32, max_part_size=10 * 1024 * 1024)
     translate = gettext_for(request.state.locale)
+    keyring = request.app.state.auth.keyring
     members = _members(form)
     kind = str(form.get("group_kind") or "single")
     group_id = str(form.get("group_id") or uuid.uuid4())
@@ -184,13 +222,25 @@ async def enrol_submit(request: Request, session: DbSession, principal: Creator)
         "group_id": group_id,
         "group_kind": kind,
         "members": [
-            {**{k: v for k, v in m.items() if not isinstance(v, UploadFile)}, "index": i} for i, m in members.items()
+            {**{k: v for k, v in m.items() if isinstance(v, str) and not k.endswith("_staged")}, "index": i}
+            for i, m in members.items()
         ],
     }
+
+    def kept(staged_id: str) -> Attached | None:
+        try:
+            image_id = uuid.UUID(staged_id)
+        except ValueError:
+            return None
+        image = staging.staged(session, keyring, principal.user_id, image_id)
+        return Attached(image, image_id) if image is not None else None
+
     errors: dict[str, str] = {}
     captured: list[service.Captured] = []
+    attached: dict[int, dict[str, Attached]] = {}
     for index, member in members.items():
-        photo, fingerprints = await _images(member, index, errors)
+        attached[index] = await _images(member, index, errors, kept, translate)
+        photo, fingerprints = _split(attached[index])
         if (photo or fingerprints) and not member.get("consent"):
             errors[f"m{index}_biometrics"] = translate(
                 N_("Record the person's answer about consent before the images.")
@@ -210,15 +260,48 @@ async def enrol_submit(request: Request, session: DbSession, principal: Creator)
     if not members:
         errors["form"] = translate("This field is required.")
     if errors:
-        for member in values["members"]:  # the fingerprint table opens where something needs the officer
-            prefix = f"m{member['index']}_"
-            member["fingers_open"] = any(k.startswith(prefix + "fingerprint") for k in errors) or any(
-                member.get(f"exempt_{n}") for n in FINGER_LABELS
-            )
-        return _page(request, values, errors, status=422)
+        return _sent_back(request, session, principal, values, errors, attached)
     stored = [service.enrol(session, item) for item in captured]
+    used = [a.staged_id for images in attached.values() for a in images.values() if a.staged_id]
+    staging.discard(session, used)  # type: ignore[arg-type]
     enqueue_after_commit(request, session, "process_due")
     return RedirectResponse(f"/enrol/receipt/{stored[0].encounter.id}", status_code=303)
+
+
+def _sent_back(
+    request: Request,
+    session: DbSession,
+    principal: Principal,
+    values: dict[str, Any],
+    errors: dict[str, str],
+    attached: dict[int, dict[str, Attached]],
+) -> Response:
+    """The form again with what was typed and every accepted image staged and shown; the refused ones named."""
+    keyring = request.app.state.auth.keyring
+    for member in values["members"]:
+        index, prefix = member["index"], f"m{member['index']}_"
+        member["staged"] = {
+            name: a.staged_id or staging.stage(session, keyring, principal.user_id, a.image)
+            for name, a in attached.get(index, {}).items()
+        }
+        # the fingerprint table opens where something needs the officer, or fingerprints are already attached
+        member["fingers_open"] = (
+            any(k.startswith(prefix + "fingerprint") for k in errors)
+            or any(member.get(f"exempt_{n}") for n in FINGER_LABELS)
+            or any(name != "photo" for name in member["staged"])
+        )
+    refused = _refused_images(errors, [m["index"] for m in values["members"]])
+    return _page(request, values, errors, status=422, refused=refused)
+
+
+@router.get("/staged/{image_id}")
+def staged_image(request: Request, session: DbSession, principal: Creator, image_id: uuid.UUID) -> Response:
+    """The thumbnail of an image kept on a form sent back: the officer's own only (anyone else's reads as missing)."""
+    image = staging.staged(session, request.app.state.auth.keyring, principal.user_id, image_id)
+    if image is None:
+        return Response(status_code=404)
+    data, fmt = (displayable(image.data), "png") if image.format == "wsq" else (image.data, image.format)
+    return Response(data, media_type=f"image/{fmt}")
 
 
 @router.get("/receipt/{encounter_id}")

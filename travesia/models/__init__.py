@@ -4,7 +4,7 @@ from travesia.models.audit import AuditChainHead, AuditEvent, AuditTreeNode
 from travesia.models.auth import ApiToken, LoginFailure, User, UserRole, UserStation, WebSession
 from travesia.models.base import Base
 from travesia.models.biometrics import BiometricCandidate, BiometricIndexState, BiometricTemplate
-from travesia.models.enrolment import BiometricSample, Document, Encounter, Person, TravelGroup
+from travesia.models.enrolment import BiometricSample, Document, Encounter, Person, StagedImage, TravelGroup
 from travesia.models.exchange import ExportJob, PartnerKey, PartnerRequest, SharingAgreement
 from travesia.models.identity import IdentityDecision
 from travesia.models.network import Inspection, InspectionSubject, NetworkCluster, Seizure, TravelContact
@@ -71,6 +71,7 @@ __all__ = [
     "Screening",
     "Seizure",
     "SharingAgreement",
+    "StagedImage",
     "Station",
     "StationKey",
     "StatsDaily",

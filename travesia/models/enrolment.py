@@ -145,3 +145,20 @@ class BiometricSample(Base):
     next_attempt_at: Mapped[datetime | None]
     quality: Mapped[int | None]
     problems: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+
+
+class StagedImage(Base):
+    """An image the officer attached to a registration form that was sent back for a correction: kept, sealed with
+    the keyring and bound to that officer, so the form can show it again without a new upload. Used by the form's
+    next submission, deleted with it, and swept after a day (enrolment.staging)."""
+
+    __tablename__ = "staged_images"
+    __table_args__ = (Index("ix_staged_images_created", "created_at"),)
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = created_at()
+    image_format: Mapped[str] = mapped_column(String(8))  # jpeg, png, wsq (as CleanImage)
+    width: Mapped[int]
+    height: Mapped[int]
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)  # AES-GCM, bound to the id and the officer

@@ -41,6 +41,7 @@ from travesia.biometrics import service as biometrics
 from travesia.core import crypto
 from travesia.core.db import Database, utcnow
 from travesia.core.logging import get_logger
+from travesia.enrolment import staging
 from travesia.exchange import exports as exchange_exports
 from travesia.identity import service as identity
 from travesia.protection import service as protection
@@ -234,11 +235,12 @@ class Pipeline:
             self.sync_round(token)
 
     def _sweep(self) -> None:
-        """Every minute: what a lost wake-up left, the dashboard's roll-ups, re-screening not yet done, and a signed
-        audit tree head when the last is older than its interval."""
+        """Every minute: what a lost wake-up left, the dashboard's roll-ups, forms' staged images past their day,
+        re-screening not yet done, and a signed audit tree head when the last is older than its interval."""
         self.process_due()
         with self.db.transaction() as session:
             statistics.refresh(session)
+            staging.sweep(session)  # images kept for a form's correction that no submission used within a day
         screening_jobs.rescreen_pending(self.db, self.screener)
         if self.audit_signing is not None:
             self.sign_audit_head(self.audit_signing)
