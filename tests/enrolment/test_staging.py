@@ -91,7 +91,10 @@ def test_a_photo_over_the_size_limit_is_refused_on_its_field(client, make_user, 
     """A 15 MB photo (a phone's full-resolution picture) is refused on its own field, the rest of the form kept."""
     signed_in(client, make_user, session, auth_ctx)
     form = family_form(client)
-    files = [("m0_photo", ("rosa.png", png(), "image/png")), ("m1_photo", ("big.jpg", b"\xff" * (15 << 20), "image/jpeg"))]
+    files = [
+        ("m0_photo", ("rosa.png", png(), "image/png")),
+        ("m1_photo", ("big.jpg", b"\xff" * (15 << 20), "image/jpeg")),
+    ]
     page = client.post("/enrol", data=form, files=files)
     assert page.status_code == 422
     assert "Persona 2, foto: El archivo pesa más de 8 MB." in page.text
