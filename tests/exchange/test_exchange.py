@@ -369,7 +369,8 @@ def test_the_partner_liaison_exports_from_the_page(registered, client, session, 
         "csrf_token": csrf_of(client, "/exchange"),
     }
     refused = client.post("/exchange/exports", data=form)
-    assert refused.status_code == 422 and 'id="purpose-error"' in refused.text and 'value="marketing"' in refused.text
+    assert refused.status_code == 422 and 'id="purpose-error"' in refused.text  # a forged purpose: not chosen
+    assert '<option value="marketing"' not in refused.text and 'value="nist" selected' in refused.text
     done = client.post("/exchange/exports", data=form | {"purpose": "border security"})
     assert done.status_code == 303
     client.app.state.pipeline.run_once()  # the worker's part

@@ -324,13 +324,15 @@ def test_partner_liaison_exports_under_an_agreement(demo, page):
     sign_in(page, demo, "demo-enlace")
     page.click("nav >> text=Socios")
     accessible(page, "exchange-agreements")
-    page.select_option("#agreement", "dhs-demo")
-    page.fill("#purpose", "marketing")  # not a purpose of the agreement: refused, the form keeps the rest
+    assert "fecha de nacimiento" in page.inner_text("#agreements")  # the agreement's fields in words
+    page.select_option("#agreement", "co-demo")
+    page.select_option("#purpose", "identity verification")  # another agreement's purpose: refused, the rest kept
     page.select_option("#format", "jsonl")
     page.click('button:has-text("Exportar")')
-    assert page.locator("#purpose-error").is_visible() and page.input_value("#purpose") == "marketing"
+    assert page.locator("#purpose-error").is_visible() and page.input_value("#agreement") == "co-demo"
     assert page.input_value("#format") == "jsonl"
-    page.fill("#purpose", "border security")
+    page.select_option("#agreement", "dhs-demo")
+    page.select_option("#purpose", "border security")
     page.click('button:has-text("Exportar")')
     page.wait_for_url(re.compile(r".*/exchange/exports/[0-9a-f-]+$"))
     page.wait_for_selector("#export-state[data-code=done]", timeout=60_000)  # the page refreshes while it runs

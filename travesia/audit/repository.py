@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -58,11 +59,16 @@ def list_events(session: Session, query: AuditFilter, record_ids: Sequence[str] 
         (AuditEvent.action, query.action),
         (AuditEvent.actor, query.actor),
         (AuditEvent.record_type, query.record_type),
+        (AuditEvent.outcome, query.outcome),
     ):
         if value:
             stmt = stmt.where(column == value)
     if query.record_id:
         stmt = stmt.where(AuditEvent.record_id.in_([query.record_id, *record_ids]))
+    if query.since:
+        stmt = stmt.where(AuditEvent.occurred_at >= datetime.combine(query.since, time.min, UTC))
+    if query.until:
+        stmt = stmt.where(AuditEvent.occurred_at < datetime.combine(query.until, time.min, UTC) + timedelta(days=1))
     return list(session.execute(stmt).scalars())
 
 

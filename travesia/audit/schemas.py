@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from travesia.core.errors import N_
 
-OUTCOME_LABELS = {"ok": N_("done"), "refused": N_("refused"), "failed": N_("failed")}
+OUTCOME_LABELS = {"ok": N_("succeeded"), "refused": N_("refused"), "failed": N_("failed")}
 
 
 class AuditEventOut(BaseModel):
@@ -41,6 +42,9 @@ class AuditFilter(BaseModel):
     actor: str | None = Field(None, max_length=100)
     record_type: str | None = Field(None, max_length=64)
     record_id: str | None = Field(None, max_length=64)
+    outcome: Literal["ok", "refused", "failed"] | None = None
+    since: date | None = Field(None, description="Events on or after this day (UTC).")
+    until: date | None = Field(None, description="Events on or before this day (UTC).")
     before: int | None = Field(None, ge=1)
     limit: int = Field(50, ge=1, le=500)
 

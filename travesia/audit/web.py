@@ -9,6 +9,7 @@ from starlette.responses import Response
 from travesia.audit import heads, service
 from travesia.audit.api import trusted_heads
 from travesia.audit.chain import PROBLEMS, SIGNED_PROBLEMS
+from travesia.audit.labels import ACTION_LABELS, RECORD_LABELS
 from travesia.audit.schemas import OUTCOME_LABELS, AuditFilter
 from travesia.core.guards import Require
 from travesia.core.http import DbSession, verify_csrf
@@ -18,6 +19,7 @@ from travesia.core.principal import Principal
 from travesia.core.templating import render
 from travesia.core.validation import field_errors
 
+LABELS = {"outcomes": OUTCOME_LABELS, "actions": ACTION_LABELS, "records": RECORD_LABELS}
 router = APIRouter(prefix="/audit", dependencies=[Depends(verify_csrf)], include_in_schema=False)
 
 
@@ -30,11 +32,11 @@ def audit_page(
         query = AuditFilter(**raw)  # type: ignore[arg-type]
     except ValidationError as error:
         errors = field_errors(error, gettext_for(request.state.locale))
-        context = {"events": [], "filters": raw, "errors": errors, "outcomes": OUTCOME_LABELS}
+        context = {"events": [], "filters": raw, "errors": errors, **LABELS}
         return render(request, "audit/events.html", context, 422)
     events = service.list_events(session, principal, query, getattr(request.app.state, "related_records", None))
     next_before = events[-1].seq if len(events) == query.limit else None
-    context = {"events": events, "filters": raw, "next_before": next_before, "outcomes": OUTCOME_LABELS}
+    context = {"events": events, "filters": raw, "next_before": next_before, **LABELS}
     try:
         context["signed_head"] = heads.latest(request.app.state.settings.audit_heads_path)
     except heads.HeadFileProblem:

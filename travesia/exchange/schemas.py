@@ -12,6 +12,19 @@ from travesia.core.errors import N_
 from travesia.enrolment.schemas import Country
 from travesia.exchange.records import DIRECTIONS, FIELDS, MODALITIES
 
+FIELD_LABELS = {
+    "names": N_("names"),
+    "birth_date": N_("date of birth"),
+    "sex": N_("sex"),
+    "nationality": N_("nationality"),
+    "country_of_birth": N_("country of birth"),
+    "documents": N_("documents"),
+    "phone": N_("phone"),
+    "languages": N_("languages"),
+    "route": N_("route"),
+    "encounter": N_("place and date of registration"),
+}
+MODALITY_LABELS = {"face": N_("face"), "finger": N_("fingerprints")}
 JOB_STATE_LABELS = {"queued": N_("queued"), "running": N_("running"), "done": N_("done"), "failed": N_("failed")}
 
 Text100 = Field(min_length=2, max_length=100)

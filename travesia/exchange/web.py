@@ -18,14 +18,20 @@ from travesia.core.principal import Principal
 from travesia.core.templating import render
 from travesia.core.validation import field_errors
 from travesia.exchange import exports, repository, service
-from travesia.exchange.schemas import JOB_STATE_LABELS, ExportIn
+from travesia.exchange.schemas import FIELD_LABELS, JOB_STATE_LABELS, MODALITY_LABELS, ExportIn
 
 router = APIRouter(prefix="/exchange", dependencies=[Depends(verify_csrf)], include_in_schema=False)
 Liaison = Annotated[Principal, Depends(Require(Perm.EXCHANGE_MANAGE))]
 
 
 def _page(request: Request, session: DbSession, values: dict, errors: dict | None = None) -> Response:
-    context = {"agreements": repository.agreements(session), "values": values, "errors": errors or {}}
+    context = {
+        "agreements": repository.agreements(session),
+        "values": values,
+        "errors": errors or {},
+        "field_labels": FIELD_LABELS,
+        "modality_labels": MODALITY_LABELS,
+    }
     return render(request, "exchange/agreements.html", context, status_code=422 if errors else 200)
 
 
