@@ -227,7 +227,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> Response:
-        message = gettext_for(request.state.locale)(exc.message, **exc.params)
+        message = exc.translated(gettext_for(request.state.locale))
         if is_api(request):
             loc = ["body", *(int(p) if p.isdigit() else p for p in (exc.field.split(".") if exc.field else []))]
             detail = [{"loc": loc, "msg": message, "type": exc.kind}]

@@ -78,7 +78,7 @@ def test_bad_mrz_names_line_field_and_check_digit(client, officer):
     assert response.status_code == 422
     detail = response.json()["detail"][0]
     assert detail["loc"] == ["body", "documents", 0, "mrz"]
-    assert "line 2, personal_number: check digit 3 does not match" in detail["msg"]
+    assert "Línea 2, número personal: el dígito de control 3 no coincide" in detail["msg"]
 
 
 def test_mrz_fills_the_document_and_flags_disagreement(client, officer):

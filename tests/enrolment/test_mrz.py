@@ -160,4 +160,4 @@ def test_cli_prints_json_or_errors(tmp_path):
         text=True,
     )
     assert bad.returncode == 1
-    assert "line 2, birth_date: check digit" in bad.stderr
+    assert "line 2, birth_date: the check digit" in bad.stderr

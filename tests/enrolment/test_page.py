@@ -101,4 +101,4 @@ def test_instant_mrz_feedback(client, make_user, session, auth_ctx):
     ok = client.post("/enrol/check-mrz", data={"m0_mrz": TD3}, headers={"X-CSRF-Token": token})
     assert ok.status_code == 200 and "ERIKSSON" in ok.text and "TD3" in ok.text
     bad = client.post("/enrol/check-mrz", data={"m0_mrz": TD3[:-2] + "3" + TD3[-1:]}, headers={"X-CSRF-Token": token})
-    assert "line 2, personal_number: check digit 3" in bad.text
+    assert "Línea 2, número personal: el dígito de control 3 no coincide" in bad.text  # in the officer's words

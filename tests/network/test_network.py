@@ -67,7 +67,7 @@ def test_contacts_are_validated_and_keyed(client, session, population, registrar
     [e] = first_encounters(session, 1)
     url = f"/api/v1/encounters/{e.id}/contacts"
     empty = client.post(url, json={"kind": "guide"}, headers=registrar)
-    assert empty.status_code == 422 and "name, phone or account" in empty.text
+    assert empty.status_code == 422 and "el nombre, el teléfono o la cuenta" in empty.text
     bad_kind = client.post(url, json={"kind": "boss", "name": "X"}, headers=registrar)
     assert bad_kind.status_code == 422 and "kind" in bad_kind.text
     bad_phone = client.post(url, json={"kind": "guide", "phone": "call me"}, headers=registrar)
@@ -97,12 +97,12 @@ def test_inspections_are_validated_field_by_field(client, session, population, a
         ],
     }
     cases = [
-        ({"seizures": []}, "lists what was seized"),
-        ({"result": "clear"}, "only when the result is 'seizure'"),
+        ({"seizures": []}, "indica lo incautado"),
+        ({"result": "clear"}, "solo cuando el resultado es «incautación»"),
         ({"station": "NOWHERE"}, "station"),
-        ({"occurred_at": "2024-03-01T10:00:00"}, "time zone"),
+        ({"occurred_at": "2024-03-01T10:00:00"}, "zona horaria"),
         ({"subjects": [{"encounter_id": str(uuid.uuid4()), "role": "carrier"}]}, '"subjects",0,"encounter_id"'),
-        ({"seizures": [{"kind": "drugs", "description": "x", "quantity": 2}]}, "quantity and its unit"),
+        ({"seizures": [{"kind": "drugs", "description": "x", "quantity": 2}]}, "cantidad junto con su unidad"),
         ({"method": "telepathy"}, "method"),
     ]
     for change, expected in cases:

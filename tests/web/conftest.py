@@ -169,3 +169,93 @@ def accessible(page, name: str, shot: bool = True) -> None:
         if v["impact"] in BLOCKING
     ]
     assert not blocking, f"{name} ({page.url}): " + json.dumps(blocking, ensure_ascii=False, indent=1)
+    in_its_language(page, name)
+
+
+# The page's words, as a reader sees them: text nodes and the labels a screen reader speaks (alt, aria-label, title,
+# placeholder), leaving out what is data rather than the interface: code, preformatted text, what a person typed,
+# and anything marked translate="no" (names, list entries, partners' own words, identifiers).
+VISIBLE_WORDS = """() => {
+  const skip = el => el.closest('script, style, code, pre, textarea, [translate=no], [hidden]');
+  const out = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const text = node.textContent.trim();
+    if (text && !skip(node.parentElement)) out.push([node.parentElement.tagName.toLowerCase(), text]);
+  }
+  for (const el of document.body.querySelectorAll('[alt], [aria-label], [title], [placeholder]')) {
+    if (skip(el)) continue;
+    for (const attr of ['alt', 'aria-label', 'title', 'placeholder']) {
+      const value = (el.getAttribute(attr) || '').trim();
+      if (value) out.push([attr, value]);
+    }
+  }
+  return out;
+}"""
+RAW_CODE = re.compile(
+    r"\b[a-z]+(?:_[a-z]+)+\b|\b[a-z]+\.[a-z]+_[a-z_]+\b|\b(?:auth|alert|person|encounter|protection)\.[a-z]+\b"
+)
+FUNCTION_WORDS = {
+    # words a sentence of the other language can hardly do without, and that names rarely are
+    "es": {
+        "the",
+        "and",
+        "with",
+        "is",
+        "are",
+        "this",
+        "that",
+        "your",
+        "you",
+        "has",
+        "have",
+        "been",
+        "not",
+        "from",
+        "of",
+        "for",
+        "which",
+        "was",
+        "will",
+        "can",
+        "than",
+    },
+    "en": {
+        "el",
+        "los",
+        "las",
+        "una",
+        "para",
+        "que",
+        "con",
+        "está",
+        "por",
+        "sus",
+        "más",
+        "del",
+        "esta",
+        "este",
+        "son",
+        "como",
+        "pero",
+        "ya",
+        "ningún",
+        "ninguna",
+        "aún",
+    },
+}
+
+
+def in_its_language(page, name: str) -> None:
+    """No raw code (``auth.login``, ``child_protection``) and no sentence of the other language on a page: two or
+    more of the other language's function words in one piece of text fail it."""
+    language = page.locator("html").get_attribute("lang") or "es"
+    problems = []
+    for where, text in page.evaluate(VISIBLE_WORDS):
+        if RAW_CODE.search(text):
+            problems.append(f"raw code in <{where}>: {text[:120]!r}")
+        words = set(re.findall(r"[a-záéíóúñü]+", text.lower()))
+        foreign = words & FUNCTION_WORDS.get(language, set())
+        if len(foreign) >= 2:
+            problems.append(f"not in {language} ({', '.join(sorted(foreign))}) in <{where}>: {text[:120]!r}")
+    assert not problems, f"{name} ({page.url}):\n" + "\n".join(dict.fromkeys(problems))

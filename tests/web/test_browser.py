@@ -426,3 +426,23 @@ def test_the_accessibility_check_fails_a_page_that_has_a_violation(page):
     page.set_content('<html lang="es"><body><main><img src="data:,"><input id="x"></main></body></html>')
     with pytest.raises(AssertionError, match=r"image-alt|label"):
         accessible(page, "axe-self-check", shot=False)
+
+
+def test_the_language_check_fails_raw_codes_and_the_other_language(page):
+    """The words check above can fail: a raw code, and an English sentence on a Spanish page (and the reverse);
+    what is marked as data (translate="no") and code are left alone."""
+    from tests.web.conftest import in_its_language
+
+    def check(lang: str, body: str) -> None:
+        page.set_content(f'<html lang="{lang}"><body><main>{body}</main></body></html>')
+        in_its_language(page, "words-self-check")
+
+    check("es", '<p>Alerta abierta</p><p translate="no">Department of Homeland Security</p><code>auth.login</code>')
+    with pytest.raises(AssertionError, match="raw code"):
+        check("es", "<p>Tipo: child_protection</p>")
+    with pytest.raises(AssertionError, match="raw code"):
+        check("es", "<td>auth.login</td>")
+    with pytest.raises(AssertionError, match="not in es"):
+        check("es", "<p>The file is larger than 8 MB</p>")
+    with pytest.raises(AssertionError, match="not in en"):
+        check("en", "<p>El archivo pesa más de 8 MB para que</p>")

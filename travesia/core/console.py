@@ -69,7 +69,7 @@ def handles_errors(func: F) -> F:
             raise typer.Exit(2) from None
         except DomainError as error:
             field = f"{error.field}: " if error.field else ""
-            fail(field + gettext_for("en")(error.message, **error.params))
+            fail(field + error.translated(gettext_for("en")))
 
     return wrapper  # type: ignore[return-value]
 

@@ -6,6 +6,7 @@ caller's language. ``field`` names the input that is wrong, as a dotted path whe
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 
@@ -37,6 +38,11 @@ class DomainError(Exception):
     @property
     def kind(self) -> str:
         return type(self).__name__
+
+    def translated(self, translate: Callable[..., str]) -> str:
+        """The message in the reader's language (``translate`` fills the parameters); a subclass with a richer
+        message (a list of problems, each with its own msgid) overrides it."""
+        return translate(self.message, **self.params)
 
 
 class InvalidInput(DomainError):

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from travesia.core.errors import N_, DomainError
+from travesia.core.errors import N_, DomainError, RuleProblem
 
 # Pydantic error types that forms meet, as translatable messages (Pydantic's own text is English only).
 PYDANTIC_MESSAGES = {
@@ -24,7 +24,30 @@ PYDANTIC_MESSAGES = {
     "greater_than_equal": N_("This number is too small."),
     "less_than_equal": N_("This number is too large."),
     "extra_forbidden": N_("This field is not expected."),
+    "date_parsing": N_("Enter a date as YYYY-MM-DD."),
+    "date_from_datetime_parsing": N_("Enter a date as YYYY-MM-DD."),
+    "date_from_datetime_inexact": N_("Enter a date as YYYY-MM-DD."),
+    "date_type": N_("Enter a date as YYYY-MM-DD."),
+    "datetime_parsing": N_("Enter a date and time with its time zone."),
+    "datetime_from_date_parsing": N_("Enter a date and time with its time zone."),
+    "uuid_parsing": N_("This is not a valid identifier."),
+    "bool_parsing": N_("Choose yes or no."),
+    "string_type": N_("Enter text here."),
+    "int_type": N_("Enter a whole number."),
 }
+NOT_VALID = N_("This value is not valid.")
+
+
+def _message(item: Any, translate: Callable[..., str], fallback: str | None) -> str:
+    """One Pydantic error in the reader's language: our validators' RuleProblem (a msgid and its parameters), a
+    known error type, or else ``fallback`` (Pydantic's English for the API, a plain "not valid" on pages)."""
+    problem = (item.get("ctx") or {}).get("error")
+    if isinstance(problem, RuleProblem):
+        return translate(problem.message, **problem.params)
+    msgid = PYDANTIC_MESSAGES.get(item.get("type", ""))
+    if msgid:
+        return translate(msgid)
+    return fallback if fallback is not None else translate(NOT_VALID)
 
 
 def api_errors(errors: Sequence[Any], translate: Callable[..., str]) -> list[dict[str, object]]:
@@ -32,8 +55,7 @@ def api_errors(errors: Sequence[Any], translate: Callable[..., str]) -> list[dic
     the input nor the context (which may quote it)."""
     result = []
     for item in errors:
-        msgid = PYDANTIC_MESSAGES.get(item.get("type", ""))
-        message = translate(msgid) if msgid else str(item.get("msg", ""))
+        message = _message(item, translate, str(item.get("msg", "")))
         result.append({"loc": list(item.get("loc", ())), "msg": message, "type": item.get("type", "invalid")})
     return result
 
@@ -45,12 +67,11 @@ def field_path(loc: tuple[object, ...]) -> str:
 
 def field_errors(error: Exception, translate: Callable[..., str]) -> dict[str, str]:
     if isinstance(error, DomainError):
-        return {error.field or "form": translate(error.message, **error.params)}
+        return {error.field or "form": error.translated(translate)}
     if isinstance(error, ValidationError):
         result: dict[str, str] = {}
         for item in error.errors():
             key = field_path(tuple(item["loc"]))
-            msgid = PYDANTIC_MESSAGES.get(item["type"])
-            result.setdefault(key, translate(msgid) if msgid else item["msg"])
+            result.setdefault(key, _message(item, translate, None))
         return result
     raise TypeError(f"not a validation error: {type(error).__name__}")

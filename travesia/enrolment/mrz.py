@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import date
 
 from anyascii import anyascii
+
+from travesia.core.errors import N_
 
 FILLER = "<"
 CHARSET = re.compile(r"^[A-Z0-9<]+$")
@@ -33,15 +37,40 @@ def check_digit(data: str) -> str:
     return str(total % 10)
 
 
+# The zone's fields as its problems name them, in words for the officer.
+FIELD_LABELS = {
+    "mrz": N_("the zone"),
+    "birth_date": N_("date of birth"),
+    "composite": N_("composite check digit"),
+    "document_number": N_("document number"),
+    "expiry_date": N_("expiry date"),
+    "personal_number": N_("personal number"),
+    "sex": N_("sex"),
+}
+
+
 @dataclass(frozen=True)
 class MrzProblem:
     line: int  # 1-based; 0 for the zone as a whole
     field: str
-    message: str
+    message: str  # a msgid (N_), filled with params
+    params: dict[str, object] = dataclass_field(default_factory=dict)
 
     def __str__(self) -> str:
         where = f"line {self.line}, " if self.line else ""
-        return f"{where}{self.field}: {self.message}"
+        return f"{where}{self.field}: {self.message % self.params if self.params else self.message}"
+
+    def translated(self, translate: Callable[..., str]) -> str:
+        """The problem in the reader's language: where (line and field, in words) and what."""
+        what = translate(self.message, **self.params)
+        name = translate(FIELD_LABELS.get(self.field, self.field))
+        if self.line:
+            return translate(N_("Line %(line)s, %(field)s: %(problem)s"), line=self.line, field=name, problem=what)
+        return translate(N_("%(field)s: %(problem)s"), field=name, problem=what)
+
+
+def described(problems: list[MrzProblem], translate: Callable[..., str]) -> str:
+    return "; ".join(p.translated(translate) for p in problems)
 
 
 @dataclass
@@ -58,7 +87,7 @@ class Mrz:
     sex: str  # F, M or X (the zone's '<' is unspecified)
     expiry_date: date | None
     optional_data: str
-    problems: list[MrzProblem] = field(default_factory=list)
+    problems: list[MrzProblem] = dataclass_field(default_factory=list)
 
     @property
     def valid(self) -> bool:
@@ -126,7 +155,7 @@ def parse(text: str, *, today: date | None = None) -> Mrz:
 
 def _shape_problems(lines: list[str]) -> list[MrzProblem]:
     if not lines:
-        return [MrzProblem(0, "mrz", "empty")]
+        return [MrzProblem(0, "mrz", N_("it is empty"))]
     widths = {len(line) for line in lines}
     if len(widths) != 1 or (len(lines), len(lines[0])) not in SHAPES:
         shape = " + ".join(str(len(line)) for line in lines)
@@ -134,14 +163,17 @@ def _shape_problems(lines: list[str]) -> list[MrzProblem]:
             MrzProblem(
                 0,
                 "mrz",
-                f"{len(lines)} lines of {shape} characters is not a TD1 (3×30), TD2 (2×36) or TD3/MRV (2×44) zone",
+                N_("%(lines)s lines of %(shape)s characters is not a TD1 (3×30), TD2 (2×36) or TD3/MRV (2×44) zone"),
+                {"lines": len(lines), "shape": shape},
             )
         ]
     problems = []
     for number, line in enumerate(lines, 1):
         if not CHARSET.match(line):
             bad = sorted({c for c in line if not (c.isdigit() or "A" <= c <= "Z" or c == FILLER)})
-            problems.append(MrzProblem(number, "mrz", f"characters not allowed in a zone: {' '.join(bad)}"))
+            problems.append(
+                MrzProblem(number, "mrz", N_("characters not allowed in a zone: %(bad)s"), {"bad": " ".join(bad)})
+            )
     return problems
 
 
@@ -149,11 +181,16 @@ def _check(problems: list[MrzProblem], line: int, name: str, data: str, digit: s
     if optional and digit == FILLER and set(data) <= {FILLER}:
         return
     if not digit.isdigit():
-        problems.append(MrzProblem(line, name, f"check digit {digit!r} is not a digit"))
+        problems.append(MrzProblem(line, name, N_("the check digit %(digit)s is not a digit"), {"digit": digit}))
         return
     expected = check_digit(data)
     if digit != expected:
-        problems.append(MrzProblem(line, name, f"check digit {digit} does not match (expected {expected})"))
+        problems.append(
+            MrzProblem(
+                line, name, N_("the check digit %(digit)s does not match (expected %(expected)s)"),
+                {"digit": digit, "expected": expected},
+            )
+        )  # fmt: skip
 
 
 def _names(raw: str) -> tuple[str, str]:
@@ -165,7 +202,7 @@ def _date(problems: list[MrzProblem], line: int, name: str, raw: str, *, today: 
     if not raw.isdigit():
         if set(raw) <= {FILLER} or "<" in raw:
             return None  # unknown parts of a date are written with fillers (e.g. birth day unknown)
-        problems.append(MrzProblem(line, name, f"{raw!r} is not a date (YYMMDD)"))
+        problems.append(MrzProblem(line, name, N_("%(raw)s is not a date (YYMMDD)"), {"raw": raw}))
         return None
     yy, mm, dd = int(raw[:2]), int(raw[2:4]), int(raw[4:6])
     if future:  # expiry: this century unless that is implausibly far ahead (old visas, specimens)
@@ -175,7 +212,7 @@ def _date(problems: list[MrzProblem], line: int, name: str, raw: str, *, today: 
     try:
         return date(year, mm, dd)
     except ValueError:
-        problems.append(MrzProblem(line, name, f"{raw!r} is not a valid calendar date"))
+        problems.append(MrzProblem(line, name, N_("%(raw)s is not a valid calendar date"), {"raw": raw}))
         return None
 
 
@@ -184,7 +221,7 @@ def _sex(problems: list[MrzProblem], line: int, raw: str) -> str:
         return raw
     if raw in (FILLER, "X"):
         return "X"
-    problems.append(MrzProblem(line, "sex", f"{raw!r} is not F, M or <"))
+    problems.append(MrzProblem(line, "sex", N_("%(raw)s is not F, M or <"), {"raw": raw}))
     return "X"
 
 

@@ -14,7 +14,7 @@ from anyascii import anyascii
 
 from travesia.audit.chain import canonical_json
 from travesia.core.errors import N_
-from travesia.enrolment.mrz import MrzFormatError, name_matches, parse
+from travesia.enrolment.mrz import MrzFormatError, MrzProblem, name_matches, parse
 
 ADULT_AGE = 18
 CARERS = frozenset({"parent", "guardian", "head", "spouse", "partner", "grandparent", "sibling", "other_relative"})
@@ -106,10 +106,12 @@ class CheckedDocument:
 
 
 class DocumentProblem(ValueError):
-    def __init__(self, index: int, field_name: str, message: str) -> None:
-        super().__init__(message)
+    """A document's machine-readable zone does not hold: its problems, each translatable (mrz.MrzProblem)."""
+
+    def __init__(self, index: int, field_name: str, problems: list[MrzProblem]) -> None:
+        super().__init__("; ".join(str(p) for p in problems))
         self.field = f"documents.{index}.{field_name}"
-        self.message = message
+        self.problems = problems
 
 
 def check_document(
@@ -139,9 +141,9 @@ def check_document(
     try:
         zone = parse(mrz_text)
     except MrzFormatError as error:
-        raise DocumentProblem(index, "mrz", str(error)) from None
+        raise DocumentProblem(index, "mrz", error.problems) from None
     if not zone.valid:
-        raise DocumentProblem(index, "mrz", "; ".join(str(p) for p in zone.problems))
+        raise DocumentProblem(index, "mrz", zone.problems)
     checked.mrz_text = "\n".join(line for line in mrz_text.strip().upper().split())
     checked.mrz_format = zone.format
     checked.doc_type = getattr(doc, "doc_type", None) or zone.document_type

@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from travesia.core.errors import N_
+from travesia.core.errors import N_, RuleProblem
 from travesia.enrolment.codes import country_code, languages
 
 Country = Annotated[str, AfterValidator(country_code)]
@@ -57,7 +57,7 @@ def compact_phone(value: str) -> str:
     """A phone number as digits with its leading +, so that the same number typed two ways compares equal."""
     digits = re.sub(r"[^0-9]", "", value)
     if not 5 <= len(digits) <= 20:
-        raise ValueError("a phone number has 5 to 20 digits")
+        raise RuleProblem(N_("A phone number has 5 to 20 digits."))
     return ("+" if value.strip().startswith("+") else "") + digits
 
 
@@ -67,7 +67,7 @@ Phone = Annotated[str, Field(max_length=40, pattern=r"^\+?[0-9 ()\-]{5,40}$"), A
 def _language(value: str) -> str:
     code = value.strip().lower()
     if code not in languages():
-        raise ValueError(f"{value!r} is not an ISO 639 language code")
+        raise RuleProblem(N_("Not an ISO 639 language code (two or three letters, e.g. es, ht)."))
     return code
 
 
@@ -83,7 +83,7 @@ class DocumentIn(BaseModel):
     @model_validator(mode="after")
     def _number_or_zone(self) -> DocumentIn:
         if not self.number and not self.mrz:
-            raise ValueError("give the document number or its machine-readable zone")
+            raise RuleProblem(N_("Give the document number or its machine-readable zone."))
         return self
 
 
@@ -131,7 +131,7 @@ class ExemptionIn(BaseModel):
     @model_validator(mode="after")
     def _position_for_fingers_only(self) -> ExemptionIn:
         if self.modality == "face" and self.finger_position is not None:
-            raise ValueError("a face exemption has no finger position")
+            raise RuleProblem(N_("A face exemption has no finger position."))
         return self
 
 
@@ -182,16 +182,16 @@ class EncounterIn(BaseModel):
     def _birth(cls, value: str) -> str:
         match = BIRTH_DATE.match(value.strip())
         if not match:
-            raise ValueError("write the birth date as YYYY-MM-DD, YYYY-MM or YYYY")
+            raise RuleProblem(N_("Write the birth date as YYYY-MM-DD, YYYY-MM or YYYY."))
         year, month, day = (int(p) if p else None for p in match.groups())
         if not 1900 <= year <= date.today().year:  # type: ignore[operator]
-            raise ValueError("the birth year is out of range")
+            raise RuleProblem(N_("The birth year is out of range."))
         try:
             born = date(year, month or 1, day or 1)  # type: ignore[arg-type]
         except ValueError:
-            raise ValueError("not a calendar date") from None
+            raise RuleProblem(N_("Not a calendar date.")) from None
         if born > date.today():
-            raise ValueError("the birth date is in the future")
+            raise RuleProblem(N_("The birth date is in the future."))
         return value.strip()
 
     @field_validator("occurred_at")
@@ -200,10 +200,10 @@ class EncounterIn(BaseModel):
         if value is None:
             return None
         if value.tzinfo is None:
-            raise ValueError("give a time zone (e.g. 2024-03-01T10:00:00-05:00)")
+            raise RuleProblem(N_("Give a time zone (e.g. 2024-03-01T10:00:00-05:00)."))
         value = value.astimezone(UTC)
         if value > datetime.now(UTC) + CLOCK_SKEW:
-            raise ValueError("the registration time is in the future")
+            raise RuleProblem(N_("The registration time is in the future."))
         return value
 
     def birth_parts(self) -> tuple[int, int | None, int | None, str]:

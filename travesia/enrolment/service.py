@@ -18,13 +18,24 @@ from travesia.audit import service as audit
 from travesia.core.db import new_id, utcnow
 from travesia.core.errors import N_, Conflict, Forbidden, InvalidInput, NotFound
 from travesia.core.principal import Principal
-from travesia.enrolment import repository, rules
+from travesia.enrolment import mrz, repository, rules
 from travesia.enrolment.images import CleanImage
 from travesia.enrolment.schemas import (
     EncounterIn,
 )
 from travesia.models import BiometricSample, Document, Encounter, Person, Screening, Station, TravelGroup
 from travesia.stations import service as stations
+
+
+class MrzInvalid(InvalidInput):
+    """A document's zone does not hold: each of its problems translated where it is shown."""
+
+    def __init__(self, problem: rules.DocumentProblem) -> None:
+        super().__init__(str(problem), field=problem.field)
+        self.problems = problem.problems
+
+    def translated(self, translate: Callable[..., str]) -> str:
+        return mrz.described(self.problems, translate)
 
 
 @dataclass
@@ -103,7 +114,7 @@ def checked_documents(data: EncounterIn) -> list[rules.CheckedDocument]:
                 )
             )
         except rules.DocumentProblem as problem:
-            raise InvalidInput(problem.message, field=problem.field) from None
+            raise MrzInvalid(problem) from None
     return documents
 
 

@@ -99,13 +99,14 @@ async def check_mrz(request: Request, _: Creator) -> Response:
     """Instant feedback while typing a zone: the fields it holds, or the line and field that fail."""
     form = await request.form()
     text = next((str(v) for k, v in form.items() if k.endswith("_mrz")), "")
+    translate = gettext_for(request.state.locale)
     result: dict[str, Any] = {}
     if text.strip():
         try:
             zone = parse(text)
-            result = {"zone": zone.as_dict(), "problems": [str(p) for p in zone.problems]}
+            result = {"zone": zone.as_dict(), "problems": [p.translated(translate) for p in zone.problems]}
         except MrzFormatError as error:
-            result = {"problems": [str(p) for p in error.problems]}
+            result = {"problems": [p.translated(translate) for p in error.problems]}
     return render(request, "enrolment/_mrz_feedback.html", result)
 
 

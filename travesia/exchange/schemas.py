@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from travesia.core.errors import N_
+from travesia.core.errors import N_, RuleProblem
 from travesia.enrolment.schemas import Country
 from travesia.exchange.records import DIRECTIONS, FIELDS, MODALITIES
 
@@ -33,9 +33,10 @@ Text100 = Field(min_length=2, max_length=100)
 def _subset(values: list[str], allowed: tuple[str, ...], what: str) -> list[str]:
     unknown = [v for v in values if v not in allowed]
     if unknown:
-        raise ValueError(f"unknown {what}: {', '.join(unknown)} (allowed: {', '.join(allowed)})")
+        raise RuleProblem(N_("Not allowed: %(unknown)s (allowed: %(allowed)s)."), unknown=", ".join(unknown),
+                          allowed=", ".join(allowed))  # fmt: skip
     if len(set(values)) != len(values):
-        raise ValueError(f"a {what[:-1]} is named twice")
+        raise RuleProblem(N_("A value is named twice."))
     return values
 
 
@@ -60,7 +61,7 @@ class AgreementIn(BaseModel):
     def _purposes(cls, values: list[str]) -> list[str]:
         cleaned = [v.strip() for v in values]
         if any(not 2 <= len(v) <= 100 for v in cleaned):
-            raise ValueError("each purpose is 2 to 100 characters")
+            raise RuleProblem(N_("Each purpose is 2 to 100 characters."))
         return cleaned
 
     @field_validator("directions")
@@ -81,9 +82,9 @@ class AgreementIn(BaseModel):
     @model_validator(mode="after")
     def _period(self) -> AgreementIn:
         if self.expires_on <= self.valid_from:
-            raise ValueError("the agreement expires before it starts")
+            raise RuleProblem(N_("The agreement expires before it starts."))
         if not self.fields and not self.modalities:
-            raise ValueError("an agreement shares at least one field or modality")
+            raise RuleProblem(N_("An agreement shares at least one field or modality."))
         return self
 
 
@@ -112,7 +113,7 @@ class PartnerQueryIn(BaseModel):
     @model_validator(mode="after")
     def _something_to_look_for(self) -> PartnerQueryIn:
         if not (self.surnames or self.document_number or self.face):
-            raise ValueError("give surnames, a document number or a face")
+            raise RuleProblem(N_("Give surnames, a document number or a face."))
         return self
 
 
@@ -143,7 +144,7 @@ class ExportIn(BaseModel):
     @model_validator(mode="after")
     def _period(self) -> ExportIn:
         if self.registered_from and self.registered_to and self.registered_to < self.registered_from:
-            raise ValueError("the period ends before it starts")
+            raise RuleProblem(N_("The period ends before it starts."))
         return self
 
 

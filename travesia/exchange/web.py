@@ -84,7 +84,13 @@ def _job(session: DbSession, job_id: uuid.UUID) -> object:
 def export_page(request: Request, session: DbSession, _: Liaison, job_id: uuid.UUID) -> Response:
     job = _job(session, job_id)
     agreement = repository.agreement(session, job.agreement_id)  # type: ignore[attr-defined]
-    context = {"job": job, "agreement": agreement, "states": JOB_STATE_LABELS}
+    context = {
+        "job": job,
+        "agreement": agreement,
+        "states": JOB_STATE_LABELS,
+        "field_labels": FIELD_LABELS,
+        "modality_labels": MODALITY_LABELS,
+    }
     return render(request, "exchange/export.html", context)
 
 

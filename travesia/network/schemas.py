@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from travesia.core.errors import N_
+from travesia.core.errors import N_, RuleProblem
 from travesia.enrolment.schemas import Country, Phone
 
 ContactKind = Literal["guide", "payer", "contact"]
@@ -27,6 +27,17 @@ LINK_KIND_LABELS = {
     "document": N_("document"),
     **CONTACT_KIND_LABELS,
     "seizure": N_("seizure"),
+}
+# Why community detection flagged a cluster (network.graph), in words.
+CLUSTER_REASON_LABELS = {
+    "parties_share_guide": N_("parties share a guide"),
+    "parties_share_contact": N_("parties share a contact"),
+    "parties_share_phone": N_("parties share a phone"),
+    "parties_share_payer": N_("parties share a payer"),
+    "document_shared": N_("a document shared by several persons"),
+    "seizure": N_("linked to a seizure"),
+    "child_alone_linked_to_adults": N_("a child alone linked to unrelated adults"),
+    "alerts": N_("persons with alerts"),
 }
 METHOD_LABELS = {
     "x_ray": N_("X-ray"),
@@ -65,7 +76,7 @@ class ContactIn(Strict):
     @model_validator(mode="after")
     def _identifiable(self) -> ContactIn:
         if not (self.name or self.phone or self.account):
-            raise ValueError("give the contact's name, phone or account")
+            raise RuleProblem(N_("Give the contact's name, phone or account."))
         return self
 
 
@@ -98,7 +109,7 @@ class SeizureIn(Strict):
     @model_validator(mode="after")
     def _unit_with_quantity(self) -> SeizureIn:
         if (self.quantity is None) != (self.unit is None):
-            raise ValueError("give the quantity and its unit together")
+            raise RuleProblem(N_("Give the quantity and its unit together."))
         return self
 
 
@@ -117,19 +128,19 @@ class InspectionIn(Strict):
     @classmethod
     def _aware_and_past(cls, value: datetime) -> datetime:
         if value.tzinfo is None:
-            raise ValueError("give a time zone (e.g. 2024-03-01T10:00:00-05:00)")
+            raise RuleProblem(N_("Give a time zone (e.g. 2024-03-01T10:00:00-05:00)."))
         if value.astimezone(UTC) > datetime.now(UTC):
-            raise ValueError("the inspection time is in the future")
+            raise RuleProblem(N_("The inspection time is in the future."))
         return value.astimezone(UTC)
 
     @model_validator(mode="after")
     def _result_matches_seizures(self) -> InspectionIn:
         if self.result == "seizure" and not self.seizures:
-            raise ValueError("an inspection with result 'seizure' lists what was seized")
+            raise RuleProblem(N_("An inspection with result 'seizure' lists what was seized."))
         if self.result != "seizure" and self.seizures:
-            raise ValueError("seizures are listed only when the result is 'seizure'")
+            raise RuleProblem(N_("Seizures are listed only when the result is 'seizure'."))
         if len({s.encounter_id for s in self.subjects}) != len(self.subjects):
-            raise ValueError("a person is listed twice among the subjects")
+            raise RuleProblem(N_("A person is listed twice among the subjects."))
         return self
 
 

@@ -18,7 +18,7 @@ from travesia.core.principal import Principal
 from travesia.core.templating import render
 from travesia.core.validation import field_errors
 from travesia.network import repository, service
-from travesia.network.schemas import LINK_KIND_LABELS, ClusterReviewIn
+from travesia.network.schemas import CLUSTER_REASON_LABELS, LINK_KIND_LABELS, ClusterReviewIn
 
 router = APIRouter(prefix="/network", dependencies=[Depends(verify_csrf)], include_in_schema=False)
 Analyst = Annotated[Principal, Depends(Require(Perm.NETWORK_READ))]
@@ -54,6 +54,7 @@ def _clusters_page(request: Request, session: DbSession, errors: dict[str, str] 
         "names": repository.labels(session, people) if people else {},
         "last_run": repository.latest_run(session),
         "errors": errors or {},
+        "reasons": CLUSTER_REASON_LABELS,
     }
     return render(request, "network/clusters.html", context, status_code=422 if errors else 200)
 

@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from travesia.core.errors import N_
+from travesia.core.errors import N_, RuleProblem
 from travesia.enrolment.schemas import Country
 from travesia.protection.schemas import hold_text
 
@@ -58,7 +58,7 @@ class FlightIn(Strict):
     @classmethod
     def _not_past(cls, value: date) -> date:
         if value < date.today():
-            raise ValueError("the flight's date has passed")
+            raise RuleProblem(N_("The flight's date has passed."))
         return value
 
 

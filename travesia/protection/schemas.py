@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from travesia.core.errors import N_
+from travesia.core.errors import N_, RuleProblem
 from travesia.models.vocabulary import CaseKind, RecordedFlag, ReferralKind
 from travesia.models.vocabulary import DecidedClaimState as ClaimState
 from travesia.protection.rules import INDICATORS, WG_ANSWERS, WG_DOMAINS
@@ -94,9 +94,9 @@ class FlagIn(Strict):
     @model_validator(mode="after")
     def _wg_for_disability(self) -> FlagIn:
         if self.kind == "disability" and not self.washington_group:
-            raise ValueError("record disability with the Washington Group short set (washington_group)")
+            raise RuleProblem(N_("Record disability with the Washington Group short set (washington_group)."))
         if self.kind != "disability" and self.washington_group:
-            raise ValueError("the Washington Group answers belong to a 'disability' flag")
+            raise RuleProblem(N_("The Washington Group answers belong to a 'disability' flag."))
         return self
 
 
@@ -163,7 +163,7 @@ class ReferralIn(Strict):
     @model_validator(mode="after")
     def _consent(self) -> ReferralIn:
         if self.consent == "refused":
-            raise ValueError("the person refused: a referral is not made without consent")
+            raise RuleProblem(N_("The person refused: a referral is not made without consent."))
         return self
 
 

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from travesia.core.errors import N_
+from travesia.core.errors import N_, RuleProblem
 from travesia.models.vocabulary import AlertKind
 
 ALERT_KIND_LABELS = {
@@ -166,7 +166,7 @@ class EntityQuery(BaseModel):
     @classmethod
     def person_only(cls, value: str) -> str:
         if value not in ("Person", "LegalEntity", "Thing"):
-            raise ValueError("only Person entities can be matched against Travesía's lists")
+            raise RuleProblem(N_("Only Person entities can be matched against Travesía's lists."))
         return value
 
 

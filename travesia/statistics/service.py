@@ -20,6 +20,8 @@ from travesia.core import pdf
 from travesia.core.errors import N_, InvalidInput, NotFound, RuleProblem
 from travesia.core.principal import Principal
 from travesia.models import Alert, Encounter
+from travesia.protection.schemas import CLAIM_STATE_LABELS, FLAG_LABELS, REFERRAL_KIND_LABELS
+from travesia.screening.schemas import ALERT_KIND_LABELS, ALERT_STATE_LABELS
 from travesia.stations import service as stations
 from travesia.statistics import charts, forecast, repository
 from travesia.statistics import release as release_
@@ -93,13 +95,38 @@ def _scope(session: Session, filters: Filters) -> repository.Scope:
     return repository.Scope(start, end, station_id)
 
 
+# The charts' series in words (the table and its CSV keep the codes, which programs read).
+SERIES_LABELS: dict[str, dict[str, str]] = {
+    "arrivals_sex": {"F": N_("women and girls"), "M": N_("men and boys"), "X": N_("sex not recorded")},
+    "groups": {"family": N_("families"), "travelling": N_("travelling groups")},
+    "children_alone": FLAG_LABELS,
+    "referrals": REFERRAL_KIND_LABELS,
+    "claims": CLAIM_STATE_LABELS,
+}
+
+
+def series_label(chart_id: str, key: str, translate: Callable[[str], str]) -> str:
+    if key == "other":
+        return translate(N_("other"))
+    if chart_id == "alerts" and ":" in key:
+        kind, state = key.split(":", 1)
+        words = {
+            "kind": translate(ALERT_KIND_LABELS.get(kind, kind)),
+            "state": translate(ALERT_STATE_LABELS.get(state, state)),
+        }
+        return translate(N_("%(kind)s, %(state)s")) % words
+    label = SERIES_LABELS.get(chart_id, {}).get(key)
+    return translate(label) if label else key
+
+
 def chart(session: Session, chart_id: str, filters: Filters, translate: Callable[[str], str] = str) -> Chart:
     if chart_id not in CHARTS:
         raise NotFound(N_("No such chart."), field="chart")
     title, query = CHARTS[chart_id]
     rows = query(session, _scope(session, filters), filters.grain)
     periods, series = charts.pivot(rows)
-    svg = charts.columns(translate(title), periods, series, translate(N_("No data for this period.")))
+    words = {series_label(chart_id, key, translate): counts for key, counts in series.items()}
+    svg = charts.columns(translate(title), periods, words, translate(N_("No data for this period.")))
     return Chart(chart_id, translate(title), svg, charts.table(periods, series))
 
 

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from travesia.auth.schemas import USERNAME_PATTERN
+from travesia.core.errors import N_, RuleProblem
 from travesia.enrolment.schemas import EncounterIn
 from travesia.screening.schemas import WatchlistIn
 from travesia.stations.schemas import StationCreate
@@ -17,7 +18,7 @@ from travesia.stations.schemas import StationCreate
 def _whole_base64(value: str) -> str:
     """Padded base64 only: a length that is not a multiple of 4 cannot be decoded (found by bench/fuzz.py)."""
     if len(value) % 4:
-        raise ValueError("not complete base64: its length must be a multiple of 4")
+        raise RuleProblem(N_("Not complete base64: its length must be a multiple of 4."))
     return value
 
 
