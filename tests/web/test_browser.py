@@ -407,6 +407,106 @@ ROLES = ["demo-registro", "demo-analista", "demo-supervisor", "demo-proteccion",
          "demo-estadistica", "demo-auditoria", "demo-admin"]  # fmt: skip
 
 
+QUEUE_ALERTS = 2000
+
+
+def test_an_analyst_works_a_queue_of_two_thousand_alerts(demo, page):
+    """A day's volume: 2,000 alerts raised on a past January (so the demo's own queue is untouched), worked by date,
+    page after page; the one taken is found under "mine"."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import insert
+    from sqlalchemy.orm import Session
+
+    from travesia.models import Alert
+
+    encounters = [as_uuid(r[0]) for r in query(demo, "SELECT id FROM encounters ORDER BY id LIMIT 40")]
+    entries = [as_uuid(r[0]) for r in query(demo, "SELECT id FROM watchlist_entries ORDER BY id LIMIT 10")]
+    start = datetime(2025, 1, 31, 12, tzinfo=UTC)
+    rows = [
+        {"id": uuid.uuid4(), "dedupe_key": f"browser-queue-{n}", "encounter_id": encounters[n % len(encounters)],
+         "kind": "watchlist", "entry_id": entries[n % len(entries)], "score": 0.5 + (n % 40) / 100,
+         "priority": 3, "explanation": [], "state": "open", "created_at": start - timedelta(minutes=20 * n)}
+        for n in range(QUEUE_ALERTS)
+    ]  # fmt: skip
+    engine = create_engine(demo.database_url)
+    with Session(engine) as session:
+        session.execute(insert(Alert), rows)
+        session.commit()
+    engine.dispose()
+
+    sign_in(page, demo, "demo-analista")
+    page.click("nav >> text=Alertas")
+    page.fill("#q-since", "2025-01-01")
+    page.fill("#q-until", "2025-01-31")
+    page.click("form.filters button[type=submit]")
+    page.wait_for_url(re.compile(r".*since=2025-01-01.*"))
+    assert f"Por revisar ({QUEUE_ALERTS})" in page.inner_text("nav[aria-label='Estados de las alertas']")
+    accessible(page, "alerts-queue-2000")
+    seen: list[str] = []
+    for _ in range(3):
+        ids = page.eval_on_selector_all("main table tbody a[href^='/alerts/']", "links => links.map(a => a.href)")
+        assert len(ids) == 50 and not set(ids) & set(seen)  # a page of 50, never one seen before
+        seen += ids
+        page.click("a[rel=next]")
+        page.wait_for_url(re.compile(r".*after=.*"))
+        assert "until=2025-01-31" in page.url  # the filter stays with the pages
+    row = page.locator("main table tbody tr").first
+    assert row.locator("a[href^='/persons/']").count() == 1 and "(" in row.locator("td").nth(4).inner_text()
+    # the row names the person and the list entry (list)
+    row.locator("a[href^='/alerts/']").click()
+    page.wait_for_url(re.compile(r".*/alerts/[0-9a-f-]+$"))
+    taken = page.url.rsplit("/", 1)[1]
+    page.click('button[value="take"]')
+    page.wait_for_selector("#reviews >> text=demo-analista")
+    page.goto(f"{demo.base}/alerts")
+    page.select_option("#q-holder", "mine")
+    page.click("form.filters button[type=submit]")
+    page.wait_for_url(re.compile(r".*holder=mine.*"))
+    mine = page.eval_on_selector_all("main table tbody a[href^='/alerts/']", "links => links.map(a => a.href)")
+    assert any(href.endswith(taken) for href in mine)
+    accessible(page, "alerts-queue-mine")
+
+
+def test_a_flight_with_two_thousand_candidates_is_searched_by_name(demo, page, tmp_path):
+    """2,000 Nicaraguans registered by bulk import; the flight page pages them and finds one by name."""
+    import csv
+    from datetime import date, timedelta
+
+    from tests.live import cli_env, run_cli
+
+    source = tmp_path / "nicaragua.csv"
+    with source.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "station", "occurred_at", "given_names", "surnames", "sex", "birth_date", "nationality"])
+        for n in range(2000):
+            born = f"{1960 + n % 40}-0{1 + n % 9}-1{n % 9}"
+            writer.writerow([uuid.uuid4(), "ERM-SAN-VICENTE", "2026-11-20T10:00:00-05:00", f"Persona{n}",
+                             f"Viajera{n % 97}", "FM"[n % 2], born, "NIC"])  # fmt: skip
+        writer.writerow([uuid.uuid4(), "ERM-SAN-VICENTE", "2026-11-21T10:00:00-05:00", "Dayana", "Quintero Salas", "F",
+                         "1994-05-06", "NIC"])  # fmt: skip
+    done = run_cli(cli_env(demo.database_url, tmp_path), "import", "encounters", str(source), "--quiet")
+    assert done.returncode == 0, done.stderr
+
+    sign_in(page, demo, "demo-programas")
+    page.click("nav >> text=Vuelos")
+    page.fill("#departs_on", (date.today() + timedelta(days=10)).isoformat())
+    page.fill("#destination", "NIC")
+    page.fill("#capacity", "120")
+    page.fill("#operator", "Servicio Nacional Aeronaval")
+    page.click("#create-flight")
+    page.wait_for_url(re.compile(r".*/flights/[0-9a-f-]+$"))
+    assert page.locator("#eligible tbody tr").count() == 50  # a page, not 2,001 rows
+    assert page.locator("a[rel=next]").count() == 1
+    accessible(page, "flight-2000-candidates")
+    page.fill("#q", "quintero")
+    page.click("form[role=search] button")
+    page.wait_for_url(re.compile(r".*q=quintero.*"))
+    rows = page.locator("#eligible tbody tr")
+    assert rows.count() == 1 and "Dayana Quintero Salas" in rows.first.inner_text()
+    accessible(page, "flight-search-by-name")
+
+
 @pytest.mark.parametrize("username", ROLES)
 def test_every_page_in_a_roles_menu_is_accessible_in_both_languages(demo, page, username):
     sign_in(page, demo, username)
