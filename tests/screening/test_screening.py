@@ -240,10 +240,14 @@ def test_a_document_reported_lost_or_stolen_opens_an_alert(client, app, session,
     load(session, "sltd", doc)
     eid = enrol(client, officer, documents=passport())
     other_state = enrol(client, officer, documents=passport(state="COL"), given_names="Otro")
+    child = enrol(client, officer, documents=passport("X7777777"), given_names="Niña", birth_date="2015-04-02")
+    load(session, "sltd", doc, {**doc, "id": "d2", "properties": {"number": ["X7777777"], "country": ["ve"]}})
     screen_now(app)
     [alert] = alerts_of(session, eid)
-    assert alert.kind == "lost_document" and alert.priority == 1
+    assert alert.kind == "lost_document" and alert.priority == 2  # urgent, an adult
     assert alerts_of(session, other_state) == []
+    [for_child] = alerts_of(session, child)
+    assert for_child.priority == 1  # urgent, and a child: first in the queue
 
 
 def test_the_same_document_under_another_identity_opens_an_alert(client, app, session, officer):

@@ -25,6 +25,13 @@ ALERT_STATE_LABELS = {
     "confirmed": N_("confirmed"),
     "dismissed": N_("dismissed"),
 }
+# The queue's order in words (screening.service.alert_priority).
+PRIORITY_LABELS = {
+    1: N_("urgent, a child"),
+    2: N_("urgent"),
+    3: N_("a child"),
+    4: N_("normal"),
+}
 REVIEW_ACTION_LABELS = {
     "take": N_("took it for review"),
     "propose": N_("proposed to confirm"),

@@ -19,6 +19,7 @@ from travesia.core.db import utcnow
 from travesia.core.errors import N_, NotFound
 from travesia.core.principal import cli_principal
 from travesia.enrolment import reads as enrolment_reads
+from travesia.enrolment import rules as enrolment_rules
 from travesia.models import (
     Alert,
     BiometricCandidate,
@@ -137,7 +138,21 @@ def biometric_evidence(candidates: Iterable[BiometricCandidate]) -> dict[uuid.UU
 
 
 def priority_of(wl: Watchlist, probability: float) -> int:
+    """The finding's own urgency: a secret list's entry or a near-certain match is urgent (1), the rest normal (2)."""
     return 1 if wl.sensitivity == "secret" or probability >= 0.95 else 2
+
+
+def alert_priority(urgency: int, vulnerable: bool) -> int:
+    """The queue's order: urgency first, then the person's vulnerability (a child is not left waiting at a station
+    while their alert sits behind an adult's): 1 urgent + vulnerable, 2 urgent, 3 vulnerable, 4 the rest."""
+    return 2 * urgency - (1 if vulnerable else 0)
+
+
+def vulnerable(encounter: Encounter) -> bool:
+    """A child at registration (the vulnerability every registration records; protection flags come later)."""
+    age = enrolment_rules.age_on(encounter.birth_year, encounter.birth_month, encounter.birth_day,
+                                 encounter.occurred_at.date())  # fmt: skip
+    return age < enrolment_rules.ADULT_AGE
 
 
 def screen_encounter(session: Session, screener: Screener, encounter_id: uuid.UUID) -> Screening:
@@ -252,6 +267,8 @@ def raise_alerts(session: Session, encounter_id: uuid.UUID, findings: list[Findi
     """New alerts for findings not raised before (a retry or a re-screening adds nothing twice)."""
     keyed = {f"{f.kind}:{encounter_id}:{f.counterpart}": f for f in findings}
     known = repository.alert_keys(session, keyed)
+    encounter = repository.encounter(session, encounter_id) if len(known) < len(keyed) else None
+    child = encounter is not None and vulnerable(encounter)
     new = [
         Alert(
             dedupe_key=key,
@@ -260,7 +277,7 @@ def raise_alerts(session: Session, encounter_id: uuid.UUID, findings: list[Findi
             entry_id=f.entry_id,
             other_encounter_id=f.other_encounter_id,
             score=f.score,
-            priority=f.priority,
+            priority=alert_priority(f.priority, child),
             explanation=f.explanation,
         )
         for key, f in keyed.items()

@@ -29,6 +29,7 @@ from travesia.screening.schemas import (
     ALERT_STATE_LABELS,
     FEATURE_LABELS,
     LEVEL_LABELS,
+    PRIORITY_LABELS,
     PROPERTY_LABELS,
     REVIEW_ACTION_LABELS,
     QueueFilter,
@@ -64,6 +65,7 @@ def queue(request: Request, session: DbSession, principal: Reviewer) -> Response
         "now": utcnow(),
         "kinds": ALERT_KIND_LABELS,
         "states": ALERT_STATE_LABELS,
+        "priorities": PRIORITY_LABELS,
     }
     return render(request, "screening/queue.html", context, 422 if errors else 200)
 
