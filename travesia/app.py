@@ -44,6 +44,7 @@ from travesia.enrolment.schemas import EncounterIn
 from travesia.exchange import api as exchange_api
 from travesia.exchange import web as exchange_web
 from travesia.identity import api as identity_api
+from travesia.identity import web as identity_web
 from travesia.network import api as network_api
 from travesia.network import web as network_web
 from travesia.persons import web as persons_web
@@ -137,6 +138,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         biometrics_web.router,
         screening_web.router,
         persons_web.router,
+        identity_web.router,
         network_web.router,
         verify_web.router,
         protection_web.router,

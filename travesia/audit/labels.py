@@ -48,6 +48,7 @@ ACTION_LABELS = {
     "identity.batch": N_("ran identity resolution"),
     "identity.link_file": N_("linked records from a file"),
     "identity.propose": N_("proposed an identity link"),
+    "identity.proposals_read": N_("read the identity proposals"),
     "identity.reject": N_("rejected an identity link"),
     "inspection.read": N_("read an inspection"),
     "inspection.record": N_("recorded an inspection"),

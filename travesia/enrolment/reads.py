@@ -28,6 +28,11 @@ def family_of(session: Session, group_id: uuid.UUID) -> list[Encounter]:
     return repository.group_members(session, group_id)
 
 
+def latest_encounters(session: Session, person_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Encounter]:
+    """Each named person's most recent registration (for lists that name people)."""
+    return repository.latest_encounters(session, person_ids)
+
+
 def person_encounters(session: Session, person_id: uuid.UUID, principal: Principal) -> list[Encounter]:
     """A person's registrations the principal may see, oldest first."""
     return repository.person_encounters(session, person_id, principal)

@@ -95,6 +95,15 @@ def person_encounters(session: Session, person_id: uuid.UUID, principal: Princip
     return list(session.execute(_scoped(stmt, principal)).scalars())
 
 
+def latest_encounters(session: Session, person_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Encounter]:
+    """Each person's most recent registration (the name and details a list shows for them)."""
+    ids = list(person_ids)
+    if not ids:
+        return {}
+    stmt = select(Encounter).where(Encounter.person_id.in_(ids)).order_by(Encounter.occurred_at)
+    return {e.person_id: e for e in session.execute(stmt).scalars()}
+
+
 def add(session: Session, *rows: object) -> None:
     session.add_all(rows)
 

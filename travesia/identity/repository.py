@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, time, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from travesia.identity.schemas import ProposalFilter
 from travesia.models import BiometricCandidate, BiometricTemplate, Document, Encounter, IdentityDecision, Person
 
 
@@ -157,3 +159,42 @@ def with_templates(session: Session) -> list[uuid.UUID]:
         .distinct()
     )
     return list(session.execute(stmt).scalars())
+
+
+# -- the analysts' list of proposals ---------------------------------------------------------------------------------
+def _proposals_filtered(stmt: Select, f: ProposalFilter, *, with_state: bool = True) -> Select:
+    stmt = stmt.where(IdentityDecision.kind.in_(("merge", "split")))
+    if with_state:
+        stmt = stmt.where(IdentityDecision.state == f.state)
+    else:
+        stmt = stmt.where(IdentityDecision.state.in_(("proposed", "accepted", "rejected")))
+    if f.source:
+        stmt = stmt.where(IdentityDecision.source == f.source)
+    if f.since:
+        stmt = stmt.where(IdentityDecision.created_at >= datetime.combine(f.since, time.min, UTC))
+    if f.until:
+        stmt = stmt.where(IdentityDecision.created_at < datetime.combine(f.until, time.min, UTC) + timedelta(days=1))
+    return stmt
+
+
+def proposals_page(session: Session, f: ProposalFilter) -> tuple[list[IdentityDecision], str | None]:
+    """One page, strongest first (or oldest first), and the next page's cursor (None: the last page)."""
+    score = func.coalesce(IdentityDecision.score, 0.0)
+    stmt = _proposals_filtered(select(IdentityDecision), f)
+    if f.after:
+        value, last = f.after.split("~")
+        if f.sort == "score":
+            at = float(value)
+            stmt = stmt.where(or_(score < at, and_(score == at, IdentityDecision.id < int(last))))
+        else:
+            stmt = stmt.where(IdentityDecision.id > int(last))
+    order = (score.desc(), IdentityDecision.id.desc()) if f.sort == "score" else (IdentityDecision.id.asc(),)
+    rows = list(session.execute(stmt.order_by(*order).limit(f.limit + 1)).scalars())
+    page = rows[: f.limit]
+    cursor = f"{page[-1].score or 0.0!r}~{page[-1].id}" if len(rows) > f.limit else None
+    return page, cursor
+
+
+def proposal_counts(session: Session, f: ProposalFilter) -> dict[str, int]:
+    stmt = _proposals_filtered(select(IdentityDecision.state, func.count()), f, with_state=False)
+    return {state: count for state, count in session.execute(stmt.group_by(IdentityDecision.state))}

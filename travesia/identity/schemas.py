@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -23,6 +25,38 @@ DECISION_SOURCE_LABELS = {
     "batch": N_("batch resolution"),
     "manual": N_("by an analyst"),
 }
+
+
+class ProposalFilter(BaseModel):
+    """What the analysts' list of identity proposals shows; ``after`` is the keyset cursor of the last row."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    state: Literal["proposed", "accepted", "rejected"] = "proposed"
+    source: Literal["online", "batch", "manual"] | None = None
+    since: date | None = None
+    until: date | None = None
+    sort: Literal["score", "age"] = "score"
+    after: str | None = Field(None, max_length=60, pattern=r"^[0-9.e+-]+~[0-9]+$")
+    limit: int = Field(50, ge=1, le=200)
+
+
+@dataclass(frozen=True)
+class ProposalRow:
+    """One proposal as the list shows it: the two persons by name, how strong, from where, since when."""
+
+    decision_id: int
+    kind: str
+    state: str
+    source: str
+    score: float | None
+    created_at: datetime
+    from_person_id: uuid.UUID | None
+    from_name: str
+    from_station: str
+    person_id: uuid.UUID
+    name: str
+    station: str
 
 
 class MergeIn(BaseModel):

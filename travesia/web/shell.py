@@ -30,6 +30,7 @@ NAV = [
     ("/admin/users", N_("Users"), Perm.USERS_READ),
     ("/persons", N_("Persons"), Perm.ENCOUNTERS_READ),
     ("/alerts", N_("Alerts"), Perm.ALERTS_REVIEW),
+    ("/identity/proposals", N_("Identities"), Perm.IDENTITY_DECIDE),
     ("/network/clusters", N_("Networks"), Perm.NETWORK_READ),
     ("/protection", N_("Protection"), Perm.PROTECTION_MANAGE),
     ("/flights", N_("Flights"), Perm.PROGRAMMES_MANAGE),
