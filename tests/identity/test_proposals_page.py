@@ -73,7 +73,11 @@ def test_proposals_are_listed_paged_filtered_and_decided_on_their_page(client, s
     decision = session.get(IdentityDecision, chosen)
     assert decision.state == "accepted"
     assert "Aceptadas (1)" in client.get("/identity/proposals").text
-    reads = session.execute(
-        select(AuditEvent.record_id).where(AuditEvent.action == "person.read", AuditEvent.purpose.like("identity%"))
-    ).scalars().all()
+    reads = (
+        session.execute(
+            select(AuditEvent.record_id).where(AuditEvent.action == "person.read", AuditEvent.purpose.like("identity%"))
+        )
+        .scalars()
+        .all()
+    )
     assert {str(decision.person_id), str(decision.from_person_id)} <= set(reads)

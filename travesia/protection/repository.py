@@ -6,8 +6,9 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import Date, Select, Subquery, and_, distinct, func, literal, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from travesia.models import (
@@ -25,6 +26,7 @@ from travesia.models import (
     UserRole,
 )
 from travesia.protection.rules import ProtectionFacts
+from travesia.protection.schemas import CaseQueueFilter
 
 
 def add(session: Session, *rows: object) -> None:
@@ -178,21 +180,90 @@ def follow_up(session: Session, follow_up_id: uuid.UUID) -> FollowUp | None:
     return session.get(FollowUp, follow_up_id)
 
 
-def open_cases(session: Session, limit: int = 500) -> Sequence[ProtectionCase]:
-    stmt = select(ProtectionCase).where(ProtectionCase.state == "open").order_by(ProtectionCase.opened_at).limit(limit)
-    return session.execute(stmt).scalars().all()
+# -- the protection queue ---------------------------------------------------------------------------------------
+FAR = date(9999, 12, 31)  # no follow-up planned: after every date
 
 
-def flags_without_case(session: Session, limit: int = 500) -> Sequence[ProtectionFlag]:
-    """Open flags of persons who have no open case yet: the protection officer's intake."""
-    with_case = select(ProtectionCase.person_id).where(ProtectionCase.state == "open")
-    stmt = (
-        select(ProtectionFlag)
-        .where(ProtectionFlag.closed_at.is_(None), ProtectionFlag.person_id.not_in(with_case))
-        .order_by(ProtectionFlag.recorded_at)
-        .limit(limit)
+def _next_due() -> Subquery:
+    return (
+        select(FollowUp.case_id, func.min(FollowUp.due_on).label("due"))
+        .where(FollowUp.done_at.is_(None))
+        .group_by(FollowUp.case_id)
+        .subquery()
     )
-    return session.execute(stmt).scalars().all()
+
+
+def _cases_filtered(stmt: Select, due: Subquery, f: CaseQueueFilter, me: uuid.UUID | None, today: date) -> Select:
+    stmt = stmt.where(ProtectionCase.state == "open")
+    if f.view == "mine":
+        stmt = stmt.where(ProtectionCase.assigned_to_id == me)
+    if f.kind:
+        stmt = stmt.where(ProtectionCase.kind == f.kind)
+    if f.overdue:
+        stmt = stmt.where(due.c.due < today)
+    return stmt
+
+
+def case_page(
+    session: Session, f: CaseQueueFilter, me: uuid.UUID | None, today: date
+) -> tuple[list[tuple[ProtectionCase, date | None, str | None]], str | None]:
+    """Open cases, the next follow-up due first (none planned: last), then the oldest; with who holds each."""
+    due = _next_due()
+    key = func.coalesce(due.c.due, literal(FAR, Date))
+    stmt = (
+        select(ProtectionCase, due.c.due, User.display_name)
+        .outerjoin(due, due.c.case_id == ProtectionCase.id)
+        .outerjoin(User, User.id == ProtectionCase.assigned_to_id)
+    )
+    stmt = _cases_filtered(stmt, due, f, me, today)
+    order = (key, ProtectionCase.opened_at, ProtectionCase.id)
+    if f.after:
+        at, opened, last = f.after.split("~")
+        values = (date.fromisoformat(at), datetime.fromisoformat(opened), uuid.UUID(last))
+        stmt = stmt.where(tuple_(*order) > tuple_(*(literal(v, c.type) for v, c in zip(values, order, strict=True))))
+    rows = session.execute(stmt.order_by(*order).limit(f.limit + 1)).all()
+    page = [(case, next_due, holder) for case, next_due, holder in rows[: f.limit]]
+    last_case, last_due = (page[-1][0], page[-1][1]) if len(rows) > f.limit else (None, None)
+    cursor = f"{last_due or FAR}~{last_case.opened_at.isoformat()}~{last_case.id}" if last_case else None
+    return page, cursor
+
+
+def intake_page(session: Session, f: CaseQueueFilter) -> tuple[list[tuple[uuid.UUID, datetime]], str | None]:
+    """Persons with an open flag and no open case, the longest waiting first, with when they were first flagged."""
+    with_case = select(ProtectionCase.person_id).where(ProtectionCase.state == "open")
+    first = func.min(ProtectionFlag.recorded_at)
+    stmt = select(ProtectionFlag.person_id, first).where(
+        ProtectionFlag.closed_at.is_(None), ProtectionFlag.person_id.not_in(with_case)
+    )
+    if f.flag:
+        stmt = stmt.where(ProtectionFlag.kind == f.flag)
+    stmt = stmt.group_by(ProtectionFlag.person_id)
+    if f.after:
+        at, _, last = f.after.split("~")
+        when, person = datetime.fromisoformat(at), uuid.UUID(last)
+        stmt = stmt.having(or_(first > when, and_(first == when, ProtectionFlag.person_id > person)))
+    rows = session.execute(stmt.order_by(first, ProtectionFlag.person_id).limit(f.limit + 1)).all()
+    page = [(row[0], row[1]) for row in rows[: f.limit]]
+    cursor = f"{page[-1][1].isoformat()}~-~{page[-1][0]}" if len(rows) > f.limit else None
+    return page, cursor
+
+
+def queue_counts(session: Session, f: CaseQueueFilter, me: uuid.UUID | None, today: date) -> dict[str, int]:
+    """The tabs' numbers under the other filters: my cases, every open case, and the intake."""
+    counts = {}
+    for view in ("mine", "all"):
+        due = _next_due()
+        stmt = select(func.count()).select_from(ProtectionCase).outerjoin(due, due.c.case_id == ProtectionCase.id)
+        counts[view] = int(session.execute(_cases_filtered(stmt, due, f.model_copy(update={"view": view}), me,
+                                                           today)).scalar_one())  # fmt: skip
+    with_case = select(ProtectionCase.person_id).where(ProtectionCase.state == "open")
+    intake = select(func.count(distinct(ProtectionFlag.person_id))).where(
+        ProtectionFlag.closed_at.is_(None), ProtectionFlag.person_id.not_in(with_case)
+    )
+    if f.flag:
+        intake = intake.where(ProtectionFlag.kind == f.flag)
+    counts["intake"] = int(session.execute(intake).scalar_one())
+    return counts
 
 
 def latest_names(session: Session, person_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Encounter]:

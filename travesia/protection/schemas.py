@@ -10,7 +10,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from travesia.core.errors import N_, RuleProblem
-from travesia.models.vocabulary import CaseKind, RecordedFlag, ReferralKind
+from travesia.models.vocabulary import CaseKind, FlagKind, RecordedFlag, ReferralKind
 from travesia.models.vocabulary import DecidedClaimState as ClaimState
 from travesia.protection.rules import INDICATORS, WG_ANSWERS, WG_DOMAINS
 
@@ -210,3 +210,17 @@ class FollowUpIn(Strict):
 class HoldsOut(BaseModel):
     person_id: uuid.UUID
     holds: list[str]
+
+
+class CaseQueueFilter(BaseModel):
+    """What the protection queue shows: my cases, every open case, or the intake (flagged, no case yet); every
+    filter optional; ``after`` is the keyset cursor of the last row of the previous page."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    view: Literal["mine", "all", "intake"] = "mine"
+    kind: CaseKind | None = None
+    flag: FlagKind | None = None
+    overdue: bool = False
+    after: str | None = Field(None, max_length=120, pattern=r"^[0-9T:.+\-]+~[0-9T:.+\-]+~[0-9a-f-]{36}$")
+    limit: int = Field(50, ge=1, le=200)

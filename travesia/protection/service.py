@@ -7,7 +7,6 @@ does, so a placement and a new hold never cross. Audited in the caller's transac
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy.orm import Session
@@ -345,45 +344,3 @@ def close_case(session: Session, principal: Principal, case_id: uuid.UUID, reaso
     case.state, case.closed_at, case.close_reason = "closed", utcnow(), reason
     audit.record(session, principal, "protection.case_close", record_type="protection_case", record_id=case.id)
     return case
-
-
-@dataclass
-class QueueItem:
-    person_id: uuid.UUID
-    name: str
-    case: ProtectionCase | None
-    flags: list[str]
-    next_due: date | None
-    overdue: bool
-
-
-def queue(session: Session, principal: Principal) -> list[QueueItem]:
-    """Open cases (the reader's own first, then by next follow-up due) and flagged persons without a case yet."""
-    cases = list(repository.open_cases(session))
-    intake = list(repository.flags_without_case(session))
-    persons = {c.person_id for c in cases} | {f.person_id for f in intake}
-    names = repository.latest_names(session, persons)
-    flags_by: dict[uuid.UUID, list[str]] = {}
-    for f in repository.flags_of(session, persons):
-        if f.closed_at is None:
-            flags_by.setdefault(f.person_id, []).append(f.kind)
-    due: dict[uuid.UUID, date] = {}
-    for item in repository.follow_ups(session, [c.id for c in cases]):
-        if item.done_at is None:
-            due[item.case_id] = min(item.due_on, due.get(item.case_id, item.due_on))
-    today = utcnow().date()
-
-    def name(p: uuid.UUID) -> str:
-        e = names.get(p)
-        return f"{e.given_names} {e.surnames}".strip() if e else str(p)
-
-    items = [QueueItem(c.person_id, name(c.person_id), c, flags_by.get(c.person_id, []), due.get(c.id),
-                       bool(due.get(c.id) and due[c.id] < today)) for c in cases]  # fmt: skip
-    items.sort(key=lambda i: (i.case.assigned_to_id != principal.user_id, i.next_due or date.max))  # type: ignore[union-attr]
-    seen = set()
-    for f in intake:
-        if f.person_id not in seen:
-            seen.add(f.person_id)
-            items.append(QueueItem(f.person_id, name(f.person_id), None, flags_by.get(f.person_id, []), None, False))
-    audit.record(session, principal, "protection.queue_read", details={"items": len(items)})
-    return items

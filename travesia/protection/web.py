@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from pydantic import ValidationError
 from starlette.responses import RedirectResponse, Response
 
+from travesia.core.db import utcnow
 from travesia.core.errors import N_, DomainError, InvalidInput
 from travesia.core.guards import Require
 from travesia.core.http import DbSession, verify_csrf
@@ -21,6 +22,7 @@ from travesia.core.templating import render
 from travesia.core.validation import field_errors
 from travesia.enrolment.scope import visible_person
 from travesia.protection import pass_service, repository, rules, service
+from travesia.protection import queue as protection_queue
 from travesia.protection.passdoc import pass_pdf
 from travesia.protection.schemas import (
     CASE_KIND_LABELS,
@@ -32,6 +34,7 @@ from travesia.protection.schemas import (
     REFERRAL_KIND_LABELS,
     REFERRAL_STATE_LABELS,
     CaseIn,
+    CaseQueueFilter,
     NoteIn,
     hold_text,
 )
@@ -54,11 +57,24 @@ Manager = Annotated[Principal, Depends(Require(Perm.PROTECTION_MANAGE))]
 
 @router.get("")
 def queue(request: Request, session: DbSession, principal: Manager) -> Response:
-    return render(
-        request,
-        "protection/queue.html",
-        {"items": service.queue(session, principal), "me": principal.user_id, **LABELS},
-    )
+    """The queue, filtered and paged on the server: my cases (the default when I hold any), every open case, or
+    the intake of flagged people with no case yet."""
+    raw = {k: v for k, v in request.query_params.items() if k in CaseQueueFilter.model_fields and v}
+    errors: dict[str, str] = {}
+    try:
+        f = CaseQueueFilter(**{"view": protection_queue.default_view(session, principal), **raw})  # type: ignore[arg-type]
+    except ValidationError as error:
+        f, errors = CaseQueueFilter(), field_errors(error, gettext_for(request.state.locale))
+    page = protection_queue.queue_page(session, principal, f)
+    context = {
+        "page": page,
+        "f": f,
+        "filters": {k: v for k, v in raw.items() if k not in ("after", "view")},
+        "errors": errors,
+        "now": utcnow(),
+        **LABELS,
+    }
+    return render(request, "protection/queue.html", context, 422 if errors else 200)
 
 
 def _file(request: Request, session: DbSession, principal: Principal, person_id: uuid.UUID,
