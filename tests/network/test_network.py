@@ -201,3 +201,33 @@ def test_the_analyst_pages(client, session, make_user, population):
     done = client.post(f"/network/clusters/{first}", data={"note": "seen", "csrf_token": token})
     assert done.status_code == 303
     assert f'id="cluster-{first}"' not in client.get("/network/clusters").text
+    reviewed = client.get("/network/clusters?state=reviewed").text
+    assert f'id="cluster-{first}"' in reviewed and "seen" in reviewed  # the reviewed tab keeps the finding
+
+
+def test_flagged_networks_are_paged_strongest_first(client, session, make_user):
+    from sqlalchemy import insert, select
+
+    from travesia.models import NetworkCluster
+
+    session.execute(insert(NetworkCluster), [
+        {"algorithm": "louvain", "size": 2 + n % 30, "score": round(1 + (n % 53) / 7, 3), "reasons": [],
+         "person_ids": [], "state": "open"}
+        for n in range(450)
+    ])  # fmt: skip
+    make_user("supervisora.redes", Role.SUPERVISOR)
+    session.commit()
+    login(client, "supervisora.redes")
+    ids, url = [], "/network/clusters"
+    while url:
+        page = client.get(url)
+        assert page.status_code == 200
+        ids += [int(n) for n in re.findall(r'<section class="card" id="cluster-(\d+)"', page.text)]
+        following = re.search(r'<a rel="next" href="([^"]+)"', page.text)
+        url = following.group(1).replace("&amp;", "&") if following else None
+    assert len(ids) == 450 == len(set(ids))
+    scores = {c.id: c.score for c in session.execute(select(NetworkCluster)).scalars()}
+    assert [scores[i] for i in ids] == sorted(scores.values(), reverse=True)
+    big = client.get("/network/clusters?min_size=30").text
+    assert "Por revisar (30)" in big  # 2 + n % 30 ≥ 30: n % 30 is 28 or 29, 15 times each
+    assert client.get("/network/clusters?min_size=1").status_code == 422

@@ -8,7 +8,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import Select, extract, func, select, update
+from sqlalchemy import Select, and_, extract, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from travesia.enrolment.rules import ADULT_AGE, CARERS
@@ -24,6 +24,7 @@ from travesia.models import (
     TravelGroup,
 )
 from travesia.network.graph import Holding
+from travesia.network.schemas import ClusterFilter
 
 ROW_LIMIT = 5000  # per kind of link around a frontier: a hub never floods one request
 LIVE_ALERTS = ("open", "under_review", "confirmed")
@@ -267,6 +268,35 @@ def clusters(session: Session, state: str | None = "open", limit: int = 100) -> 
     if state:
         stmt = stmt.where(NetworkCluster.state == state)
     return session.execute(stmt).scalars().all()
+
+
+def _clusters_filtered(stmt: Select, f: ClusterFilter, *, with_state: bool = True) -> Select:
+    if with_state:
+        stmt = stmt.where(NetworkCluster.state == f.state)
+    if f.min_size:
+        stmt = stmt.where(NetworkCluster.size >= f.min_size)
+    return stmt
+
+
+def clusters_page(session: Session, f: ClusterFilter) -> tuple[list[NetworkCluster], str | None]:
+    """One page of flagged networks, strongest first, and the next page's cursor (None: the last page)."""
+    stmt = _clusters_filtered(select(NetworkCluster), f)
+    if f.after:
+        value, last = f.after.split("~")
+        score = float(value)
+        stmt = stmt.where(
+            or_(NetworkCluster.score < score, and_(NetworkCluster.score == score, NetworkCluster.id > int(last)))
+        )
+    rows = list(
+        session.execute(stmt.order_by(NetworkCluster.score.desc(), NetworkCluster.id).limit(f.limit + 1)).scalars()
+    )
+    page = rows[: f.limit]
+    return page, (f"{page[-1].score!r}~{page[-1].id}" if len(rows) > f.limit else None)
+
+
+def cluster_counts(session: Session, f: ClusterFilter) -> dict[str, int]:
+    stmt = _clusters_filtered(select(NetworkCluster.state, func.count()), f, with_state=False)
+    return {state: n for state, n in session.execute(stmt.group_by(NetworkCluster.state))}
 
 
 def cluster(session: Session, cluster_id: int, *, lock: bool = False) -> NetworkCluster | None:

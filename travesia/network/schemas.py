@@ -219,3 +219,15 @@ class DetectionOut(BaseModel):
     communities: int
     flagged: int
     superseded: int
+
+
+class ClusterFilter(BaseModel):
+    """What the flagged-networks page shows: open or reviewed flags, from a size up, strongest first; ``after`` is
+    the keyset cursor (score~id) of the last one shown."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    state: Literal["open", "reviewed"] = "open"
+    min_size: int | None = Field(None, ge=2, le=100000)
+    after: str | None = Field(None, max_length=60, pattern=r"^[0-9.e+-]+~[0-9]+$")
+    limit: int = Field(20, ge=1, le=100)

@@ -18,7 +18,7 @@ from travesia.core.principal import Principal
 from travesia.core.templating import render
 from travesia.core.validation import field_errors
 from travesia.network import repository, service
-from travesia.network.schemas import CLUSTER_REASON_LABELS, LINK_KIND_LABELS, ClusterReviewIn
+from travesia.network.schemas import CLUSTER_REASON_LABELS, LINK_KIND_LABELS, ClusterFilter, ClusterReviewIn
 
 router = APIRouter(prefix="/network", dependencies=[Depends(verify_csrf)], include_in_schema=False)
 Analyst = Annotated[Principal, Depends(Require(Perm.NETWORK_READ))]
@@ -47,16 +47,31 @@ def person_network(
 
 
 def _clusters_page(request: Request, session: DbSession, errors: dict[str, str] | None = None) -> Response:
-    clusters = repository.clusters(session, "open")
-    people = {p for c in clusters for p in c.person_ids}
+    raw = {k: v for k, v in request.query_params.items() if k in ClusterFilter.model_fields and v}
+    errors = dict(errors or {})
+    try:
+        f = ClusterFilter(**raw)  # type: ignore[arg-type]
+    except ValidationError as error:
+        f = ClusterFilter()
+        errors.update(field_errors(error, gettext_for(request.state.locale)))
+    clusters, next_after = repository.clusters_page(session, f)
+    shown = {p for c in clusters for p in c.person_ids[:MEMBERS_SHOWN]}
     context = {
         "clusters": clusters,
-        "names": repository.labels(session, people) if people else {},
+        "f": f,
+        "filters": {k: v for k, v in raw.items() if k not in ("after", "state")},
+        "next_after": next_after,
+        "counts": repository.cluster_counts(session, f),
+        "members_shown": MEMBERS_SHOWN,
+        "names": repository.labels(session, shown) if shown else {},
         "last_run": repository.latest_run(session),
         "errors": errors or {},
         "reasons": CLUSTER_REASON_LABELS,
     }
     return render(request, "network/clusters.html", context, status_code=422 if errors else 200)
+
+
+MEMBERS_SHOWN = 100  # a cluster's members named on its card; its network page shows the rest
 
 
 @router.get("/clusters")
@@ -77,6 +92,9 @@ def review(
     try:
         service.review_cluster(session, principal, cluster_id, ClusterReviewIn(note=note).note)
     except (ValidationError, DomainError) as error:
-        errors = {f"cluster-{cluster_id}": message for message in field_errors(error, gettext_for(request)).values()}
+        errors = {
+            f"cluster-{cluster_id}": message
+            for message in field_errors(error, gettext_for(request.state.locale)).values()
+        }
         return _clusters_page(request, session, errors)
     return RedirectResponse("/network/clusters", status_code=303)
