@@ -64,6 +64,8 @@ from travesia.statistics import web as statistics_web
 from travesia.sync import api as sync_api
 from travesia.sync import station as sync_station
 from travesia.sync import web as sync_web
+from travesia.training import web as training_web
+from travesia.training.exercises import MARKER as TRAINING_MARKER
 from travesia.web import shell
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -80,6 +82,15 @@ BODY_LIMITS = [
 ]
 DEFAULT_BODY_LIMIT = 2 * MB
 log = get_logger("travesia.app")
+
+
+def training_mode(settings: Settings) -> bool:
+    """A training data folder is always served as training (its pages marked); training mode on any other folder is
+    refused, so live data can never be shown as an exercise."""
+    made_for_training = (settings.data_dir / TRAINING_MARKER).exists()
+    if settings.training and not made_for_training:
+        raise RuntimeError(f"{settings.data_dir} is not a training folder: make one with `travesia demo training`")
+    return made_for_training
 
 
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
@@ -106,6 +117,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         swagger_ui_oauth2_redirect_url=None,
     )
     app.state.settings = settings
+    app.state.training = training_mode(settings)
     app.state.db = db or Database(settings.sqlalchemy_url, sqlite_synchronous=settings.sqlite_synchronous)
     app.state.auth = service.AuthContext(
         settings=settings,
@@ -139,6 +151,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         screening_web.router,
         persons_web.router,
         identity_web.router,
+        training_web.router,
         network_web.router,
         verify_web.router,
         protection_web.router,

@@ -76,6 +76,9 @@ def serve(
     worker: bool = typer.Option(
         None, "--worker/--no-worker", help="Start and supervise one worker process (default TRAVESIA_WORKER, on)."
     ),
+    training: bool = typer.Option(
+        False, "--training", help="Serve the training system `travesia demo training` made (DATA_DIR/training)."
+    ),
 ) -> None:
     """Serve the web application and the API (with --station: a field station that syncs with central); one worker
     process runs the steps after enrolment unless --no-worker (then run `travesia worker` separately)."""
@@ -90,6 +93,10 @@ def serve(
         os.environ["TRAVESIA_STATION"] = station
     if central:
         os.environ["TRAVESIA_CENTRAL_URL"] = central
+    if training:  # its own folder and database, every page marked (refused where no training folder was made)
+        from travesia.demo import training_folder
+
+        training_folder(settings())
     cfg = settings()
     configure_logging(cfg.log_level)
     # Several workers need an import string (each process builds its own app from the same environment).

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,15 +25,20 @@ from travesia.auth import service as auth_service
 from travesia.auth.cli import auth_context
 from travesia.auth.schemas import UserCreate
 from travesia.auth.service import AuthContext
+from travesia.core import migrations
 from travesia.core.console import console, database, handles_errors, operator, settings, unit_of_work
 from travesia.core.db import utcnow
 from travesia.core.principal import ROLES_REQUIRING_TOTP, Principal, Role
 from travesia.core.settings import Settings
 from travesia.enrolment import bulk
+from travesia.enrolment import reads as enrolment_reads
 from travesia.exchange import service as exchange
 from travesia.exchange.schemas import AgreementIn
 from travesia.identity import runs as identity_runs
 from travesia.network import service as network
+from travesia.programmes import service as programmes
+from travesia.programmes.schemas import FlightIn
+from travesia.protection import service as protection
 from travesia.screening import jobs as screening_jobs
 from travesia.screening import listing
 from travesia.screening import reads as screening_reads
@@ -44,6 +50,7 @@ from travesia.synth import network as synth_network
 from travesia.synth import population
 from travesia.synth import watchlist as synth_watchlist
 from travesia.synth.stations import STATIONS
+from travesia.training.exercises import MARKER as TRAINING_MARKER
 
 DEMO_PASSWORD = "selva-cruce-2026-darien"  # noqa: S105 - demo only: printed by `make demo`, never for real data
 
@@ -281,3 +288,50 @@ def table_of(users: list[tuple[str, str, str]]) -> None:
         table.add_row(username, role, secret or "-")
     console.print(table)
     console.print("Current code for a TOTP secret: .venv/bin/travesia users totp-code SECRET")
+
+
+@app.command("training")
+@handles_errors
+def training(
+    people: int = typer.Option(600, "--people", min=0, help="Synthetic people in the training database."),
+    seed: int = typer.Option(2027, "--seed"),
+) -> None:
+    """A training system for officials, apart from any live data: its own folder (DATA_DIR/training) and SQLite
+    database, marked as training (every page says so), the demo's accounts and synthetic people, and what the
+    exercises need (a planned return flight to Haiti with a protected person among the candidates). Serve it with
+    `travesia serve --training`."""
+    folder = training_folder(settings())
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / TRAINING_MARKER).write_text("made by `travesia demo training`; served only as training\n")
+    cfg = settings()
+    migrations.upgrade(cfg.sqlalchemy_url)
+    setup(people=people, seed=seed)
+    scene = folder / "exercises-ready"
+    if not scene.exists():  # once: a second run adds no second flight
+        with _step("the exercises' scene"), unit_of_work(cfg) as session:
+            departs = ensure_training_flight(session, operator())
+        scene.write_text(f"return flight to HTI on {departs}\n")
+    console.print("Serve it with: travesia serve --training")
+
+
+def training_folder(cfg: Settings) -> Path:
+    """DATA_DIR/training, made the data folder and database of this process (and of the server it starts): a
+    training database never shares a file with live data."""
+    folder = cfg.data_dir if (cfg.data_dir / TRAINING_MARKER).exists() else cfg.data_dir / "training"
+    os.environ["TRAVESIA_DATA_DIR"] = str(folder)
+    os.environ["TRAVESIA_DATABASE_URL"] = f"sqlite:///{folder / 'travesia.db'}"
+    os.environ["TRAVESIA_TRAINING"] = "true"
+    for live in ("TRAVESIA_STATION", "TRAVESIA_CENTRAL_URL"):  # a training system never syncs with central
+        os.environ.pop(live, None)
+    return folder
+
+
+def ensure_training_flight(session: Session, principal: Principal) -> date:
+    """A return flight to Haiti in a week, and one Haitian adult among its candidates who declared an intention to
+    seek asylum (the programme officer's exercise: the gate must refuse them)."""
+    departs = date.today() + timedelta(days=7)
+    programmes.create_flight(session, principal, FlightIn(kind="repatriation", departs_on=departs,
+                             destination="HTI", capacity=60, operator="Servicio Nacional Aeronaval"))  # fmt: skip
+    for person in enrolment_reads.adults_of_nationality(session, "HTI", limit=1):
+        protection.record_intention(session, principal, person, "training: declared at the desk")
+    return departs

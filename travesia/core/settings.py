@@ -97,6 +97,11 @@ class Settings(BaseSettings):
         max_length=32,
         description="Run as this field station (`serve --station CODE`), syncing with central.",
     )
+    training: bool = Field(
+        False,
+        description="Training mode (`serve --training`): the data folder made by `travesia demo training`, with "
+        "synthetic people and exercises, marked on every page.",
+    )
     central_url: str | None = Field(
         None, pattern=r"^https?://", description="Central's address, for a field station's sync (e.g. https://central)."
     )

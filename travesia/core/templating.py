@@ -10,6 +10,7 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import HTMLResponse
 
+from travesia.core.errors import N_
 from travesia.core.http import CSRF_FIELD, csrf_token
 from travesia.core.i18n import gettext_for
 from travesia.core.principal import ROLE_LABELS
@@ -26,7 +27,11 @@ def page_context(request: Request) -> dict[str, Any]:
     locale = getattr(request.state, "locale", "es")
     principal = getattr(request.state, "principal", None)
     nav = request.app.state.nav(principal) if principal is not None else []
+    training = getattr(request.app.state, "training", False)
+    if training and principal is not None:
+        nav = [*nav, ("/training", N_("Training"))]
     return {
+        "training": training,
         "request": request,
         "_": gettext_for(locale),
         "locale": locale,

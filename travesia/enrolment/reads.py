@@ -8,8 +8,10 @@ from collections.abc import Iterable, Sequence
 
 from sqlalchemy.orm import Session
 
+from travesia.core.db import utcnow
 from travesia.core.principal import Principal
 from travesia.enrolment import repository
+from travesia.enrolment.rules import ADULT_AGE
 from travesia.models import Document, Encounter
 
 
@@ -31,6 +33,11 @@ def family_of(session: Session, group_id: uuid.UUID) -> list[Encounter]:
 def latest_encounters(session: Session, person_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Encounter]:
     """Each named person's most recent registration (for lists that name people)."""
     return repository.latest_encounters(session, person_ids)
+
+
+def adults_of_nationality(session: Session, nationality: str, limit: int) -> list[uuid.UUID]:
+    """Persons of a nationality born more than 18 years ago, the most recently registered first."""
+    return repository.adults_of_nationality(session, nationality, utcnow().year - ADULT_AGE, limit)
 
 
 def person_encounters(session: Session, person_id: uuid.UUID, principal: Principal) -> list[Encounter]:

@@ -104,6 +104,16 @@ def latest_encounters(session: Session, person_ids: Iterable[uuid.UUID]) -> dict
     return {e.person_id: e for e in session.execute(stmt).scalars()}
 
 
+def adults_of_nationality(session: Session, nationality: str, born_before: int, limit: int) -> list[uuid.UUID]:
+    stmt = (
+        select(Encounter.person_id)
+        .where(Encounter.nationality == nationality, Encounter.birth_year < born_before)
+        .order_by(Encounter.occurred_at.desc(), Encounter.person_id)
+        .limit(limit)
+    )
+    return list(session.execute(stmt).scalars())
+
+
 def add(session: Session, *rows: object) -> None:
     session.add_all(rows)
 

@@ -1,0 +1,1 @@
+"""Training mode: a separate database of synthetic people, scripted exercises per role, marked on every page."""
