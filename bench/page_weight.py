@@ -6,9 +6,10 @@ the login page, the smallest page there is. Gzip sizes show what a compressing r
 A real `travesia serve` on loopback over a fresh SQLite database with the demo (200 people); each role signs in
 through the login form (and the second factor where the role needs one).
 
-With --alerts N (default 2,000) that many alerts are added to the demo's before the server starts, and the
-analyst's queue is timed on the server side (loopback, no link): the first page, pages deep in the queue reached
-through their cursors, and a filtered view, each asked 20 times; p95 in milliseconds and HTML per page.
+With --alerts N (default 2,000) that many alerts, identity proposals, protection cases and flagged networks are
+added to the demo's before the server starts, and each queue (and the audit trail) is timed on the server side
+(loopback, no link): the first page, a page deep in it reached through the cursors, and a filtered view, each asked
+20 times; p95 in milliseconds and HTML per page.
 
 Run:  python bench/page_weight.py [--kbps 256] [--alerts 2000]
 """
@@ -95,16 +96,54 @@ def plant_alerts(url: str, count: int) -> None:
     engine.dispose()
 
 
-def time_queue(client: httpx.Client, count: int) -> list[tuple[str, float, int]]:
-    """(view, p95 ms over 20 asks, HTML bytes) for the queue's first page, a deep page and a filtered view."""
-    deep, url = "/alerts", "/alerts"
-    for _ in range(min(count // 50 - 1, 30)):  # thirty pages in, through the cursors
+def plant_queues(url: str, count: int) -> None:
+    """``count`` identity proposals, open protection cases and flagged networks, for the other queues."""
+    import uuid
+    from datetime import timedelta
+
+    from sqlalchemy import create_engine, insert, select
+
+    from travesia.core.db import utcnow
+    from travesia.models import Encounter, IdentityDecision, NetworkCluster, Person, ProtectionCase
+
+    engine = create_engine(url)
+    now = utcnow()
+    with engine.begin() as conn:
+        persons = list(conn.execute(select(Encounter.person_id).limit(500)).scalars())
+        conn.execute(insert(IdentityDecision), [
+            {"kind": "merge", "state": "proposed", "source": "batch", "person_id": persons[n % len(persons)],
+             "from_person_id": persons[(n + 1) % len(persons)], "score": round(0.5 + (n % 97) / 200, 4),
+             "evidence": [], "moves": [], "encounter_ids": [], "reason": "", "created_at": now - timedelta(hours=n)}
+            for n in range(count)
+        ])  # fmt: skip
+        fresh = [{"id": uuid.uuid4()} for _ in range(count)]  # one open case per person
+        conn.execute(insert(Person), fresh)
+        conn.execute(insert(ProtectionCase), [
+            {"id": uuid.uuid4(), "person_id": p["id"], "kind": "general", "state": "open",
+             "opened_at": now - timedelta(hours=n)}
+            for n, p in enumerate(fresh)
+        ])  # fmt: skip
+        conn.execute(insert(NetworkCluster), [
+            {"algorithm": "bench", "size": 2 + n % 30, "score": round(1 + (n % 53) / 7, 3), "state": "open",
+             "reasons": [{"reason": "parties_share_phone", "key": "+507", "parties": 3, "weight": 3.0}],
+             "person_ids": [str(persons[(n + k) % len(persons)]) for k in range(5)]}
+            for n in range(count)
+        ])  # fmt: skip
+    engine.dispose()
+
+
+def time_queue(client: httpx.Client, first: str, count: int, extra: list[str]) -> list[tuple[str, float, int]]:
+    """(view, p95 ms over 20 asks, HTML bytes) for a queue's first page, a page thirty in (through the cursors)
+    and the filtered views ``extra``."""
+    deep, url, depth = first, first, 0
+    for _ in range(min(count // 50 - 1, 30)):
         found = re.search(r'<a rel="next" href="([^"]+)"', client.get(url).text)
         if not found:
             break
         deep = url = found.group(1).replace("&amp;", "&")
-    views = [("/alerts (page 1)", "/alerts"), ("/alerts (page 31, by cursor)", deep),
-             ("/alerts?kind=watchlist&sort=age", "/alerts?kind=watchlist&sort=age")]  # fmt: skip
+        depth += 1
+    views = [(f"{first} (page 1)", first), (f"{first} (page {depth + 1}, by cursor)", deep)]
+    views += [(path, path) for path in extra]
     out = []
     for label, path in views:
         times = []
@@ -115,6 +154,15 @@ def time_queue(client: httpx.Client, count: int) -> list[tuple[str, float, int]]
             assert answer.status_code == 200, (path, answer.status_code)
         out.append((label, sorted(times)[18] * 1000, len(answer.content)))
     return out
+
+
+QUEUES = {  # who works which queue, and the filtered views timed besides its pages
+    "demo-analista": [("/alerts", ["/alerts?kind=watchlist&sort=age"]),
+                      ("/identity/proposals", ["/identity/proposals?source=batch&sort=age"]),
+                      ("/network/clusters", ["/network/clusters?min_size=20"])],
+    "demo-proteccion": [("/protection?view=all", ["/protection?view=all&kind=general"])],
+    "demo-auditoria": [("/audit", ["/audit?action=encounter.create"])],
+}  # fmt: skip
 
 
 def main() -> None:
@@ -132,6 +180,7 @@ def main() -> None:
     password = re.search(r"password: (\S+)", out).group(1)
     secrets = dict(re.findall(r"(demo-[\w-]+)\s+│\s+\w+\s+│\s+([A-Z2-7]{32})", out))
     plant_alerts(env["TRAVESIA_DATABASE_URL"], args.alerts)
+    plant_queues(env["TRAVESIA_DATABASE_URL"], args.alerts)
     server = subprocess.Popen([sys.executable, "-m", "travesia.cli", "serve"], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     base = f"http://127.0.0.1:{port}"
@@ -144,6 +193,7 @@ def main() -> None:
                 time.sleep(0.1)
         bytes_per_s = args.kbps * 1000 / 8
         assets: dict[str, int] = {}
+        queue: list[tuple[str, float, int]] = []
         with httpx.Client(base_url=base) as anonymous:
             login = weigh(anonymous, "/login", assets)
         rows = [("/login (baseline)", "-", *login)]
@@ -152,8 +202,9 @@ def main() -> None:
                 sign_in(client, username, password, secrets)
                 links = re.findall(r'<li><a href="(/[^"]*)"', client.get("/").text)
                 rows += [(href, username, *weigh(client, href, assets)) for href in links]
-                if username == "demo-analista":  # the queue timed; the pages one opens from a list: an alert, a person
-                    queue = time_queue(client, args.alerts)
+                for first, extra in QUEUES.get(username, []):
+                    queue += time_queue(client, first, args.alerts, extra)
+                if username == "demo-analista":  # the pages one opens from a list: an alert, a person
                     alert = re.search(r'href="(/alerts/[0-9a-f-]+)"', client.get("/alerts").text).group(1)
                     rows.append(("/alerts/{id}", username, *weigh(client, alert, assets)))
                     found = client.get("/persons", params={"q": "Rojas"}).text  # a surname common in the demo
@@ -176,7 +227,7 @@ def main() -> None:
         heaviest = max(rows, key=lambda r: r[2])
         print(f"\nheaviest HTML: {heaviest[0]} {heaviest[2] / 1000:.1f} kB ({heaviest[3] / 1000:.1f} kB gzip); "
               f"static files in all: {sum(assets.values()) / 1000:.1f} kB")  # fmt: skip
-        print(f"\nThe analyst's queue with {args.alerts:,} alerts more, server time on loopback (20 asks each):")
+        print(f"\nThe queues with {args.alerts:,} items more each, server time on loopback (20 asks each):")
         print("| view | p95 | HTML |\n| --- | ---: | ---: |")
         for label, p95, size in queue:
             print(f"| {label} | {p95:.0f} ms | {size / 1000:.1f} kB |")

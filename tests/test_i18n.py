@@ -50,3 +50,12 @@ def test_placeholders_survive_translation():
             assert set(re.findall(r"%\(\w+\)s", message.id)) == set(re.findall(r"%\(\w+\)s", message.string)), (
                 message.id
             )
+
+
+def test_countries_are_named_in_the_readers_language():
+    from travesia.core.i18n import country_name
+
+    assert country_name("ve", "es") == "Venezuela" and country_name("VEN", "en") == "Venezuela"  # list and MRZ codes
+    assert country_name("DEU", "es") == "Alemania" and country_name("DEU", "en") == "Germany"
+    assert country_name("HTI", "es") == "Haití"
+    assert country_name("UTO", "es") == "UTO" and country_name(None, "es") == ""  # ICAO's specimen state: its code

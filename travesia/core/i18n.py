@@ -51,3 +51,19 @@ def negotiate(cookie_value: str | None, accept_language: str | None, default: st
             if tag in SUPPORTED_LOCALES:
                 return tag
     return default
+
+
+@cache
+def country_name(code: str | None, locale: str) -> str:
+    """A country's name in the reader's language from its ISO 3166 code, alpha-2 or alpha-3 as lists and MRZs write
+    it ("ve", "VEN" → "Venezuela"); the code itself where it is none (a zone's UTO, XXA)."""
+    if not code:
+        return ""
+    import pycountry
+    from babel import Locale
+
+    found = pycountry.countries.get(alpha_2=code.upper()) if len(code) == 2 else None
+    found = found or (pycountry.countries.get(alpha_3=code.upper()) if len(code) == 3 else None)
+    if found is None:
+        return code
+    return Locale.parse(locale).territories.get(found.alpha_2, found.name)

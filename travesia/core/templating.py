@@ -12,7 +12,7 @@ from starlette.responses import HTMLResponse
 
 from travesia.core.errors import N_
 from travesia.core.http import CSRF_FIELD, csrf_token
-from travesia.core.i18n import gettext_for
+from travesia.core.i18n import country_name, gettext_for
 from travesia.core.principal import ROLE_LABELS
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -32,6 +32,7 @@ def page_context(request: Request) -> dict[str, Any]:
         nav = [*nav, ("/training", N_("Training"))]
     return {
         "training": training,
+        "country": lambda code: country_name(code, locale),
         "request": request,
         "_": gettext_for(locale),
         "locale": locale,
