@@ -318,7 +318,8 @@ def test_confirming_needs_a_second_analyst(client, app, session, officer, analys
 def test_the_review_page_shows_both_sides_and_the_explanation(client, app, session, officer, make_user, persons_list):
     make_user("supervisora", Role.SUPERVISOR)
     session.commit()
-    load(session, persons_list, LISTED)
+    listed = {**LISTED, "properties": {**LISTED["properties"], "topics": ["crime.terror", "sanction"]}}
+    load(session, persons_list, listed)
     eid = enrol(client, officer, given_names="Yusuf", surnames="Hadad", nationality="SYR")
     screen_now(app)
     [alert] = alerts_of(session, eid)
@@ -328,6 +329,7 @@ def test_the_review_page_shows_both_sides_and_the_explanation(client, app, sessi
     assert page.status_code == 200
     assert "<mark>Yusuf</mark>" in page.text and "Youssef Haddad" in page.text
     assert 'id="explanation"' in page.text and 'data-code="same_date">misma fecha<' in page.text  # in words
+    assert 'data-code="crime.terror">Terrorismo<' in page.text and "Siria" in page.text  # topics, countries
     token = csrf_of(client, f"/alerts/{alert.id}")
     decided = client.post(f"/alerts/{alert.id}", data={"action": "dismiss", "reason": "", "csrf_token": token})
     assert decided.status_code == 422 and "reason" in decided.text.lower()

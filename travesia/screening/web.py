@@ -35,6 +35,7 @@ from travesia.screening.schemas import (
     QueueFilter,
     ReviewIn,
 )
+from travesia.screening.topics import TOPIC_LABELS
 
 router = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
 Reviewer = Annotated[Principal, Depends(Require(Perm.ALERTS_REVIEW))]
@@ -93,6 +94,7 @@ def _detail(session: DbSession, principal: Principal, alert_id: uuid.UUID) -> di
         "features": FEATURE_LABELS,
         "levels": LEVEL_LABELS,
         "properties": PROPERTY_LABELS,
+        "topics": TOPIC_LABELS,
         "kinds": ALERT_KIND_LABELS,
         "states": ALERT_STATE_LABELS,
         "matched": matched,
