@@ -13,7 +13,8 @@ from mrz.checker.td1 import TD1CodeChecker
 from mrz.checker.td2 import TD2CodeChecker
 from mrz.checker.td3 import TD3CodeChecker
 
-from travesia.enrolment.mrz import MrzFormatError, check_digit, name_matches, parse, transliterate
+from travesia.enrolment.mrz import MrzFormatError, check_digit, parse
+from travesia.enrolment.mrz_names import name_matches, transliterate
 
 # ICAO Doc 9303 specimens: Part 4 (TD3), Part 5 (TD1), Part 6 (TD2), Part 7 (MRV-A, MRV-B).
 SPECIMENS = {

@@ -2,13 +2,13 @@
 state, filtered by where they were found and when, each row naming both persons; one proposal accepted from its page
 with a reason (and refused without one), its persons' reads findable under their ids."""
 
-import re
 from datetime import timedelta
 
 from sqlalchemy import insert, select
 
 from tests.biometrics.test_pipeline import enrol
 from tests.conftest import csrf_of, login
+from tests.pages import walk as walk_pages
 from travesia.core.db import utcnow
 from travesia.core.principal import Role
 from travesia.models import AuditEvent, Encounter, IdentityDecision
@@ -16,19 +16,12 @@ from travesia.models import AuditEvent, Encounter, IdentityDecision
 PROPOSALS = 1200
 
 
-def rows_of(html: str) -> list[int]:
-    return [int(n) for n in re.findall(r'<tr data-decision="(\d+)">', html)]
+ROW = r'<tr data-decision="(\d+)">'
 
 
 def walk(client, url: str) -> tuple[list[int], int]:
-    ids, pages = [], 0
-    while url:
-        page = client.get(url)
-        assert page.status_code == 200, page.text[:300]
-        ids, pages = ids + rows_of(page.text), pages + 1
-        following = re.search(r'<a rel="next" href="([^"]+)"', page.text)
-        url = following.group(1).replace("&amp;", "&") if following else None
-    return ids, pages
+    ids, pages = walk_pages(client, url, ROW)
+    return [int(i) for i in ids], pages
 
 
 def test_proposals_are_listed_paged_filtered_and_decided_on_their_page(client, session, officer, make_user):

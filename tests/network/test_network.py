@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import csrf_of, import_population, login, token_for
+from tests.pages import walk
 from travesia.core.principal import Role, cli_principal
 from travesia.enrolment.bulk import run_import
 from travesia.identity import service as identity
@@ -218,13 +219,8 @@ def test_flagged_networks_are_paged_strongest_first(client, session, make_user):
     make_user("supervisora.redes", Role.SUPERVISOR)
     session.commit()
     login(client, "supervisora.redes")
-    ids, url = [], "/network/clusters"
-    while url:
-        page = client.get(url)
-        assert page.status_code == 200
-        ids += [int(n) for n in re.findall(r'<section class="card" id="cluster-(\d+)"', page.text)]
-        following = re.search(r'<a rel="next" href="([^"]+)"', page.text)
-        url = following.group(1).replace("&amp;", "&") if following else None
+    found, _ = walk(client, "/network/clusters", r'<section class="card" id="cluster-(\d+)"')
+    ids = [int(n) for n in found]
     assert len(ids) == 450 == len(set(ids))
     scores = {c.id: c.score for c in session.execute(select(NetworkCluster)).scalars()}
     assert [scores[i] for i in ids] == sorted(scores.values(), reverse=True)

@@ -2,13 +2,13 @@
 paged on the server (by the next follow-up due, then the oldest), counts per view, "my cases" by default for an
 officer who holds any, overdue follow-ups on their own."""
 
-import re
 import uuid
 from datetime import timedelta
 
 from sqlalchemy import insert, select
 
 from tests.conftest import login
+from tests.pages import walk as walk_pages
 from travesia.core.db import utcnow
 from travesia.core.principal import Role
 from travesia.models import FollowUp, Person, ProtectionCase, ProtectionFlag, User
@@ -16,19 +16,8 @@ from travesia.models import FollowUp, Person, ProtectionCase, ProtectionFlag, Us
 CASES, INTAKE = 1500, 300
 
 
-def rows_of(html: str) -> list[str]:
-    return re.findall(r'<tr data-person="([0-9a-f-]{36})">', html)
-
-
 def walk(client, url: str) -> tuple[list[str], int]:
-    ids, pages = [], 0
-    while url:
-        page = client.get(url)
-        assert page.status_code == 200, page.text[:300]
-        ids, pages = ids + rows_of(page.text), pages + 1
-        following = re.search(r'<a rel="next" href="([^"]+)"', page.text)
-        url = following.group(1).replace("&amp;", "&") if following else None
-    return ids, pages
+    return walk_pages(client, url, r'<tr data-person="([0-9a-f-]{36})">')
 
 
 def test_the_protection_queue_at_volume(client, session, make_user):

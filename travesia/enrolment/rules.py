@@ -14,7 +14,8 @@ from anyascii import anyascii
 
 from travesia.audit.chain import canonical_json
 from travesia.core.errors import N_
-from travesia.enrolment.mrz import MrzFormatError, MrzProblem, name_matches, parse
+from travesia.enrolment.mrz import MrzFormatError, MrzProblem, parse
+from travesia.enrolment.mrz_names import name_matches
 
 ADULT_AGE = 18
 CARERS = frozenset({"parent", "guardian", "head", "spouse", "partner", "grandparent", "sibling", "other_relative"})

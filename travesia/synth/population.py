@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from travesia.enrolment.mrz import compose_td3
+from travesia.enrolment.mrz_names import compose_td3
 from travesia.identity.batch import Encounterish
 from travesia.synth import names as N
 from travesia.synth.figures import FIRST, LANGUAGES, LAST, MIX, MONTHS, ROUTES, SECOND, YEARS

@@ -5,27 +5,19 @@ from a score). Pure: the checks' SQL is in training.repository."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from travesia.core.errors import N_
 from travesia.core.principal import Role
-from travesia.enrolment.mrz import check_digit
+from travesia.enrolment.mrz_names import compose_td3
 
 MARKER = "TRAINING"  # a file in the data folder: made by `travesia demo training`, read by `travesia serve`
 
 
-def td3(surnames: str, given: str, number: str, nationality: str, born: str, sex: str, expiry: str) -> str:
-    """A passport's machine-readable zone (ICAO 9303 TD3) with its check digits, for a fictitious person."""
-    name = f"{surnames.replace(' ', '<')}<<{given.replace(' ', '<')}"
-    line1 = f"P<{nationality}{name}".ljust(44, "<")[:44]
-    doc = number.ljust(9, "<")
-    body = f"{doc}{check_digit(doc)}{nationality}{born}{check_digit(born)}{sex}{expiry}{check_digit(expiry)}"
-    personal = "<" * 14
-    body += personal + check_digit(personal)
-    composite = body[0:10] + body[13:20] + body[21:43]
-    return f"{line1}\n{body}{check_digit(composite)}"
-
-
-GOOD_MRZ = td3("JOSEPH", "WIDELINE", "HT4821907", "HTI", "920314", "F", "310112")
+GOOD_MRZ = compose_td3(
+    surnames="Joseph", given_names="Wideline", number="HT4821907", issuing_state="HTI", nationality="HTI",
+    birth=date(1992, 3, 14), sex="F", expiry=date(2031, 1, 12),
+)  # fmt: skip
 # The same zone as a hurried officer types it: one digit of the passport number wrong, so its check digit fails.
 BAD_MRZ = GOOD_MRZ.replace("HT4821907", "HT4821901", 1)
 
