@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -11,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from travesia.audit.chain import Link, hashed_fields
 from travesia.audit.schemas import AuditFilter
+from travesia.core.db import end_of_day, start_of_day
 from travesia.models import AuditChainHead, AuditEvent, AuditTreeNode
 
 
@@ -66,9 +66,9 @@ def list_events(session: Session, query: AuditFilter, record_ids: Sequence[str] 
     if query.record_id:
         stmt = stmt.where(AuditEvent.record_id.in_([query.record_id, *record_ids]))
     if query.since:
-        stmt = stmt.where(AuditEvent.occurred_at >= datetime.combine(query.since, time.min, UTC))
-    if query.until:
-        stmt = stmt.where(AuditEvent.occurred_at < datetime.combine(query.until, time.min, UTC) + timedelta(days=1))
+        stmt = stmt.where(AuditEvent.occurred_at >= start_of_day(query.since))
+    if query.until and (end := end_of_day(query.until)) is not None:
+        stmt = stmt.where(AuditEvent.occurred_at < end)
     return list(session.execute(stmt).scalars())
 
 

@@ -45,7 +45,7 @@ class AuditFilter(BaseModel):
     outcome: Literal["ok", "refused", "failed"] | None = None
     since: date | None = Field(None, description="Events on or after this day (UTC).")
     until: date | None = Field(None, description="Events on or before this day (UTC).")
-    before: int | None = Field(None, ge=1)
+    before: int | None = Field(None, ge=1, le=2**62)  # a 64-bit sequence; larger would overflow the driver
     limit: int = Field(50, ge=1, le=500)
 
 

@@ -28,7 +28,8 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock
 from typing import Any
 
 from sqlalchemy import DateTime, Engine, create_engine, event
@@ -49,6 +50,17 @@ log = get_logger("travesia.db")
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def start_of_day(day: date) -> datetime:
+    """Midnight UTC at the start of ``day``: a filter's "from" day."""
+    return datetime.combine(day, clock.min, UTC)
+
+
+def end_of_day(day: date) -> datetime | None:
+    """Midnight UTC after ``day`` (a filter's "to" day, taken whole); None for the last day a date can name, which
+    has no day after it (``until=9999-12-31`` is "no end", not an overflow)."""
+    return None if day == date.max else start_of_day(day) + timedelta(days=1)
 
 
 def new_id() -> uuid.UUID:

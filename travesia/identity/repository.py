@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from travesia.core.db import end_of_day, start_of_day
 from travesia.identity.schemas import ProposalFilter
 from travesia.models import BiometricCandidate, BiometricTemplate, Document, Encounter, IdentityDecision, Person
 
@@ -171,9 +171,9 @@ def _proposals_filtered(stmt: Select, f: ProposalFilter, *, with_state: bool = T
     if f.source:
         stmt = stmt.where(IdentityDecision.source == f.source)
     if f.since:
-        stmt = stmt.where(IdentityDecision.created_at >= datetime.combine(f.since, time.min, UTC))
-    if f.until:
-        stmt = stmt.where(IdentityDecision.created_at < datetime.combine(f.until, time.min, UTC) + timedelta(days=1))
+        stmt = stmt.where(IdentityDecision.created_at >= start_of_day(f.since))
+    if f.until and (end := end_of_day(f.until)) is not None:
+        stmt = stmt.where(IdentityDecision.created_at < end)
     return stmt
 
 

@@ -158,7 +158,7 @@ def alerts(
     _: Reviewer,
     state: Annotated[list[str] | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> Any:
     """The review queue: most urgent first, then oldest."""
     return repository.queue(session, state or list(ACTIVE_ALERT_STATES), limit, offset)

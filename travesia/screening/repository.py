@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime
 
 from sqlalchemy import Select, and_, exists, func, insert, literal, or_, select, tuple_, update
 from sqlalchemy.orm import Session, aliased
 
+from travesia.core.db import end_of_day, start_of_day
 from travesia.models import (
     Alert,
     AlertReview,
@@ -332,9 +333,9 @@ def _queue_filtered(stmt: Select, f: QueueFilter, me: uuid.UUID | None, *, with_
     elif f.holder == "nobody":
         stmt = stmt.where(Alert.assigned_to_id.is_(None))
     if f.since:
-        stmt = stmt.where(Alert.created_at >= datetime.combine(f.since, time.min, UTC))
-    if f.until:
-        stmt = stmt.where(Alert.created_at < datetime.combine(f.until, time.min, UTC) + timedelta(days=1))
+        stmt = stmt.where(Alert.created_at >= start_of_day(f.since))
+    if f.until and (end := end_of_day(f.until)) is not None:
+        stmt = stmt.where(Alert.created_at < end)
     return stmt
 
 

@@ -30,7 +30,7 @@ class BatchItem(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    seq: int = Field(ge=1)
+    seq: int = Field(ge=1, le=2**62)
     recorded_at: datetime
     officer: str | None = Field(None, pattern=USERNAME_PATTERN)  # the station account that registered the person
     encounter: EncounterIn
@@ -71,7 +71,7 @@ class FeedRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     cursor: datetime | None = None
-    region_mark: int = Field(0, ge=0)  # central's last template id the station holds for its region
+    region_mark: int = Field(0, ge=0, le=2**62)  # central's last template id the station holds for its region
     lists: dict[Annotated[str, Field(max_length=64)], Annotated[int, Field(ge=0)]] = Field(
         default_factory=dict, max_length=500
     )
@@ -122,7 +122,7 @@ class RegionTemplate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    id: int = Field(ge=1)  # central's template id: the station's mark
+    id: int = Field(ge=1, le=2**62)  # central's template id: the station's mark
     person_id: uuid.UUID
     modality: Literal["face", "finger"]
     position: int | None = Field(None, ge=1, le=10)
