@@ -37,7 +37,7 @@ def _copy(connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
     columns = [c for c in table.columns if c.key in given or c.default is not None]
     plan = []
     for column in columns:
-        process = column.type.bind_processor(connection.dialect)
+        process = column.type.dialect_impl(connection.dialect).bind_processor(connection.dialect)
         default = None
         if column.key not in given:  # the Python default SQLAlchemy's INSERT would have sent
             default = column.default.arg(None) if column.default.is_callable else column.default.arg  # type: ignore[union-attr,operator]
