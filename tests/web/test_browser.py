@@ -164,7 +164,8 @@ def test_a_refused_photo_keeps_the_other_members_photos(demo, page, tmp_path):
     page.wait_for_selector("#refused-images")
     assert "Persona 2, foto: El archivo pesa más de 8 MB." in page.inner_text("#refused-images")
     kept = page.locator("#m0_photo-kept img")
-    assert page.eval_on_selector("#m0_photo-kept img", "img => img.complete && img.naturalWidth") == 512
+    page.wait_for_function("() => document.querySelector('#m0_photo-kept img').complete")  # the thumbnail loads
+    assert page.eval_on_selector("#m0_photo-kept img", "img => img.naturalWidth") == 512
     assert "Conservada de antes" in page.inner_text("#m0_photo-kept") and kept.count() == 1
     assert page.locator("#m1_photo-kept").count() == 0 and page.input_value("#m1_given_names") == "Jean"
     accessible(page, "enrol-kept-images")
