@@ -404,6 +404,48 @@ def test_pages_outside_the_menus_are_accessible(demo, page):
     accessible(page, "verify-pass-empty", shot=False)
 
 
+def test_pages_outside_the_menus_read_in_english_too(demo, page):
+    """The pages one opens from a list, in English: a search, a person, their network, an alert, an identity
+    proposal and the protection file — axe and the words check on each (the journeys walk them in Spanish)."""
+    sign_in(page, demo, "demo-supervisor")
+    page.goto(f"{demo.base}/lang/en?next=/")
+    page.goto(f"{demo.base}/persons?q=Rojas")
+    accessible(page, "en-persons-search", shot=False)
+    page.locator("main a[href^='/persons/']").first.click()
+    page.wait_for_url(re.compile(r".*/persons/[0-9a-f-]+$"))
+    assert page.locator("html").get_attribute("lang") == "en"
+    accessible(page, "en-person-page", shot=False)
+    person = page.url.rsplit("/", 1)[1]
+    page.goto(f"{demo.base}/network/persons/{person}")
+    accessible(page, "en-network-person", shot=False)
+    page.goto(f"{demo.base}/protection/persons/{person}")
+    accessible(page, "en-protection-file", shot=False)
+    page.goto(f"{demo.base}/alerts")
+    page.locator("main table tbody a[href^='/alerts/']").first.click()
+    page.wait_for_url(re.compile(r".*/alerts/[0-9a-f-]+$"))
+    accessible(page, "en-alert", shot=False)
+    from sqlalchemy import insert
+    from sqlalchemy.orm import Session
+
+    from travesia.models import IdentityDecision
+
+    two = [as_uuid(r[0]) for r in query(demo, "SELECT DISTINCT person_id FROM encounters ORDER BY person_id LIMIT 2")]
+    engine = create_engine(demo.database_url)
+    with Session(engine) as session:  # a proposal as batch resolution makes them (the small demo has none)
+        session.execute(insert(IdentityDecision), [{
+            "kind": "merge", "state": "proposed", "source": "batch", "person_id": two[0], "from_person_id": two[1],
+            "score": 0.91, "evidence": [{"feature": "name", "level": "similar", "bits": 4.2}], "moves": [],
+            "encounter_ids": [], "reason": "",
+        }])  # fmt: skip
+        session.commit()
+    engine.dispose()
+    page.goto(f"{demo.base}/identity/proposals")
+    accessible(page, "en-identity-proposals", shot=False)
+    page.locator("#proposals a[href^='/identity/proposals/']").first.click()
+    page.wait_for_url(re.compile(r".*/identity/proposals/\d+$"))
+    accessible(page, "en-identity-proposal", shot=False)
+
+
 ROLES = ["demo-registro", "demo-analista", "demo-supervisor", "demo-proteccion", "demo-programas", "demo-enlace",
          "demo-estadistica", "demo-auditoria", "demo-admin"]  # fmt: skip
 
