@@ -3,7 +3,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import ValidationError
 from starlette.responses import Response
 
 from travesia.audit import heads, service
@@ -13,11 +12,10 @@ from travesia.audit.labels import ACTION_LABELS, RECORD_LABELS
 from travesia.audit.schemas import OUTCOME_LABELS, AuditFilter
 from travesia.core.guards import Require
 from travesia.core.http import DbSession, verify_csrf
-from travesia.core.i18n import gettext_for
 from travesia.core.permissions import Perm
 from travesia.core.principal import Principal
 from travesia.core.templating import render
-from travesia.core.validation import field_errors
+from travesia.core.validation import query_filter
 
 LABELS = {"outcomes": OUTCOME_LABELS, "actions": ACTION_LABELS, "records": RECORD_LABELS}
 router = APIRouter(prefix="/audit", dependencies=[Depends(verify_csrf)], include_in_schema=False)
@@ -27,11 +25,8 @@ router = APIRouter(prefix="/audit", dependencies=[Depends(verify_csrf)], include
 def audit_page(
     request: Request, session: DbSession, principal: Annotated[Principal, Depends(Require(Perm.AUDIT_READ))]
 ) -> Response:
-    raw = {k: v for k, v in request.query_params.items() if k in AuditFilter.model_fields and v}
-    try:
-        query = AuditFilter(**raw)  # type: ignore[arg-type]
-    except ValidationError as error:
-        errors = field_errors(error, gettext_for(request.state.locale))
+    query, raw, errors = query_filter(request, AuditFilter)
+    if errors:
         context = {"events": [], "filters": raw, "errors": errors, **LABELS}
         return render(request, "audit/events.html", context, 422)
     events = service.list_events(session, principal, query, getattr(request.app.state, "related_records", None))

@@ -4,11 +4,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
+from starlette.requests import Request
 
 from travesia.core.errors import N_, DomainError, RuleProblem
+from travesia.core.i18n import gettext_for
+
+M = TypeVar("M", bound=BaseModel)
 
 # Pydantic error types that forms meet, as translatable messages (Pydantic's own text is English only).
 PYDANTIC_MESSAGES = {
@@ -75,3 +79,13 @@ def field_errors(error: Exception, translate: Callable[..., str]) -> dict[str, s
             result.setdefault(key, _message(item, translate, None))
         return result
     raise TypeError(f"not a validation error: {type(error).__name__}")
+
+
+def query_filter(request: Request, model: type[M]) -> tuple[M, dict[str, str], dict[str, str]]:
+    """A list page's filters from its query string: the model (its defaults where the query is wrong), the values
+    given (to keep in the page's links), and the errors in the reader's language by field."""
+    raw = {k: v for k, v in request.query_params.items() if k in model.model_fields and v}
+    try:
+        return model(**raw), raw, {}
+    except ValidationError as error:
+        return model(), raw, field_errors(error, gettext_for(request.state.locale))

@@ -17,7 +17,7 @@ from travesia.core.i18n import gettext_for
 from travesia.core.permissions import Perm
 from travesia.core.principal import Principal
 from travesia.core.templating import render
-from travesia.core.validation import field_errors
+from travesia.core.validation import field_errors, query_filter
 from travesia.identity import proposals, service
 from travesia.identity.schemas import (
     DECISION_KIND_LABELS,
@@ -41,11 +41,7 @@ LABELS = {
 
 @router.get("/proposals")
 def proposal_list(request: Request, session: DbSession, principal: Decider) -> Response:
-    raw = {k: v for k, v in request.query_params.items() if k in ProposalFilter.model_fields and v}
-    try:
-        f, errors = ProposalFilter(**raw), {}  # type: ignore[arg-type]
-    except ValidationError as error:
-        f, errors = ProposalFilter(), field_errors(error, gettext_for(request.state.locale))
+    f, raw, errors = query_filter(request, ProposalFilter)
     rows, next_after, counts = proposals.list_proposals(session, principal, f)
     context = {
         "rows": rows,

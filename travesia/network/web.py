@@ -16,7 +16,7 @@ from travesia.core.i18n import gettext_for
 from travesia.core.permissions import Perm
 from travesia.core.principal import Principal
 from travesia.core.templating import render
-from travesia.core.validation import field_errors
+from travesia.core.validation import field_errors, query_filter
 from travesia.network import repository, service
 from travesia.network.schemas import CLUSTER_REASON_LABELS, LINK_KIND_LABELS, ClusterFilter, ClusterReviewIn
 
@@ -47,13 +47,8 @@ def person_network(
 
 
 def _clusters_page(request: Request, session: DbSession, errors: dict[str, str] | None = None) -> Response:
-    raw = {k: v for k, v in request.query_params.items() if k in ClusterFilter.model_fields and v}
-    errors = dict(errors or {})
-    try:
-        f = ClusterFilter(**raw)  # type: ignore[arg-type]
-    except ValidationError as error:
-        f = ClusterFilter()
-        errors.update(field_errors(error, gettext_for(request.state.locale)))
+    f, raw, problems = query_filter(request, ClusterFilter)
+    errors = {**problems, **(errors or {})}
     clusters, next_after = repository.clusters_page(session, f)
     shown = {p for c in clusters for p in c.person_ids[:MEMBERS_SHOWN]}
     context = {

@@ -41,14 +41,11 @@ class QueuePage:
     view: str
 
 
-def default_view(session: Session, principal: Principal) -> str:
-    """Mine when the officer holds any open case, else every open case."""
-    counts = repository.queue_counts(session, CaseQueueFilter(), principal.user_id, utcnow().date())
-    return "mine" if counts["mine"] else "all"
-
-
 def queue_page(session: Session, principal: Principal, f: CaseQueueFilter) -> QueuePage:
+    """One page of the chosen view; with no view chosen, my cases when I hold any, else every open case."""
     today = utcnow().date()
+    counts = repository.queue_counts(session, f, principal.user_id, today)
+    f = f.model_copy(update={"view": f.view or ("mine" if counts["mine"] else "all")})
     if f.view == "intake":
         people, cursor = repository.intake_page(session, f)
         persons = [p for p, _ in people]
@@ -78,4 +75,4 @@ def queue_page(session: Session, principal: Principal, f: CaseQueueFilter) -> Qu
             for c, due, holder in cases
         ]  # fmt: skip
     audit.record(session, principal, "protection.queue_read", details={"rows": len(rows), "view": f.view})
-    return QueuePage(rows, cursor, repository.queue_counts(session, f, principal.user_id, today), f.view)
+    return QueuePage(rows, cursor, counts, f.view)  # type: ignore[arg-type]

@@ -218,7 +218,7 @@ class CaseQueueFilter(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    view: Literal["mine", "all", "intake"] = "mine"
+    view: Literal["mine", "all", "intake"] | None = None  # None: mine when the officer holds any case, else all
     kind: CaseKind | None = None
     flag: FlagKind | None = None
     overdue: bool = False

@@ -19,7 +19,7 @@ from travesia.core.i18n import gettext_for
 from travesia.core.permissions import Perm
 from travesia.core.principal import Principal
 from travesia.core.templating import render
-from travesia.core.validation import field_errors
+from travesia.core.validation import field_errors, query_filter
 from travesia.enrolment.scope import visible_person
 from travesia.protection import pass_service, repository, rules, service
 from travesia.protection import queue as protection_queue
@@ -59,16 +59,11 @@ Manager = Annotated[Principal, Depends(Require(Perm.PROTECTION_MANAGE))]
 def queue(request: Request, session: DbSession, principal: Manager) -> Response:
     """The queue, filtered and paged on the server: my cases (the default when I hold any), every open case, or
     the intake of flagged people with no case yet."""
-    raw = {k: v for k, v in request.query_params.items() if k in CaseQueueFilter.model_fields and v}
-    errors: dict[str, str] = {}
-    try:
-        f = CaseQueueFilter(**{"view": protection_queue.default_view(session, principal), **raw})  # type: ignore[arg-type]
-    except ValidationError as error:
-        f, errors = CaseQueueFilter(), field_errors(error, gettext_for(request.state.locale))
+    f, raw, errors = query_filter(request, CaseQueueFilter)
     page = protection_queue.queue_page(session, principal, f)
     context = {
         "page": page,
-        "f": f,
+        "f": f.model_copy(update={"view": page.view}),
         "filters": {k: v for k, v in raw.items() if k not in ("after", "view")},
         "errors": errors,
         "now": utcnow(),

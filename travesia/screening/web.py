@@ -18,7 +18,7 @@ from travesia.core.i18n import gettext_for
 from travesia.core.permissions import Perm
 from travesia.core.principal import Principal
 from travesia.core.templating import render
-from travesia.core.validation import field_errors
+from travesia.core.validation import field_errors, query_filter
 from travesia.enrolment import reads as enrolment
 from travesia.enrolment.images import displayable
 from travesia.enrolment.scope import visible_encounter
@@ -45,13 +45,7 @@ Reader = Annotated[Principal, Depends(Require(Perm.ENCOUNTERS_READ))]
 @router.get("/alerts")
 def queue(request: Request, session: DbSession, principal: Reviewer) -> Response:
     """The analyst's queue: filtered, sorted and paged on the server; each row says what the alert is about."""
-    raw = {k: v for k, v in request.query_params.items() if k in QueueFilter.model_fields and v}
-    try:
-        f = QueueFilter(**raw)  # type: ignore[arg-type]
-    except ValidationError as error:
-        f, errors = QueueFilter(), field_errors(error, gettext_for(request.state.locale))
-    else:
-        errors = {}
+    f, raw, errors = query_filter(request, QueueFilter)
     rows, next_after = repository.queue_page(session, f, principal.user_id)
     lists, stations = repository.queue_choices(session)
     context = {
