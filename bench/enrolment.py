@@ -1,8 +1,10 @@
 """Enrolment speed, on SQLite and PostgreSQL, each beside bare baselines measured in the same run.
 
-  * bulk import of N synthetic encounters (`travesia.enrolment.bulk.run_import`: validation, MRZ checks,
-    idempotency lookups, audit per batch) vs a bare executemany of the very rows the import stores into the same
-    five tables (persons, travel groups, encounters, documents, screenings);
+  * bulk import of N synthetic encounters (`travesia.enrolment.bulk.run_import`: validation, MRZ checks, the body
+    hash and the rows' storage form in a process pool; idempotency lookups, COPY or executemany and an audit event
+    per batch in one writer) vs a bare write of the very rows the import stores, through the same writer, into the
+    same five tables (persons, travel groups, encounters, documents, screenings); and the import with its checks
+    inline (one process);
   * API enrolment (`POST /api/v1/encounters`, JSON, no images) from C concurrent loopback clients while worker
     processes drain a backlog of B pending registrations (bulk-imported into a database of its own first):
     durable enrolments per second with their audit events, latency p50/p95/p99; meanwhile an officer's pages
@@ -10,7 +12,7 @@
     screened during the window; vs bare one-row transactions.
 
 Run:  .venv/bin/python bench/enrolment.py [--rows 200000] [--backlog 50000] [--requests 8000] [--clients 16]
-                                          [--web 2] [--workers 1] [--only sqlite|postgresql]
+                                          [--web 2] [--workers 1] [--only sqlite|postgresql] [--processes N]
 The clients run on the same 2-core machine as the server and the workers, so API figures include their CPU use.
 """
 
@@ -31,7 +33,7 @@ import uuid
 from pathlib import Path
 
 import httpx
-from sqlalchemy import create_engine, delete, insert, text
+from sqlalchemy import create_engine, delete, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
@@ -40,13 +42,16 @@ from travesia.auth import service as auth_service
 from travesia.auth.passwords import Hasher
 from travesia.auth.schemas import UserCreate
 from travesia.core import migrations
+from travesia.core.bulkwrite import write_stored
 from travesia.core.crypto import Keyring
 from travesia.core.db import Database
 from travesia.core.pgserver import LocalPostgres
+from travesia.core.pool import default_processes
 from travesia.core.principal import Role, cli_principal
 from travesia.core.settings import load_settings
 from travesia.demo import STATIONS
-from travesia.enrolment import bulk, service
+from travesia.enrolment import bulk, bulk_checks
+from travesia.enrolment.bulk_files import read_rows
 from travesia.models import Document, Encounter, Person, Screening, TravelGroup
 from travesia.stations import service as stations
 from travesia.synth.population import write
@@ -87,17 +92,19 @@ def _stations(db: Database) -> dict:
         return {s.code: s for s in stations.list_stations(session)}
 
 
-def bare_tables(db: Database, path: Path, batch_size: int) -> list[list[tuple[type, list[dict]]]]:
-    """The rows the import would store, batch by batch, built by the import's own code outside the timing."""
+def bare_tables(db: Database, path: Path, batch_size: int) -> list[bulk.Tables]:
+    """The rows the import would store, batch by batch, in storage form, made by the import's own code (checks and
+    the writer's decisions) outside the timing."""
     out = []
-    rows = list(bulk.read_rows(path))
-    lookups = service.Lookups()
+    rows = list(read_rows(path))
     with db.transaction() as session:
+        context = bulk.import_context(session, ADMIN)
         for start in range(0, len(rows), batch_size):
-            report = bulk.Report()
-            prepared = bulk.prepare_batch(session, ADMIN, rows[start : start + batch_size], report, lookups)
-            out.append(bulk.storage_rows(session, prepared))
-            bulk.write_rows(session, out[-1])  # so that the next batch sees this one's groups; rolled back below
+            checked = bulk_checks.check_chunk(context, rows[start : start + batch_size])
+            _, _, tables = bulk.storage_tables(session, context, checked, checked.rows)
+            out.append(tables)
+            for shape, stored in tables:  # so that the next batch sees this one's groups; rolled back below
+                write_stored(session.connection(), shape, stored)
         session.rollback()
     return out
 
@@ -112,36 +119,30 @@ def _empty(db: Database) -> None:
                 session.execute(text(f"TRUNCATE {model.__tablename__} CASCADE"))
 
 
-def _bare(db: Database, tables: list[list[tuple[type, list[dict]]]], *, executemany: bool) -> float:
-    """Seconds to write the rows bare, batch by batch: through the import's own writer (COPY on PostgreSQL), or
-    with SQLAlchemy Core's executemany (the writer before COPY)."""
+def _bare(db: Database, tables: list[bulk.Tables]) -> float:
+    """Seconds to write the rows bare, batch by batch, through the import's own writer (the driver's COPY on
+    PostgreSQL, its executemany on SQLite; no checks, no decisions, no audit)."""
     started = time.perf_counter()
     for batch in tables:
         with db.transaction() as session:
-            if executemany:
-                for model, rows in batch:
-                    if rows:
-                        session.connection().execute(insert(model.__table__), rows)
-            else:
-                bulk.write_rows(session, batch)
+            for shape, rows in batch:
+                write_stored(session.connection(), shape, rows)
     elapsed = time.perf_counter() - started
     _empty(db)
     return elapsed
 
 
-def bench_import(url: str, path: Path, rows: int) -> tuple[float, float, float]:
-    """The bare baselines first, into the same (empty) tables, each emptied again; then the real import.
-    Returns rows/s of the import, of the bare write through the import's writer, and of bare executemany."""
+def bench_import(url: str, path: Path, rows: int, processes: int | None) -> tuple[float, float]:
+    """The bare baseline first, into the same (empty) tables, emptied again; then the real import.
+    Returns rows/s of the import and of the bare write."""
     db = Database(url)
-    tables = bare_tables(db, path, 5000)
-    bare = _bare(db, tables, executemany=False)
-    bare_many = bare if db.is_sqlite else _bare(db, tables, executemany=True)  # one writer on SQLite
+    bare = _bare(db, bare_tables(db, path, 5000))
     started = time.perf_counter()
-    report, _ = bulk.run_import(db, ADMIN, path, batch_size=5000)
+    report, _ = bulk.run_import(db, ADMIN, path, batch_size=5000, processes=processes)
     elapsed = time.perf_counter() - started
     assert report.stored == rows and report.rejected == 0, (report.stored, report.rejected)
     db.dispose()
-    return rows / elapsed, rows / bare, rows / bare_many
+    return rows / elapsed, rows / bare
 
 
 def _second_database(url: str) -> str:
@@ -331,11 +332,16 @@ def run(
 
 def bulk_phase(label: str, url: str, path: Path, args: argparse.Namespace) -> None:
     prepare(url)
-    imported, bare, bare_many = bench_import(url, path, args.rows)
+    imported, bare = bench_import(url, path, args.rows, args.processes)
+    inline = ""
+    if args.processes != 1:  # the same import with its checks inline, for the pool's share
+        _empty(Database(url))
+        alone, _ = bench_import(url, path, args.rows, 1)
+        inline = f"   checks inline (one process) {alone:9,.0f} rows/s"
     print(
-        f"{label:10s} bulk import {args.rows} rows  {imported:9,.0f} rows/s   bare write of the same rows into the "
-        f"same 5 tables through the import's writer {bare:9,.0f} rows/s ({imported / bare:.2f} of it), with "
-        f"executemany {bare_many:9,.0f} rows/s ({imported / bare_many:.2f} of it)",
+        f"{label:10s} bulk import {args.rows} rows  {imported:9,.0f} rows/s (checks in "
+        f"{args.processes or default_processes()} processes)   bare write of the same rows into the same 5 tables "
+        f"through the import's writer {bare:9,.0f} rows/s ({imported / bare:.2f} of it){inline}",
         flush=True,
     )
 
@@ -364,12 +370,14 @@ def main() -> None:
     parser.add_argument("--web", type=int, default=2, help="web processes")
     parser.add_argument("--workers", type=int, default=1, help="worker processes")
     parser.add_argument("--only", choices=["sqlite", "postgresql"])
+    parser.add_argument("--processes", type=int, help="processes checking the import's rows (default: one a core)")
     args = parser.parse_args()
     print(f"# {platform.machine()}, {os.cpu_count()} cores, Python {sys.version.split()[0]}")
     print(
         f"# command: .venv/bin/python bench/enrolment.py --rows {args.rows} --backlog {args.backlog} "
         f"--requests {args.requests} --clients {args.clients} --web {args.web} --workers {args.workers}"
         + (f" --only {args.only}" if args.only else "")
+        + (f" --processes {args.processes}" if args.processes else "")
     )
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)

@@ -28,6 +28,7 @@ import struct
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -42,7 +43,8 @@ def _load() -> dict[str, object]:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     from travesia.core.errors import InvalidInput
-    from travesia.enrolment import bulk, mrz, service
+    from travesia.core.principal import cli_principal
+    from travesia.enrolment import bulk_checks, bulk_files, mrz, service
     from travesia.enrolment.schemas import EncounterIn
     from travesia.exchange import nist
     from travesia.screening import formats, listformats
@@ -51,7 +53,14 @@ def _load() -> dict[str, object]:
 
     return {
         "Ed25519PrivateKey": Ed25519PrivateKey,
-        "bulk": bulk,
+        "bulk_checks": bulk_checks,
+        "bulk_files": bulk_files,
+        "import_context": bulk_checks.ImportContext(
+            cli_principal("fuzz"),
+            {"ERM-FUZZ": service.StationRef(uuid.UUID(int=1), "ERM-FUZZ", True)},
+            None,
+            "sqlite",
+        ),
         "mrz": mrz,
         "service": service,
         "InvalidInput": InvalidInput,
@@ -107,27 +116,23 @@ def target_csvlist(data: bytes) -> None:
 
 
 def target_bulk(data: bytes) -> None:
-    """A bulk registration file (the first byte picks CSV or JSON lines), row by row through the schema and the
-    document checks, as `travesia import` does before it touches the database."""
+    """A bulk registration file (the first byte picks CSV or JSON lines) through every check `travesia import` runs
+    before it touches the database (``bulk_checks.check_chunk``: the schema, the station, the documents, the body
+    hash, the rows in storage form): a bad row is a reject, never an exception."""
     if not data:
         return
-    bulk = M["bulk"]
+    files = M["bulk_files"]
     try:
         text = data[1:].decode("utf-8")
     except UnicodeDecodeError:
         return
     lines = io.StringIO(text, newline="")
-    reader = bulk._csv_rows if data[0] % 2 else bulk._jsonl_rows  # type: ignore[attr-defined]
+    reader = files._csv_rows if data[0] % 2 else files._jsonl_rows  # type: ignore[attr-defined]
     try:
-        for row in reader(lines):
-            if row.problem:
-                continue
-            try:
-                M["service"].checked_documents(M["EncounterIn"].model_validate(row.payload))  # type: ignore[attr-defined]
-            except (ValidationError, M["InvalidInput"]):  # type: ignore[misc]
-                pass
-    except bulk.FileProblem:  # type: ignore[attr-defined]
-        pass
+        rows = list(reader(lines))
+    except files.FileProblem:  # type: ignore[attr-defined]
+        return
+    M["bulk_checks"].check_chunk(M["import_context"], rows)  # type: ignore[attr-defined]
 
 
 def target_sync(data: bytes) -> None:

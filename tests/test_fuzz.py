@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bench import fuzz
-from travesia.enrolment.bulk import FileProblem, _csv_rows
+from travesia.enrolment.bulk_files import FileProblem, _csv_rows
 from travesia.exchange import nist
 
 fuzz.prepare()

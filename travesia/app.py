@@ -29,6 +29,7 @@ from travesia.core import crypto
 from travesia.core.crypto import Keyring
 from travesia.core.db import Database
 from travesia.core.errors import N_, DomainError
+from travesia.core.groupcommit import GroupWriter
 from travesia.core.guards import NotAuthenticated, PermissionDenied
 from travesia.core.http import BodyLimitMiddleware, CsrfRefused, RequestContextMiddleware, is_api
 from travesia.core.i18n import gettext_for
@@ -105,6 +106,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             with app.state.db.transaction() as session:
                 sync_station.setup(session, settings.station, settings.central_url)
         yield
+        app.state.writer.stop()
+        if app.state.writer.db is not app.state.db:
+            app.state.writer.db.dispose()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -119,6 +123,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.settings = settings
     app.state.training = training_mode(settings)
     app.state.db = db or Database(settings.sqlalchemy_url, sqlite_synchronous=settings.sqlite_synchronous)
+    app.state.writer = GroupWriter(app.state.db.twin())  # enrolments from the API are written in groups
     app.state.auth = service.AuthContext(
         settings=settings,
         hasher=Hasher(settings.argon2_time_cost, settings.argon2_memory_kib),

@@ -162,3 +162,52 @@ def test_import_writes_audit_events_per_batch(env, tmp_path, fresh_database_url)
         events = conn.execute(select(AuditEvent.details).where(AuditEvent.action == "encounter.import")).scalars().all()
     engine.dispose()
     assert [json.loads(d)["count"] for d in events] == [2, 2, 1]
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_checks_in_processes_store_what_checks_inline_do(processes, fresh_database_url, tmp_path):
+    """The same file through checking processes or inline: corrections of a row in the same batch and of an
+    earlier batch continue that row's person, a family's group is written once, and a correction of an unknown
+    registration and a bad row are rejected with their line and field."""
+    from travesia.core import migrations
+    from travesia.core.db import Database
+    from travesia.core.principal import cli_principal
+    from travesia.enrolment.bulk import run_import
+    from travesia.models import Screening, TravelGroup
+    from travesia.stations import service as stations
+    from travesia.stations.schemas import StationCreate
+
+    migrations.upgrade(fresh_database_url)
+    db = Database(fresh_database_url)
+    operator = cli_principal("test")
+    with db.transaction() as session:
+        stations.create_station(session, operator, StationCreate(code="ERM-SAN-VICENTE", name="SV", kind="reception"))
+    group = {"id": str(uuid.uuid4()), "kind": "family", "relation": "head"}
+    a, b = (
+        {"id": str(uuid.uuid4()), "station": "ERM-SAN-VICENTE", "surnames": name, "sex": "F", "birth_date": "1990"}
+        for name in ("Rojas", "Rojas Pérez")
+    )
+    lines = [
+        {**a, "group": group},
+        {**b, "group": {**group, "relation": "child"}},
+        {**a, "id": str(uuid.uuid4()), "given_names": "Ana", "corrects": a["id"]},  # same batch
+        {**a, "id": str(uuid.uuid4()), "corrects": str(uuid.uuid4())},  # nothing to correct
+        {**a, "id": str(uuid.uuid4()), "sex": "Q"},
+        {**b, "id": str(uuid.uuid4()), "given_names": "Eva", "corrects": b["id"]},  # an earlier batch
+    ]
+    source = tmp_path / "in.jsonl"
+    source.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    rejects = []
+    report, _ = run_import(db, operator, source, batch_size=3, processes=processes, on_reject=rejects.append)
+    assert (report.read, report.stored, report.rejected) == (6, 4, 2)
+    assert [(r.line, r.field) for r in rejects] == [(4, "corrects"), (5, "sex")]
+    with db.transaction(readonly=True) as session:
+        person_of = dict(session.execute(select(Encounter.id, Encounter.person_id)).all())
+        assert person_of[uuid.UUID(lines[2]["id"])] == person_of[uuid.UUID(a["id"])]
+        assert person_of[uuid.UUID(lines[5]["id"])] == person_of[uuid.UUID(b["id"])]
+        assert session.execute(select(func.count()).select_from(Person)).scalar_one() == 2
+        assert session.execute(select(func.count()).select_from(TravelGroup)).scalar_one() == 1
+        assert session.execute(select(func.count()).select_from(Screening)).scalar_one() == 4
+    again, _ = run_import(db, operator, source, batch_size=3, processes=processes)
+    assert (again.stored, again.unchanged, again.rejected) == (0, 4, 2)  # a re-run adds nothing
+    db.dispose()

@@ -43,6 +43,7 @@ from travesia.core.writelock import Turnstile, WriteLock
 READONLY = "travesia_readonly"
 LAZY = "travesia_lazy_write"
 AFTER_COMMIT = "travesia_after_commit"
+AFTER_COMMIT_KEYS = "travesia_after_commit_keys"
 WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 
 log = get_logger("travesia.db")
@@ -111,6 +112,7 @@ class Database:
         self.url = make_url(url)
         self.dialect = self.url.get_backend_name()
         self.max_lock_seconds, self.background = max_lock_seconds, background
+        self._synchronous, self._bound = sqlite_synchronous, bind is not None
         # SQLite has one writer at a time. Writers of this process queue here instead of in SQLite's busy
         # handler, which sleeps in steps of up to 100 ms (measured: p50 60 ms at 74 enrolments/s before this).
         # A semaphore, not a lock: FastAPI may finish a request's transaction on another thread than it began.
@@ -133,6 +135,31 @@ class Database:
             )
         self._factory = sessionmaker(bind=self.engine, expire_on_commit=False)
         event.listen(self._factory, "do_orm_execute", _take_lock_before_locking_read)
+
+    @contextmanager
+    def requests_first(self) -> Iterator[None]:
+        """While inside, worker processes begin no SQLite write transaction (the turnstile's ``intent`` held, see
+        core.writelock): for the group writer of a web process while requests keep coming. No-op on PostgreSQL."""
+        if self._turnstile is None or self.background:
+            yield
+            return
+        fd = self._turnstile.want()
+        try:
+            yield
+        finally:
+            os.close(fd)
+
+    def twin(self) -> Database:
+        """The same database through an engine, pool and write gate of its own (the group writer's: see
+        core.groupcommit); a test's database bound to one connection is its own twin."""
+        if self._bound:
+            return self
+        return Database(
+            self.url.render_as_string(hide_password=False),
+            sqlite_synchronous=self._synchronous,
+            max_lock_seconds=self.max_lock_seconds,
+            background=self.background,
+        )
 
     @property
     def is_sqlite(self) -> bool:
@@ -177,6 +204,7 @@ class Database:
             else:
                 session.rollback()
                 session.info.pop(AFTER_COMMIT, None)
+                session.info.pop(AFTER_COMMIT_KEYS, None)
             raise
         finally:
             if lock is not None:
@@ -196,7 +224,17 @@ def after_commit(session: Session, action: Callable[[], object]) -> None:
     session.info.setdefault(AFTER_COMMIT, []).append(action)
 
 
+def after_commit_once(session: Session, key: str, action: Callable[[], object]) -> None:
+    """``after_commit`` unless an action under the same key is already waiting for this transaction (a group of
+    enrolments written together needs one wake-up of the workers, not one each)."""
+    keys = session.info.setdefault(AFTER_COMMIT_KEYS, set())
+    if key not in keys:
+        keys.add(key)
+        after_commit(session, action)
+
+
 def _run_after_commit(session: Session) -> None:
+    session.info.pop(AFTER_COMMIT_KEYS, None)
     for action in session.info.pop(AFTER_COMMIT, []):
         try:
             action()

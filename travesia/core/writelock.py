@@ -56,6 +56,13 @@ class Turnstile:
             os.close(intent)
             raise
 
+    def want(self) -> int:
+        """``intent`` held shared, on a descriptor of its own, until it is closed: no worker begins a transaction
+        meanwhile (a group writer with more requests coming, see core.groupcommit)."""
+        fd = os.open(self.intent_path, os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(fd, fcntl.LOCK_SH)  # a worker holds it exclusively for a moment only
+        return fd
+
     @staticmethod
     def leave(fds: tuple[int, int | None]) -> None:
         for fd in fds:

@@ -13,12 +13,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 from starlette.responses import JSONResponse
 
+from travesia.core.db import after_commit_once
 from travesia.core.errors import N_, InvalidInput
 from travesia.core.guards import Require
-from travesia.core.http import DbSession, enqueue_after_commit
+from travesia.core.http import DbSession
 from travesia.core.permissions import Perm
 from travesia.core.principal import Principal
 from travesia.enrolment import lookup, service
@@ -130,11 +132,21 @@ def create_encounter(
     request: Request,
 ) -> Any:
     captured = _captured(submission, principal)
-    stored = service.enrol(session, captured)
-    out = lookup.to_out(session, stored.encounter, replayed=stored.replayed, station_code=stored.station_code)
-    body = out.model_dump(mode="json") | {"warnings": stored.warnings}
-    if not stored.replayed:
-        enqueue_after_commit(request, session, "process_due")  # the worker must find the encounter stored
+    validated = service.validate(session, captured)  # reads only: no lock is held while checking
+    session.commit()  # the request's own unit of work ends here; the write is the group writer's
+    pipeline = request.app.state.pipeline
+
+    def write(writing: Session) -> tuple[service.Stored, dict[str, Any]]:
+        stored = service.store(writing, validated)
+        out = lookup.to_out(writing, stored.encounter, replayed=stored.replayed, station_code=stored.station_code)
+        if not stored.replayed:  # the worker must find the encounter stored
+            after_commit_once(writing, "process_due", lambda: pipeline.enqueue("process_due"))
+        return stored, out.model_dump(mode="json")
+
+    # Written with the other requests of the moment in one transaction, each in its own savepoint with its own
+    # audit event; answered once that transaction is durable (core.groupcommit).
+    stored, body = request.app.state.writer.write(write)
+    body |= {"warnings": stored.warnings}
     return JSONResponse(body, status_code=200 if stored.replayed else 201)
 
 

@@ -49,6 +49,9 @@ def import_encounters(
     source: Path = typer.Argument(..., exists=True, dir_okay=False, help="A .csv or .jsonl file."),
     report_path: Path = typer.Option(None, "--report", help="Rejected rows (CSV); default: FILE.rejects.csv"),
     batch_size: int = typer.Option(2000, "--batch", min=1, max=50_000, help="Rows per transaction."),
+    processes: int = typer.Option(
+        None, "--processes", min=1, max=64, help="Processes checking rows (default: one a core for a file over 4 MB)."
+    ),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
 ) -> None:
     """Import encounters: streamed, idempotent by id, each row whole or not at all; rejected rows reported."""
@@ -82,6 +85,7 @@ def import_encounters(
                 operator(),
                 source,
                 batch_size=batch_size,
+                processes=processes,
                 on_reject=reject,
                 on_progress=lambda done, rows: progress.update(task, completed=done, rows=rows),
             )

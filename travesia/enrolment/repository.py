@@ -37,6 +37,15 @@ def existing_hashes(session: Session, ids: Iterable[uuid.UUID]) -> dict[uuid.UUI
     return {row.id: row.body_hash for row in rows}
 
 
+def persons_of_encounters(session: Session, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID]:
+    rows = session.execute(select(Encounter.id, Encounter.person_id).where(Encounter.id.in_(list(ids))))
+    return {row.id: row.person_id for row in rows}
+
+
+def known_groups(session: Session, ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
+    return set(session.execute(select(TravelGroup.id).where(TravelGroup.id.in_(list(ids)))).scalars())
+
+
 def encounter(session: Session, encounter_id: uuid.UUID, principal: Principal | None = None) -> Encounter | None:
     stmt = select(Encounter).where(Encounter.id == encounter_id).options(selectinload(Encounter.documents))
     if principal is not None:

@@ -23,7 +23,7 @@ from travesia.enrolment.images import CleanImage
 from travesia.enrolment.schemas import (
     EncounterIn,
 )
-from travesia.models import BiometricSample, Document, Encounter, Person, Screening, Station, TravelGroup
+from travesia.models import BiometricSample, Document, Encounter, Person, Screening, TravelGroup
 from travesia.stations import service as stations
 
 
@@ -54,10 +54,19 @@ def has_images(captured: Captured) -> bool:
     return captured.photo is not None or bool(captured.fingerprints)
 
 
+@dataclass(frozen=True)
+class StationRef:
+    """What enrolment needs of a station: plain values, so that checks can run in other processes."""
+
+    id: uuid.UUID
+    code: str
+    active: bool
+
+
 @dataclass
 class Validated:
     captured: Captured
-    station: Station
+    station: StationRef
     documents: list[rules.CheckedDocument]
     body_hash: str
     birth: tuple[int, int | None, int | None, str]
@@ -80,13 +89,14 @@ class Lookups:
     """What validation reads from the database that stays the same for a whole import (or request): the stations
     by code and the field station's own code. Looked up once, not once per row."""
 
-    stations: dict[str, Station | None] = field(default_factory=dict)
+    stations: dict[str, StationRef | None] = field(default_factory=dict)
     local: str | None = None
     local_known: bool = False
 
-    def station(self, session: Session, code: str) -> Station | None:
+    def station(self, session: Session, code: str) -> StationRef | None:
         if code not in self.stations:
-            self.stations[code] = stations.station_by_code(session, code)
+            found = stations.station_by_code(session, code)
+            self.stations[code] = StationRef(found.id, found.code, found.active) if found else None
         return self.stations[code]
 
     def local_station(self, session: Session) -> str | None:
@@ -118,18 +128,27 @@ def checked_documents(data: EncounterIn) -> list[rules.CheckedDocument]:
     return documents
 
 
-def validate(session: Session, captured: Captured, lookups: Lookups | None = None) -> Validated:
-    data, principal = captured.data, captured.principal
-    lookups = lookups or Lookups()
-    code = data.station or principal.station_code
+def station_code(captured: Captured) -> str:
+    code = captured.data.station or captured.principal.station_code
     if not code:
         raise InvalidInput(N_("Choose the station where the person is registered."), field="station")
-    station = lookups.station(session, code)
+    return code
+
+
+def validate(session: Session, captured: Captured, lookups: Lookups | None = None) -> Validated:
+    lookups = lookups or Lookups()
+    code = station_code(captured)
+    return validate_at(captured, code, lookups.station(session, code), lookups.local_station(session))
+
+
+def validate_at(captured: Captured, code: str, station: StationRef | None, local: str | None) -> Validated:
+    """Every check of a registration once its station and the field station's own code are known: no database, so
+    that bulk import can run it in other processes."""
+    data, principal = captured.data, captured.principal
     if station is None or not station.active:
         raise InvalidInput(N_("Unknown station code: %(code)s"), field="station", code=code)
     if principal.via not in ("cli", "system") and station.id not in principal.station_ids:
         raise Forbidden(N_("You are not assigned to that station."), field="station")
-    local = lookups.local_station(session)
     if local is not None and local != station.code:
         raise InvalidInput(N_("This field station registers people at %(code)s only."), field="station", code=local)
     year, month, day, precision = data.birth_parts()
@@ -274,7 +293,7 @@ def _person_for(session: Session, data: EncounterIn) -> uuid.UUID:
     return person.id
 
 
-def _group_for(session: Session, data: EncounterIn, station: Station) -> uuid.UUID | None:
+def _group_for(session: Session, data: EncounterIn, station: StationRef) -> uuid.UUID | None:
     if data.group is None:
         return None
     group = repository.group(session, data.group.id)
