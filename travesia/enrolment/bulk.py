@@ -184,8 +184,12 @@ def _number(session: Session, context: ImportContext, checked: CheckedChunk, ite
 
 
 def _tables(session: Session, context: ImportContext, checked: CheckedChunk, items: list[Checked]) -> Tables:
-    """Each table's storage rows, in the order their foreign keys need; a group is written once, if not stored."""
-    groups = {item.group[0]: item.group[1] for item in items if item.group}
+    """Each table's storage rows, in the order their foreign keys need; a group is written once, if not stored, as
+    its first member in the file gives it (as the API would have stored it)."""
+    groups: dict[uuid.UUID, list[Any]] = {}
+    for item in items:
+        if item.group:
+            groups.setdefault(*item.group)
     known = repository.known_groups(session, groups)
     tables: list[tuple[type, list[list[Any]]]] = [
         (Person, [item.person for item in items if item.person]),
