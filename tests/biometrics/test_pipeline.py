@@ -47,7 +47,7 @@ def test_step_stores_encrypted_templates_and_finds_the_same_person(
     face_row = next(r for r in rows if r.modality == "face" and r.subject_id == first)
     plain = service.unseal(bio, face_row)
     assert len(plain) == 128 * 4 and plain not in face_row.ciphertext  # encrypted, not merely stored
-    assert face_row.algorithm == face.ALGORITHM and face_row.version == face.VERSION
+    assert (face_row.algorithm, face_row.version) == (bio.face_model.algorithm, bio.face_model.version)
     with pytest.raises(DecryptionError):
         service.Biometrics(keyring=other_keyring, folder=bio.folder).keyring.decrypt(
             face_row.ciphertext, context=f"template:encounter:{first}:face:0".encode()
@@ -145,7 +145,7 @@ def test_index_rebuilt_after_deletion_gives_the_same_results(client, officer, db
     service.load(reloaded)  # and persisted: loaded from the (encrypted) file
     assert len(reloaded.face_index) == len(fresh.face_index)
     assert reloaded.face_index.search(probe, k=5) == before_face
-    assert face.analyse(face_png).template.tobytes() not in (bio.folder / "face.index").read_bytes()
+    assert face.analyse(face_png).template.tobytes() not in service._file(bio, "face").read_bytes()
 
 
 def _finger(image):
@@ -164,7 +164,8 @@ def test_reextract_retires_old_templates_and_rotation_reencrypts(client, officer
         assert tools.reextract(s, bio, ADMIN) == 1
     session.expire_all()
     rows = session.execute(select(BiometricTemplate)).scalars().all()
-    assert sorted((r.version, r.retired_at is None) for r in rows) == [(face.VERSION, True), ("old-model", False)]
+    current = bio.face_model.version
+    assert sorted((r.version, r.retired_at is None) for r in rows) == [(current, True), ("old-model", False)]
     assert repository.generation(session, "face") == 1
 
     new_key = Keyring({"k2": b"\x02" * 32, "k1": Keyring(settings.keyring_spec)._keys["k1"]})

@@ -3,12 +3,13 @@
 import pytest
 
 from travesia.biometrics import face, finger, fingercode, fusion
+from travesia.biometrics.face_models import face_model
 
 
 def test_a_clear_frontal_face_is_accepted_with_its_measures(face_png):
     result = face.analyse(face_png)
     assert result.acceptable and result.quality >= face.MIN_QUALITY and result.reasons == []
-    assert result.template is not None and result.template.shape == (face.DIMENSIONS,)
+    assert result.template is not None and result.template.shape == (face_model().dimensions,)
     assert result.measures["eye_distance"] > face.MIN_EYE_DISTANCE and abs(result.measures["yaw"]) < face.MAX_YAW
 
 

@@ -68,7 +68,8 @@ async def search(
     threshold. Audited."""
     raw = await _bytes(image)
     # The models run before the unit of work opens: on SQLite a writer holds the one write lock.
-    probe = await run_in_threadpool(tools.probe_of, modality, raw, position)
+    model = request.app.state.biometrics.face_model
+    probe = await run_in_threadpool(tools.probe_of, modality, raw, position, model)
     found = await run_in_threadpool(_search, request, principal, probe, top)
     return [
         SearchHitOut(kind=c.subject_kind, id=c.subject_id, person_id=c.person_id, score=c.score, match=c.match)

@@ -80,9 +80,10 @@ def search(
     position: int = typer.Option(0, min=0, max=10, help="Finger position (ISO/IEC 19794-4), 0 = any."),
 ) -> None:
     """The best candidates for an image among everyone enrolled (and watchlist entries with images)."""
-    probe = tools.probe_of(_modality(modality), _read(image), position)
-    with _biometrics() as (db, bio), db.transaction() as session:
-        found = tools.search_probe(session, bio, operator(), probe, top)
+    with _biometrics() as (db, bio):
+        probe = tools.probe_of(_modality(modality), _read(image), position, bio.face_model)
+        with db.transaction() as session:
+            found = tools.search_probe(session, bio, operator(), probe, top)
     rows = [
         {
             "rank": rank,

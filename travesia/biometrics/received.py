@@ -89,7 +89,7 @@ def store_region_templates(session: Session, bio: service.Biometrics, items: lis
     A template of another algorithm or version than this station's cannot be compared with its probes: skipped."""
     rows = []
     for item in items:
-        if service.ALGORITHMS.get(item.modality) != (item.algorithm, item.version):
+        if bio.algorithms.get(item.modality) != (item.algorithm, item.version):
             continue
         row = BiometricTemplate(
             subject_kind="region",

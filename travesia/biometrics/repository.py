@@ -76,14 +76,17 @@ def add(session: Session, *rows: object) -> None:
 
 
 def live_templates(
-    session: Session, modality: str, after_id: int = 0, batch: int = 5000
+    session: Session, modality: str, made_by: tuple[str, str], after_id: int = 0, batch: int = 5000
 ) -> Iterator[Sequence[BiometricTemplate]]:
-    """Live templates of a modality in id order, in batches (a rebuild never holds them all as ORM objects)."""
+    """Live templates of a modality made by one algorithm and version (never another model's), in id order, in
+    batches (a rebuild never holds them all as ORM objects)."""
     last = after_id
+    algorithm, version = made_by
     while True:
         stmt = (
             select(BiometricTemplate)
             .where(BiometricTemplate.modality == modality, BiometricTemplate.retired_at.is_(None))
+            .where(BiometricTemplate.algorithm == algorithm, BiometricTemplate.version == version)
             .where(BiometricTemplate.id > last)
             .order_by(BiometricTemplate.id)
             .limit(batch)

@@ -6,6 +6,7 @@ never lose or change the enrolment. Nothing here decides anything about a person
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import uuid
 from collections import defaultdict
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from travesia.audit import service as audit
 from travesia.biometrics import face, finger, fingercode, fusion, repository
+from travesia.biometrics.face_models import FaceDescriptor, face_model
 from travesia.biometrics.index import Entry, FaceIndex, FingerIndex
 from travesia.biometrics.schemas import CandidateOut, EncounterBiometricsOut, RegionMatchOut, SampleOut
 from travesia.core.crypto import DecryptionError, Keyring
@@ -27,7 +29,6 @@ from travesia.enrolment import reads as enrolment
 from travesia.models import BiometricCandidate, BiometricSample, BiometricTemplate
 
 log = get_logger("travesia.biometrics")
-ALGORITHMS = {"face": (face.ALGORITHM, face.VERSION), "finger": (finger.ALGORITHM, finger.VERSION)}
 CANDIDATES = 10
 SAVE_EVERY = 1000  # templates added since the index file was last written
 SYSTEM = cli_principal("biometric-step")
@@ -42,10 +43,15 @@ class Biometrics:
     face_threshold: float = 0.5
     finger_threshold: int = 40
     attempts: int = 5
-    face_index: FaceIndex = field(default_factory=FaceIndex)
+    face_model: FaceDescriptor = field(default_factory=face_model)
+    face_index: FaceIndex = field(default=None)  # type: ignore[assignment]  # sized for the model, below
     finger_index: FingerIndex = field(default_factory=FingerIndex)
     unsaved: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        if self.face_index is None:
+            self.face_index = FaceIndex(dimensions=self.face_model.dimensions)
 
     @classmethod
     def from_settings(cls, settings: object) -> Biometrics:
@@ -55,7 +61,16 @@ class Biometrics:
             face_threshold=settings.face_threshold,  # type: ignore[attr-defined]
             finger_threshold=settings.finger_threshold,  # type: ignore[attr-defined]
             attempts=settings.biometric_attempts,  # type: ignore[attr-defined]
+            face_model=face_model(settings.face_model),  # type: ignore[attr-defined]
         )
+
+    @property
+    def algorithms(self) -> dict[str, tuple[str, str]]:
+        """The algorithm and version of the templates this process makes and compares, per modality."""
+        return {
+            "face": (self.face_model.algorithm, self.face_model.version),
+            "finger": (finger.ALGORITHM, finger.VERSION),
+        }
 
     def indexes(self) -> tuple[FaceIndex | FingerIndex, ...]:
         return (self.face_index, self.finger_index)
@@ -117,11 +132,12 @@ class Extracted:
     vector: np.ndarray | None = None  # face descriptor or finger code, for the search
 
 
-def extract(sample: Capture) -> Extracted:
-    """Template and quality of one sample; an unusable image is a result (rejected, with reasons), not an error."""
+def extract(sample: Capture, model: FaceDescriptor | None = None) -> Extracted:
+    """Template and quality of one sample (a face's by ``model``, the default descriptor when not given); an
+    unusable image is a result (rejected, with reasons), not an error."""
     try:
         if sample.modality == "face":
-            result = face.analyse(sample.image)
+            result = face.analyse(sample.image, model=model)
             if not result.acceptable or result.template is None:
                 return Extracted(sample, None, result.quality, result.reasons)
             return Extracted(sample, result.template.tobytes(), result.quality, result.reasons, result.template)
@@ -188,8 +204,8 @@ def template_row(
         sample_id=sample_id,
         modality=modality,
         finger_position=item.sample.finger_position,
-        algorithm=ALGORITHMS[modality][0],
-        version=ALGORITHMS[modality][1],
+        algorithm=bio.algorithms[modality][0],
+        version=bio.algorithms[modality][1],
         quality=item.quality,
         quality_reasons=item.reasons,
     )
@@ -256,7 +272,10 @@ def search_fingers(
 
 # -- the indexes ------------------------------------------------------------------------------------------------
 def _file(bio: Biometrics, modality: str) -> Path:
-    return bio.folder / f"{modality}.index"
+    """One file per modality and model: another model's index is never read back as this one's."""
+    algorithm, version = bio.algorithms[modality]
+    tag = hashlib.sha256(f"{algorithm}|{version}".encode()).hexdigest()[:12]
+    return bio.folder / f"{modality}-{tag}.index"
 
 
 def load(bio: Biometrics) -> None:
@@ -296,14 +315,18 @@ def sync(session: Session, bio: Biometrics) -> None:
             if generation != index.generation:
                 rebuild(session, bio, index, generation)
                 continue
-            for rows in repository.live_templates(session, index.modality, after_id=index.mark):
+            made_by = bio.algorithms[index.modality]
+            for rows in repository.live_templates(session, index.modality, made_by, after_id=index.mark):
                 index.add([_index_entry(bio, row) for row in rows])
                 bio.unsaved += len(rows)
 
 
 def rebuild(session: Session, bio: Biometrics, index: FaceIndex | FingerIndex, generation: int) -> None:
-    fresh = type(index)(index.shortlist)
-    entries = [_index_entry(bio, row) for rows in repository.live_templates(session, index.modality) for row in rows]
+    fresh = index.empty()
+    made_by = bio.algorithms[index.modality]
+    entries = [
+        _index_entry(bio, row) for rows in repository.live_templates(session, index.modality, made_by) for row in rows
+    ]
     fresh.add(entries)  # all at once: the centre is the whole gallery's mean
     fresh.generation = generation
     if index.modality == "face":

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from travesia.audit import service as audit
 from travesia.biometrics import face, finger, fingercode, repository, service
+from travesia.biometrics.face_models import FaceDescriptor
 from travesia.biometrics.index import Hit
 from travesia.core.db import utcnow
 from travesia.core.errors import N_, InvalidInput
@@ -30,7 +31,7 @@ class Comparison:
 
 def compare_images(bio: service.Biometrics, modality: str, raw_a: bytes, raw_b: bytes) -> Comparison:
     if modality == "face":
-        a, b = face.analyse(raw_a), face.analyse(raw_b)
+        a, b = face.analyse(raw_a, model=bio.face_model), face.analyse(raw_b, model=bio.face_model)
         for name, result in (("a", a), ("b", b)):
             if result.template is None:
                 raise InvalidInput(N_("No usable face in image %(name)s."), field=name, name=name)
@@ -81,11 +82,12 @@ class Probe:
     position: int = 0
 
 
-def probe_of(modality: str, raw: bytes, position: int = 0) -> Probe:
-    """The slow half of a search (decoding and the models), done before any transaction is opened."""
+def probe_of(modality: str, raw: bytes, position: int = 0, model: FaceDescriptor | None = None) -> Probe:
+    """The slow half of a search (decoding and the models), done before any transaction is opened; a face by the
+    process's descriptor (``model``; compare it only with an index of the same model)."""
     if modality == "face":
         try:
-            result = face.analyse(raw)
+            result = face.analyse(raw, model=model)
         except face.FaceProblem as problem:
             raise InvalidInput(N_("Unusable image: %(why)s"), field="image", why=str(problem)) from None
         if result.template is None:
@@ -114,13 +116,13 @@ def search_probe(
 def reextract(session: Session, bio: service.Biometrics, principal: Principal) -> int:
     """Rebuild templates made by an older algorithm or version from their stored samples; the old rows are
     retired (kept, not changed), and the indexes are told to rebuild."""
-    outdated = repository.outdated_templates(session, service.ALGORITHMS)
+    outdated = repository.outdated_templates(session, bio.algorithms)
     touched = set()
     for old in outdated:
         sample = repository.sample(session, old.sample_id) if old.sample_id else None
         if sample is None:
             continue
-        fresh = service.extract(service.Capture.of(sample))
+        fresh = service.extract(service.Capture.of(sample), bio.face_model)
         old.retired_at = utcnow()
         touched.add(old.modality)
         if fresh.template is not None:

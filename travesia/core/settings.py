@@ -81,6 +81,11 @@ class Settings(BaseSettings):
     face_threshold: float = Field(
         0.5, gt=0, lt=2, description="Face match: largest descriptor distance called a match (see docs/biometrics.md)."
     )
+    face_model: str = Field(
+        "dlib-resnet-v1",
+        pattern=r"^[a-z0-9][a-z0-9.-]{1,39}$",
+        description="Face descriptor making and comparing templates (biometrics.face_models.MODELS).",
+    )
     finger_threshold: int = Field(40, ge=1, le=1000, description="Fingerprint match: smallest Bozorth3 score.")
     biometric_attempts: int = Field(5, ge=1, le=50, description="Tries of the biometric step before it is failed.")
     job_lease_seconds: int = Field(

@@ -57,7 +57,7 @@ def import_nist(
         ) from None
     ignored = sorted(fields_present(transaction.persons) - terms.fields)
     records = service.shared(transaction.persons, terms)
-    extracted = {_entity_id(r, transaction.agency): _extract_images(r) for r in records} if bio is not None else {}
+    extracted = {_entity_id(r, transaction.agency): _extract_images(r, bio) for r in records} if bio is not None else {}
     lines = [json.dumps(_entity(r, transaction.agency), ensure_ascii=False) for r in records]
     report = listing.import_list(
         session,
@@ -91,11 +91,11 @@ def import_nist(
     return ImportResult(len(records), faces, fingers, ignored, report, templates)
 
 
-def _extract_images(r: PersonRecord) -> list[biometrics.Extracted]:
+def _extract_images(r: PersonRecord, bio: biometrics.Biometrics) -> list[biometrics.Extracted]:
     """Templates of a record's face and fingers; an unusable image is a result (no template), not a refusal."""
     captures = [biometrics.Capture(uuid.uuid4(), "face", None, r.face.data)] if r.face else []
     captures += [biometrics.Capture(uuid.uuid4(), "finger", p, i.data) for p, i in sorted(r.fingers.items())]
-    return [biometrics.extract(c) for c in captures]
+    return [biometrics.extract(c, bio.face_model) for c in captures]
 
 
 def _entry_templates(

@@ -316,6 +316,6 @@ def _by_face(
         raw = base64.b64decode(encoded, validate=True)
     except (ValueError, binascii.Error):
         raise InvalidInput(N_("The face is not base64."), field="face") from None
-    probe = bio_tools.probe_of("face", raw)
+    probe = bio_tools.probe_of("face", raw, model=bio.face_model)
     hits = bio_tools.search_probe(session, bio, partner.principal, probe, k=10)
     return [(h.person_id, round(h.score, 4)) for h in hits if h.match and h.person_id is not None]
