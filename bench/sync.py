@@ -230,7 +230,7 @@ def region_run(folder: Path, bodies: list[dict], key: crypto.Ed25519PrivateKey) 
                                                  ("finger", 6, fingers_t[(n + 7) % 40])):  # fmt: skip
                 row = BiometricTemplate(
                     subject_kind="encounter", subject_id=encounter_id, modality=modality, finger_position=position,
-                    algorithm=biometrics.ALGORITHMS[modality][0], version=biometrics.ALGORITHMS[modality][1],
+                    algorithm=hq_bio.algorithms[modality][0], version=hq_bio.algorithms[modality][1],
                     quality=60, quality_reasons=[],
                 )  # fmt: skip
                 biometrics.seal(hq_bio, row, template)

@@ -190,7 +190,7 @@ def test_a_station_that_names_no_region_gets_no_templates(
 
 def test_templates_of_another_algorithm_are_not_kept(station_db, station_app):
     """A station cannot compare its probes with another algorithm's templates (an older central, a newer model)."""
-    algorithm, version = biometrics.ALGORITHMS["face"]
+    algorithm, version = station_app.state.biometrics.algorithms["face"]
     made = [
         bio_received.RegionTemplate(uuid.uuid4(), "face", None, algorithm, version, 60, bytes(512)),
         bio_received.RegionTemplate(uuid.uuid4(), "face", None, algorithm, "older", 60, bytes(512)),
