@@ -74,18 +74,24 @@ def test_a_minutia_outside_the_format_is_not_written():
 
 
 def test_the_commands_write_a_standard_record_and_score_two(tmp_path, finger_of):
-    from tests.live import cli_env, run_cli
+    from typer.testing import CliRunner
 
-    env = cli_env(f"sqlite:///{tmp_path / 'cli.db'}", tmp_path)
+    from travesia.cli import build
+
+    env = {"TRAVESIA_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "TRAVESIA_DATA_DIR": str(tmp_path)}
+
+    def run(*args: str):
+        return CliRunner().invoke(build("biometrics"), ["biometrics", *args], env=env)
+
     for name, image in (("a", finger_of(31, 0)), ("b", finger_of(31, 1)), ("c", finger_of(32, 0))):
         (tmp_path / f"{name}.png").write_bytes(image)
-        made = run_cli(env, "biometrics", "minutiae", str(tmp_path / f"{name}.png"), "--out", str(tmp_path / name))
-        assert made.returncode == 0, made.stderr
+        made = run("minutiae", str(tmp_path / f"{name}.png"), "--out", str(tmp_path / name))
+        assert made.exit_code == 0, made.output
     header, minutiae = decode_iso19794_2((tmp_path / "a").read_bytes())  # another implementation reads it
     assert len(minutiae) >= finger.MIN_MINUTIAE and header.resolution_x == iso19794.PPI_500_AS_PPCM
-    same = run_cli(env, "biometrics", "compare-minutiae", str(tmp_path / "a"), str(tmp_path / "b"))
-    other = run_cli(env, "biometrics", "compare-minutiae", str(tmp_path / "a"), str(tmp_path / "c"))
-    assert '"decision": "match"' in same.stdout and '"decision": "no match"' in other.stdout, same.stdout + other.stdout
+    same = run("compare-minutiae", str(tmp_path / "a"), str(tmp_path / "b"))
+    other = run("compare-minutiae", str(tmp_path / "a"), str(tmp_path / "c"))
+    assert '"decision": "match"' in same.output and '"decision": "no match"' in other.output, same.output + other.output
     (tmp_path / "bad").write_bytes(b"FMR\x00030\x00" + bytes(40))
-    refused = run_cli(env, "biometrics", "compare-minutiae", str(tmp_path / "a"), str(tmp_path / "bad"))
-    assert refused.returncode == 1 and "version" in refused.stderr
+    refused = run("compare-minutiae", str(tmp_path / "a"), str(tmp_path / "bad"))
+    assert refused.exit_code == 1 and "version" in refused.output
