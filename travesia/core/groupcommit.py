@@ -69,7 +69,7 @@ class GroupWriter:
 
     def _ensure_running(self) -> None:
         with self._start:
-            if self._thread is None:
+            if self._thread is None or not self._thread.is_alive():  # never started, or ended by a fatal error
                 self._thread = threading.Thread(target=self._run, name="group-commit", daemon=True)
                 self._thread.start()
 
