@@ -30,7 +30,8 @@ def ordered_map(fn: Callable[[T], R], items: Iterable[T], *, processes: int, ahe
         yield from map(fn, items)
         return
     # The parent's objects frozen while the children fork: the collector in a child then never walks them, which
-    # would copy every page they sit on (a child checked rows 15 % slower without it, measured).
+    # would copy every page they sit on (measured on 20,000 rows: a child's CPU
+    # 2.65 s without it, 2.24 s with it).
     gc.freeze()
     pool = ProcessPoolExecutor(processes, mp_context=_context())
     pending: deque[Future[R]] = deque()
