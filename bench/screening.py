@@ -2,6 +2,7 @@
 same pairs in the same run.
 
     python bench/screening.py --entries 1000000 --planted 1000 --strangers 1000 --reference 300
+    python bench/screening.py --lexicon          # rebuilds travesia/screening/lexicon.tsv.gz (development names)
     python bench/screening.py --calibrate        # refits travesia/screening/calibration.json (different seeds)
 
 The list is FollowTheMoney Person entities from ``travesia.synth.watchlist`` (made-up names with a long tail, 15 %
@@ -25,6 +26,7 @@ import json
 import platform
 import random
 import sys
+import tempfile
 import time
 import zlib
 from pathlib import Path
@@ -33,7 +35,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from travesia.screening import across, names, scoring, scripts
+from travesia.screening import across, lexicon, names, scoring, scripts
 from travesia.screening.formats import claimed_record, entry_record
 from travesia.screening.index import CandidateIndex
 from travesia.synth.watchlist import WatchlistGenerator, entries
@@ -171,31 +173,44 @@ REAL_WORDS = REAL_NAMES.with_name("name_part_variants.jsonl.gz")
 WORD_SCRIPTS = {"ar-Arab": " ", "ru-Cyrl": " ", "zh-Hani": "·", "ja-Kana": "・"}  # how each writes two names
 
 
-def real_persons(held_out: bool) -> list[tuple[str, str, str]]:
+# Parts of the real names, by a hash of each line's id (one in five each). The held-out part is never fitted on,
+# only reported. The lexicon is built from the whole development part; while the cross-script model is fitted, its
+# lexicon comes from one half and its comparisons from the other, so that the model learns what a lexicon hit is
+# worth on names the lexicon has not seen together (fitted on the lexicon's own pairs, it would learn that a
+# true pair is always found there, and distrust every unseen name).
+HELD_OUT, DEVELOPMENT, LEXICON_HALF, MODEL_HALF = {0}, {1, 2, 3, 4}, {1, 2}, {3, 4}
+
+
+def part_of(line_id: str) -> int:
+    return zlib.crc32(line_id.encode()) % 5
+
+
+def real_persons(parts: set[int]) -> list[tuple[str, str, str]]:
     """(id, Latin name, the same name in another script). Real persons (Hebrew, Korean), and two-word names made
     of real name words with their real renderings in Arabic, Cyrillic, Chinese and Japanese ("same name", not a
-    real person). One item in five, by a hash of its id, is held out: never fitted on, only reported."""
+    real person), from the given parts only."""
     out = []
     with REAL_NAMES.open(encoding="utf-8") as lines:
         for line in lines:
             row = json.loads(line)
-            if (zlib.crc32(row["id"].encode()) % 5 == 0) == held_out:
+            if part_of(row["id"]) in parts:
                 out.append((row["id"], row["names"][0][0], row["names"][1][0]))
-    return out + word_pairs(held_out)
+    return out + word_pairs(parts)
 
 
-def word_pairs(held_out: bool, per_script: int = 20_000) -> list[tuple[str, str, str]]:
+def word_pairs(parts: set[int], per_script: int = 20_000) -> list[tuple[str, str, str]]:
     words: dict[str, list[tuple[str, str]]] = {tag: [] for tag in WORD_SCRIPTS}
     with gzip.open(REAL_WORDS, "rt", encoding="utf-8") as lines:
         for line in lines:
             row = json.loads(line)
-            if (zlib.crc32(row["id"].encode()) % 5 == 0) != held_out:
+            if part_of(row["id"]) not in parts:
                 continue
             latin = row["names"][0][0]
             for name, tag, *_ in row["names"][1:]:
                 if tag in words and len(latin) >= 3:
                     words[tag].append((latin.title(), name))
-    rng, out = random.Random(5 + held_out), []
+    held_out = parts == HELD_OUT
+    rng, out = random.Random(5 + held_out + 10 * min(parts)), []
     for tag, pool in words.items():
         for i in range(min(per_script, len(pool) // 2)):
             (a, ra), (b, rb) = rng.sample(pool, 2)
@@ -207,20 +222,23 @@ def name_only(record_id: str, name: str) -> scoring.Record:
     return scoring.Record(record_id, (name,))
 
 
+UNFITTED = scoring.Model({}, {}, 0.0)  # no weights: the comparisons that fit the model must not depend on it
+
+
 def across_comparisons(count: int, queries: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Features of every (native-script query, retrieved candidate) pair on the development part, and whether the
     pair is the same person. The list holds the real persons' Latin names among 200,000 synthetic entries (the
     list the other fields are calibrated on), so the negatives are what the index really returns from a list of
     that size: real names that sound alike and synthetic ones."""
     rng = random.Random(seed)
-    persons = rng.sample(real_persons(held_out=False), count)
+    persons = rng.sample(real_persons(MODEL_HALF), count)
     index, _, _ = build(200_000, seed=11)
     index.add_all(name_only(pid, latin) for pid, latin, _ in persons)
     rows, labels = [], []
     for pid, _, native in rng.sample(persons, queries):
         query = name_only("q", native)
         for candidate in index.search(query, K):
-            match, q_form, c_form = scoring.best_pair(query, candidate)
+            match, q_form, c_form = scoring.best_pair(query, candidate, UNFITTED)  # one name a side: one pair
             if q_form is not None and c_form is not None and names.crossing(q_form, c_form):
                 rows.append(across.features(q_form, c_form, match))
                 labels.append(candidate.id == pid)
@@ -235,6 +253,8 @@ def fit_across() -> dict[str, object]:
     weights = {
         "weights": [round(float(w), 4) for w in fitted.coef_[0]],
         "intercept": round(float(fitted.intercept_[0]), 4),
+        # the log-odds of the comparisons fitted on: the model's log-odds less these are its likelihood ratio
+        "base_bits": round(float(np.log2(labels.sum() / (~labels).sum())), 4),
     }
     # m and u of each band, on the same development comparisons (Laplace-smoothed)
     bands = [across.level(across.probability(f, weights["weights"], weights["intercept"]), f[0]) for f in features]
@@ -246,9 +266,64 @@ def fit_across() -> dict[str, object]:
     return weights
 
 
+LEXICON_FLOOR = 0.5  # a word aligned by position must look at least this like its partner (not a swapped order)
+
+
+def build_lexicon(parts: set[int] = DEVELOPMENT, path: Path = lexicon.LEXICON) -> None:
+    """The lexicon from the given parts of the real names: the Hebrew and Korean full names aligned word by word
+    where both sides have as many words, and every word-level rendering. Pairs our spelling already agrees on
+    (0.97 or more) are left out, as are pairs too unlike to be the same word (a misalignment)."""
+    pairs: dict[str, set[str]] = {}
+    kept = seen = 0
+
+    def add(native: str, latin: str) -> None:
+        nonlocal kept, seen
+        q, c = names.analyse(native), names.analyse(latin)
+        cross = names.crossing(q, c)
+        if not cross or len(q.tokens) != len(c.tokens):
+            return
+        for a, b in zip(q.tokens, c.tokens, strict=True):
+            seen += 1
+            if (
+                len(a) >= 2
+                and a.isalpha()
+                and len(b) >= 2
+                and LEXICON_FLOOR <= names.spelling_similarity(a, b, cross) < 0.97
+            ):
+                kept += b not in pairs.setdefault(a, set())
+                pairs[a].add(b)
+
+    with REAL_NAMES.open(encoding="utf-8") as lines:
+        for line in lines:
+            row = json.loads(line)
+            if part_of(row["id"]) in parts:
+                add(row["names"][1][0], row["names"][0][0])
+    with gzip.open(REAL_WORDS, "rt", encoding="utf-8") as lines:
+        for line in lines:
+            row = json.loads(line)
+            if part_of(row["id"]) in parts:
+                for name, *_ in row["names"][1:]:
+                    add(name, row["names"][0][0])
+    lexicon.write(pairs, path)
+    print(f"lexicon: {kept:,} pairs of {seen:,} aligned words, {len(pairs):,} romanised words; {path}")
+
+
+def using_lexicon(path: Path) -> None:
+    """Compare names with the lexicon at ``path`` from now on (the caches that remember its answers emptied)."""
+    lexicon.use(path)
+    names.token_similarity.cache_clear()
+    scoring.clear_caches()
+
+
 def calibrate() -> None:
-    fitted = fit_across()
-    model = scoring.Model({}, {}, 0.0, 1.0, {"weights": fitted["weights"], "intercept": fitted["intercept"]})
+    with tempfile.TemporaryDirectory() as folder:
+        half = Path(folder) / "lexicon-half.tsv.gz"
+        build_lexicon(LEXICON_HALF, half)
+        using_lexicon(half)
+        fitted = fit_across()
+    using_lexicon(lexicon.LEXICON)
+    across_model = {key: fitted[key] for key in ("weights", "intercept", "base_bits")}
+    model = scoring.Model({}, {}, 0.0, 1.0, across_model)
     index, listed, _ = build(200_000, seed=11)
     queries = stream(listed, 2000, 2000, seed=12)
     matches, non_matches = [], []
@@ -261,7 +336,7 @@ def calibrate() -> None:
     # Across scripts the name's m and u are the real names' (the synthetic variants are the generator's own).
     model.m["name"].update(fitted["m"])  # type: ignore[arg-type]
     model.u["name"].update(fitted["u"])  # type: ignore[arg-type]
-    model = dataclasses.replace(model, across={"weights": fitted["weights"], "intercept": fitted["intercept"]})
+    model = dataclasses.replace(model, across=across_model)
     scoring.CALIBRATION.write_text(model.to_json() + "\n")
     for feature in scoring.FIELDS:
         print(feature, {level: round(model.bits(feature, level), 2) for level in scoring.LEVELS[feature]})
@@ -272,7 +347,7 @@ def real_name_split(index: CandidateIndex, listed: int, strangers: int, seed: in
     """Held-out real persons: ``listed`` of them added to the list by their Latin name, then queried by their
     Hebrew or Korean name (name only), with ``strangers`` held-out persons who are not listed."""
     rng = random.Random(seed)
-    persons = rng.sample(real_persons(held_out=True), listed + strangers)
+    persons = unique_names(rng.sample(real_persons(HELD_OUT), 2 * (listed + strangers)))[: listed + strangers]
     entities = {}
     for pid, latin, _ in persons[:listed]:
         index.add(name_only(pid, latin))
@@ -282,6 +357,18 @@ def real_name_split(index: CandidateIndex, listed: int, strangers: int, seed: in
         for i, (pid, _, native) in enumerate(persons)
     ]
     return queries, entities
+
+
+def unique_names(persons: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
+    """One person per Latin name: the same English label can be two lines of the set (one person in Hebrew and in
+    Korean, or two people), and a query matching its namesake's entry is not a false alert."""
+    seen: set[str] = set()
+    out = []
+    for person in persons:
+        if (key := person[1].casefold()) not in seen:
+            seen.add(key)
+            out.append(person)
+    return out
 
 
 def exhaustive_recall(index: CandidateIndex, queries: list, model: scoring.Model, threshold: float) -> tuple[int, int]:
@@ -308,7 +395,11 @@ def main() -> None:
     parser.add_argument("--real", type=int, default=1000, help="held-out real persons listed, and as many not listed")
     parser.add_argument("--exhaustive", type=int, default=100, help="queries scored against every entry of a 20k list")
     parser.add_argument("--calibrate", action="store_true")
+    parser.add_argument("--lexicon", action="store_true", help="rebuild lexicon.tsv.gz (before --calibrate)")
     args = parser.parse_args()
+    if args.lexicon:
+        build_lexicon()
+        return
     if args.calibrate:
         calibrate()
         return

@@ -80,8 +80,14 @@ def test_explanation_names_every_field_and_adds_up():
     entry = scoring.Record("e", ("Yusuf Hadad", "يوسف حداد"), ("1985-06-01",), nationalities=("SYR",), sex="M")
     scored = scoring.score(query, entry, face_distance=0.42)
     features = [t.feature for t in scored.terms]
+    # the list's own Latin spelling is the witness, not its Arabic alias
     assert features == ["name", "birth", "nationality", "sex", "document", "face"]
+    assert scored.terms[0].candidate == "Yusuf Hadad"
     assert abs(sum(t.bits for t in scored.terms) - scored.bits) < 0.01
     assert scored.probability > 0.99
     stranger = scoring.Record("x", ("Omar Nasser",), ("1960",), nationalities=("SYR",), sex="M")
     assert scoring.score(query, stranger).probability < 0.01
+    # a namesake sharing one word, whose Arabic alias the cross-script model would forgive: the Latin name decides
+    other = scoring.Record("o", ("Youssef Mansour", "يوسف منصور"), ("1985-06-01",), nationalities=("SYR",), sex="M")
+    assert scoring.score(query, other).terms[0].level == "weak"
+    assert scoring.score(query, other).probability < 0.5

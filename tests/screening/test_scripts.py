@@ -3,9 +3,9 @@ scored end to end with the calibrated model (every name here is made up)."""
 
 import pytest
 
-from travesia.screening import names, scoring, scripts
+from travesia.screening import lexicon, names, scoring, scripts
 from travesia.screening.formats import claimed_record, entry_record
-from travesia.screening.index import CandidateIndex
+from travesia.screening.index import CandidateIndex, record_keys
 
 
 @pytest.mark.parametrize(
@@ -19,6 +19,8 @@ from travesia.screening.index import CandidateIndex
         ("غلامرضا نوروزی", "Arabic", "ghlamrza nuruzi"),  # Persian letters: ض read z; و between letters is u
         ("Ахмед Кадыров", "Cyrillic", "akhmed kadyrov"),
         ("सुरेश यादव", "Devanagari", "suresh yadav"),
+        ("ヴァスト・ポンティセリ", "Kana", "vasuto pontiseri"),  # Hepburn: a small kana vowel replaces the one before
+        ("タカハシ・ジャズミン", "Kana", "takahashi jazumin"),  # ジャ is ja (letter by letter it would be jiya)
     ],
 )
 def test_each_script_is_read_as_its_writers_read_it(text, script, latin):
@@ -143,3 +145,46 @@ def test_retrieval_returns_every_entry_the_full_scorer_would_alert_on():
         found = {c.id for c in index.search(query, 20)}
         alerting = {e.id for e in index.records if e is not None and scoring.score(query, e).probability >= 0.7}
         assert alerting <= found
+
+
+def test_the_lexicon_knows_renderings_that_spelling_cannot_see():
+    # 제이슨 (je-i-seun) is how Korean writes Jason: the letters agree only loosely, the lexicon has seen the pair
+    cross = names.crossing(names.analyse("제이슨"), names.analyse("Jason"))
+    assert names.spelling_similarity("jeiseun", "jason", cross) < names.LEXICON_SAME
+    assert names.token_similarity("jeiseun", "jason", cross) == names.LEXICON_SAME
+    assert lexicon.known("jason", "jeiseun")  # either way round
+    assert not lexicon.known("jeiseun", "jackson")
+    assert names.token_similarity("jason", "jayson", 0) < names.LEXICON_SAME  # within one script: spelling only
+
+
+def test_a_rendering_the_lexicon_confirms_outweighs_a_lookalike():
+    model = scoring.default_model()
+
+    def weight(a: str, b: str) -> float:
+        query, candidate = names.analyse(a), names.analyse(b)
+        match = names.compare(query, candidate)
+        return model.name_bits(model.name_level(match, query, candidate), match, query, candidate)
+
+    assert weight("제이슨 스틸", "Jason Steele") > weight("제이슨 스틸", "Jackson Stiles") + 3
+    # continuous, and bounded: a name alone in another script never outweighs a document number
+    assert weight("제이슨 스틸", "Jason Steele") <= scoring.ACROSS_CAP < model.bits("document", "match")
+    # no word of one name finds a partner in the other: evidence against, whatever the names run together say
+    assert weight("ששון חזקאל", "Simon Ezekiel") == scoring.ACROSS_FLOOR
+
+
+def test_retrieval_looks_a_name_in_another_script_up_by_its_known_spellings():
+    keys = record_keys(scoring.Record("q", ("제이슨 스틸",)))
+    assert {"t:jason", "t:steele"} <= keys
+    assert not {k for k in record_keys(scoring.Record("q", ("Jason Steele",))) if k == "t:jeiseun"}
+    index = CandidateIndex()
+    index.add_all(scoring.Record(f"s{i}", (f"Jason Smith{i:03d}",)) for i in range(300))
+    index.add(scoring.Record("e", ("Jason Steele",)))
+    assert index.search(scoring.Record("q", ("제이슨 스틸",)), k=5)[0].id == "e"
+
+
+def test_lexicon_files_are_written_the_same_way_twice(tmp_path):
+    pairs = {"jeiseun": {"jason", "jayson"}, "seutil": {"steele"}}
+    lexicon.write(pairs, tmp_path / "a.tsv.gz")
+    lexicon.write(pairs, tmp_path / "b.tsv.gz")
+    assert (tmp_path / "a.tsv.gz").read_bytes() == (tmp_path / "b.tsv.gz").read_bytes()
+    assert lexicon.read(tmp_path / "a.tsv.gz") == {"jeiseun": "jason jayson", "seutil": "steele"}

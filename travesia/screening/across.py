@@ -16,8 +16,10 @@ from collections.abc import Sequence
 
 from rapidfuzz.distance import JaroWinkler, Levenshtein
 
+from travesia.screening import lexicon, scripts
 from travesia.screening import names as N
-from travesia.screening import scripts
+
+CONFIRMED = 0.97  # letters that agree this well are the same word without the lexicon's word for it
 
 FEATURES = (
     "aligned",  # the token alignment's own score
@@ -32,6 +34,8 @@ FEATURES = (
     "joined_skeleton",  # consonants only, as an abjad writes them
     "abjad",  # one side written without short vowels
     "token_gap",  # difference in token counts
+    "confirmed_query",  # share of the query's tokens whose partner is the same word (letters, or the lexicon)
+    "confirmed_candidate",
 )
 
 # Probability bands of the fitted model: the levels the Fellegi-Sunter model weighs (m and u fitted on real names).
@@ -43,6 +47,7 @@ def features(query: N.NameForm, candidate: N.NameForm, match: N.NameMatch) -> tu
     sims = [pair[2] for pair in match.pairs] or [0.0]
     nq, nc = max(len(query.tokens), 1), max(len(candidate.tokens), 1)
     c = candidate.joined
+    confirmed = sum(len(a) > 1 and (sim >= CONFIRMED or lexicon.known(a, b)) for a, b, sim in match.pairs)
     # the names run together in either order of the first token (a surname written first on one side)
     orders = {query.joined, "".join(query.tokens[1:] + query.tokens[:1])}
     return (
@@ -58,6 +63,8 @@ def features(query: N.NameForm, candidate: N.NameForm, match: N.NameMatch) -> tu
         max(Levenshtein.normalized_similarity(N.skeleton(q), N.skeleton(c)) for q in orders),
         float(N.crossing(query, candidate) == N.ABJAD),
         float(abs(nq - nc)),
+        confirmed / nq,
+        confirmed / nc,
     )
 
 

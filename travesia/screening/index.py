@@ -15,6 +15,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from travesia.screening import lexicon, scripts
 from travesia.screening import names as N
 from travesia.screening.scoring import Record, analysed, document_key
 
@@ -22,10 +23,15 @@ YEAR_WEIGHT = 1.0  # a birth year within one breaks ties among namesakes; it nev
 
 
 def record_keys(record: Record) -> set[str]:
+    """A name's keys, and for a name in another script also the Latin spellings its words were seen written as
+    (``lexicon``): among a million entries a Hebrew or Korean name shares only common sound keys with its Latin
+    spelling, and the entry drowns among the entries sharing more of them."""
     out: set[str] = set()
     for form in analysed(record.names):
         out |= N.keys(form)
         out.update("t:" + token for token in form.tokens)
+        if form.script != scripts.LATIN:
+            out.update("t:" + latin for token in form.tokens for latin in lexicon.renderings(token))
     return out
 
 

@@ -24,7 +24,7 @@ from functools import lru_cache
 import jellyfish
 from rapidfuzz.distance import JaroWinkler, Levenshtein
 
-from travesia.screening import scripts
+from travesia.screening import lexicon, scripts
 
 # Words that carry no identity of their own: dropped before comparison and from the index.
 PARTICLES = frozenset(
@@ -219,8 +219,22 @@ PAIR_FLOOR = 0.75  # below this two tokens are different names (García, Martín
 JOINED_FLOOR = 0.95  # names run together must agree almost letter for letter to count
 
 
+LEXICON_SAME = 0.95  # a pair of words seen as renderings of one name (``lexicon``): below letters that agree
+
+
 @lru_cache(maxsize=500_000)
 def token_similarity(a: str, b: str, cross: int = 0) -> float:
+    """How alike two tokens are as names: their spelling (``spelling_similarity``), and between two scripts
+    whether the pair was seen as renderings of one name word (``lexicon``), which spelling cannot know (제이슨,
+    jeiseun, is Jason)."""
+    found = spelling_similarity(a, b, cross)
+    if cross and found < LEXICON_SAME and lexicon.known(a, b):
+        return LEXICON_SAME
+    return found
+
+
+@lru_cache(maxsize=500_000)
+def spelling_similarity(a: str, b: str, cross: int = 0) -> float:
     """1.0 for the same token; 0.92 for the same skeleton or sound (Yusuf, Youssef); else Jaro-Winkler, which
     forgives a transposed or dropped letter. Between two scripts (``cross``) also the sound keys' agreement, below
     any letter-level match: a transliteration and a spelling by ear differ in letters, not in consonant classes.

@@ -15,12 +15,13 @@ Where m and u come from:
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from travesia.screening import across, dates
@@ -82,18 +83,25 @@ def latin_name_level(match: N.NameMatch) -> str:
     return level
 
 
-def best_name(query: Record, candidate: Record) -> N.NameMatch:
-    return best_pair(query, candidate)[0]
-
-
-def best_pair(query: Record, candidate: Record) -> tuple[N.NameMatch, N.NameForm | None, N.NameForm | None]:
-    """The best-scoring pair of the two records' names, with the analysed names it came from."""
-    best, forms = N.NameMatch(0.0, (), "", ""), (None, None)
+def best_pair(
+    query: Record, candidate: Record, model: Model | None = None
+) -> tuple[N.NameMatch, N.NameForm | None, N.NameForm | None]:
+    """The pair of the two records' names that is the evidence, with the analysed names it came from: the pair
+    that weighs most among those written in one script, and only where the two records share no script, the one
+    that weighs most across scripts. A list's own spelling in the officer's script is the better witness: the
+    cross-script model is fitted on real renderings, which often disagree on a word, so it forgives a word that
+    disagrees where the same-script comparison rightly does not (Ibrahim Rebe is not Ibrahim Mansour, whatever
+    the Arabic alias of the latter says)."""
+    model = model or default_model()
+    best, forms, most = N.NameMatch(0.0, (), "", ""), (None, None), (False, -math.inf)
     for q in analysed(query.names):
         for c in analysed(candidate.names):
             found = N.compare(q, c)
-            if found.score > best.score:
-                best, forms = found, (q, c)
+            if found.score <= 0:
+                continue
+            rank = (not N.crossing(q, c), model.name_bits(model.name_level(found, q, c), found, q, c))
+            if rank > most:
+                best, forms, most = found, (q, c), rank
     return best, *forms
 
 
@@ -159,11 +167,32 @@ class Model:
 
     def name_level(self, match: N.NameMatch, query: N.NameForm | None, candidate: N.NameForm | None) -> str:
         """The name's level: by the letters within one script, by the fitted model across two."""
+        p = self.across_probability(match, query, candidate)
+        return latin_name_level(match) if p is None else across.level(p, match.score)
+
+    def across_probability(
+        self, match: N.NameMatch, query: N.NameForm | None, candidate: N.NameForm | None
+    ) -> float | None:
+        """The cross-script model's probability that two names in different scripts are one name (None within one
+        script)."""
         if query is None or candidate is None or not N.crossing(query, candidate) or not self.across:
-            return latin_name_level(match)
-        weights = [float(w) for w in self.across["weights"]]  # type: ignore[union-attr]
-        p = across.probability(across.features(query, candidate, match), weights, float(self.across["intercept"]))  # type: ignore[arg-type]
-        return across.level(p, match.score)
+            return None
+        weights = tuple(float(w) for w in self.across["weights"])  # type: ignore[union-attr]
+        return _across_probability(weights, float(self.across["intercept"]), match, query, candidate)  # type: ignore[arg-type]
+
+    def name_bits(
+        self, level: str, match: N.NameMatch, query: N.NameForm | None, candidate: N.NameForm | None
+    ) -> float:
+        """The name's weight of evidence. Across two scripts it is the model's own likelihood ratio — its log-odds
+        less the log-odds of the comparisons it was fitted on —, bounded: continuous, so that a near-certain
+        rendering outranks a likely one within a band (bands alone tie them, and a threshold then cuts through a
+        tie). Within one script, the level's m and u."""
+        p = self.across_probability(match, query, candidate)
+        base = self.across.get("base_bits")
+        if p is None or base is None:
+            return self.bits("name", level)
+        odds = math.log2(max(p, 1e-12) / max(1 - p, 1e-12))
+        return max(ACROSS_FLOOR, min(ACROSS_CAP, odds - float(base)))  # type: ignore[arg-type]
 
     def bits(self, feature: str, level: str) -> float:
         m, u = self.m.get(feature, {}).get(level), self.u.get(feature, {}).get(level)
@@ -184,6 +213,26 @@ class Model:
             "across": self.across,
         }
         return json.dumps(data, indent=1, sort_keys=True)
+
+
+# Bounds on the cross-script name's weight: a logistic model is surest where it saw least (its tails), and a name
+# alone, in another script, should not outweigh a document number (+15 bits) or a full date (+11.6).
+ACROSS_CAP, ACROSS_FLOOR = 12.0, -10.0
+
+
+@lru_cache(maxsize=100_000)
+def _across_probability(
+    weights: tuple[float, ...], intercept: float, match: N.NameMatch, query: N.NameForm, candidate: N.NameForm
+) -> float:
+    if not match.pairs:  # no word of one found a partner in the other: the model never saw such pairs as one name
+        return 0.0
+    return across.probability(across.features(query, candidate, match), weights, intercept)
+
+
+def clear_caches() -> None:
+    """Forget remembered comparisons (after the lexicon or the calibration changed under a running process)."""
+    _across_probability.cache_clear()
+    default_model.cache_clear()
 
 
 @cache
@@ -292,12 +341,13 @@ class Scored:
 def levels(
     query: Record, candidate: Record, model: Model | None = None
 ) -> tuple[dict[str, str], N.NameMatch, tuple[str, str]]:
-    name, q_form, c_form = best_pair(query, candidate)
+    model = model or default_model()
+    name, q_form, c_form = best_pair(query, candidate, model)
     birth, qb, cb = birth_level(query, candidate)
     document, _ = document_level(query, candidate)
     return (
         {
-            "name": (model or default_model()).name_level(name, q_form, c_form),
+            "name": model.name_level(name, q_form, c_form),
             "birth": birth,
             "nationality": set_level(query.nationalities, candidate.nationalities),
             "sex": sex_level(query.sex, candidate.sex),
@@ -332,11 +382,12 @@ def score(
         "sex": (query.sex or "", candidate.sex or ""),
         "document": (",".join(n for n, _ in query.documents), ",".join(n for n, _ in candidate.documents)),
     }
+    q_form, c_form = (analysed((name.query,))[0], analysed((name.candidate,))[0]) if name.query else (None, None)
     terms = [Term(f, found[f], model.bits(f, found[f]), *shown[f]) for f in FIELDS]
-    if name.query and name.candidate:
-        q_form, c_form = analysed((name.query,))[0], analysed((name.candidate,))[0]
-        if N.crossing(q_form, c_form):  # how each side was read: its script, and the Latin letters compared
-            terms.insert(1, Term("name_script", "across_scripts", 0.0, _read_as(q_form), _read_as(c_form)))
+    terms[0] = dataclasses.replace(terms[0], bits=model.name_bits(found["name"], name, q_form, c_form))
+    if q_form is not None and c_form is not None and N.crossing(q_form, c_form):
+        # how each side was read: its script, and the Latin letters compared
+        terms.insert(1, Term("name_script", "across_scripts", 0.0, _read_as(q_form), _read_as(c_form)))
     if name_count is not None and found["name"] in FREQUENCY_LEVELS + SCRIPT_FREQUENCY_LEVELS:
         count = name_count(name.candidate)
         bits = (

@@ -14,6 +14,8 @@ gets on top, and why:
 - Arabic script (Arabic, Persian, Urdu, Pashto): و and ي between consonants are the long vowels u and i; the
   article ال is dropped before romanising (see ``names``); short vowels are not written, which the consonant
   skeleton and the sound key absorb;
+- Kana (Japanese): ICU's Hepburn reading, where ジャ is ja, ヴァ va and ッ doubles the next consonant (letter by
+  letter they would be jiya, vua and tsu);
 - every other script: ``anyascii`` alone (Cyrillic, Greek, Devanagari and the other Indic scripts, Georgian,
   Armenian, Ethiopic, Thai).
 
@@ -166,6 +168,22 @@ def _indic(text: str) -> str:
     return anyascii(latin).lower()
 
 
+@lru_cache(maxsize=1)
+def _icu_kana() -> object:
+    import icu
+
+    return icu.Transliterator.createInstance("Katakana-Latin; Hiragana-Latin; Latin-ASCII")
+
+
+_SMALL_VOWEL = re.compile(r"[aeiou]~")  # ICU marks a small kana vowel (ヴァ vu~a, ドゥ do~u): it replaces the vowel
+
+
+def _kana(text: str) -> str:
+    """ICU's Hepburn reading: ジャ is ja and ッ doubles the next consonant (anyascii gives jiya and tsu)."""
+    text = text.replace("・", " ").replace("･", " ").replace("゠", " ")  # the dots that part Japanese names' words
+    return _SMALL_VOWEL.sub("", _icu_kana().transliterate(text)).replace("~", "").lower()  # type: ignore[attr-defined]
+
+
 def romanise(text: str, script: str) -> str:
     """Latin letters, lower case, for a name in ``script``."""
     if script == "Han" or any(is_han(c) for c in text):
@@ -177,6 +195,8 @@ def romanise(text: str, script: str) -> str:
         return " ".join(_hebrew_word(w) for w in unicodedata.normalize("NFC", text).split())
     if script in INDIC:
         return _indic(text)
+    if script == "Kana":
+        return _kana(text)
     if script == "Arabic":
         # alif is the long a (anyascii writes nothing for it); Persian letters change how some others read
         text = text.replace("ا", "a").replace("أ", "a").replace("إ", "i").replace("آ", "a")
