@@ -12,6 +12,7 @@ minutiae from two models. Pure: bytes in, scores out; no database."""
 from __future__ import annotations
 
 import io
+import math
 import struct
 import threading
 from dataclasses import dataclass
@@ -78,6 +79,16 @@ def fused(bozorth3: float, geometric: float) -> float:
     return (bozorth3 - BOZORTH3_IMPOSTORS[0]) / BOZORTH3_IMPOSTORS[1] + (
         geometric - GEOMETRIC_IMPOSTORS[0]
     ) / GEOMETRIC_IMPOSTORS[1]
+
+
+def on_bozorth3_scale(bozorth3: float, geometric: float) -> float:
+    """The fused score where Bozorth3's scores live, so that the thresholds, the fusion with the face and the
+    screening bands read it as they read Bozorth3: impostors keep their mean and spread (the z-sum of two matchers
+    has a spread of about sqrt(2) impostor spreads), while genuine pairs move up by what the geometric matcher adds.
+    An approximation of equal false match rates at equal scores, not a calibration: scores have heavier tails than
+    a normal law."""
+    mean, spread = BOZORTH3_IMPOSTORS
+    return mean + spread * fused(bozorth3, geometric) / math.sqrt(2)
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,6 @@ def process_encounter(db: Database, bio: service.Biometrics, encounter_id: uuid.
     with db.transaction(readonly=True) as session:
         samples = [service.Capture.of(sample) for sample in repository.pending_samples(session, encounter_id)]
         service.sync(session, bio)
-    extracted = [service.extract(sample, bio.face_model) for sample in samples]
+    extracted = [service.extract(sample, bio.face_model, second_stage=bio.second_stage) for sample in samples]
     with db.transaction() as session:
         return service.record(session, bio, encounter_id, extracted)

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from travesia.models import (
@@ -114,17 +114,54 @@ def templates_of_subject(session: Session, kind: str, subject_id: uuid.UUID) -> 
     return session.execute(stmt).scalars().all()
 
 
-def outdated_templates(session: Session, algorithms: dict[str, tuple[str, str]]) -> Sequence[BiometricTemplate]:
-    """Live templates made from a sample by another algorithm or version than the current one."""
+def outdated_templates(session: Session, current: dict[str, set[tuple[str, str]]]) -> Sequence[BiometricTemplate]:
+    """Live templates made from a sample by an algorithm and version that is not among a modality's current ones."""
     clauses = [
         (BiometricTemplate.modality == modality)
-        & ((BiometricTemplate.algorithm != algorithm) | (BiometricTemplate.version != version))
-        for modality, (algorithm, version) in algorithms.items()
+        & and_(*(~((BiometricTemplate.algorithm == a) & (BiometricTemplate.version == v)) for a, v in made_by))
+        for modality, made_by in current.items()
     ]
     stmt = (
         select(BiometricTemplate)
         .where(BiometricTemplate.retired_at.is_(None), BiometricTemplate.sample_id.is_not(None))
         .where(or_(*clauses))
+    )
+    return session.execute(stmt).scalars().all()
+
+
+def second_stage_templates(
+    session: Session, subjects: Sequence[tuple[str, uuid.UUID]], made_by: tuple[str, str]
+) -> Sequence[BiometricTemplate]:
+    """Live second-stage finger templates (of ``made_by`` only) of these subjects."""
+    if not subjects:
+        return []
+    stmt = select(BiometricTemplate).where(
+        BiometricTemplate.modality == "finger",
+        BiometricTemplate.retired_at.is_(None),
+        BiometricTemplate.algorithm == made_by[0],
+        BiometricTemplate.version == made_by[1],
+        BiometricTemplate.subject_id.in_([subject for _, subject in subjects]),
+    )
+    kinds = set(subjects)
+    return [row for row in session.execute(stmt).scalars() if (row.subject_kind, row.subject_id) in kinds]
+
+
+def without_second_stage(
+    session: Session, primary: tuple[str, str], second: tuple[str, str]
+) -> Sequence[BiometricTemplate]:
+    """Live finger templates of ``primary`` made from a sample that has no live second-stage template yet."""
+    done = (
+        select(BiometricTemplate.sample_id)
+        .where(BiometricTemplate.modality == "finger", BiometricTemplate.retired_at.is_(None))
+        .where(BiometricTemplate.algorithm == second[0], BiometricTemplate.version == second[1])
+        .where(BiometricTemplate.sample_id.is_not(None))
+    )
+    stmt = (
+        select(BiometricTemplate)
+        .where(BiometricTemplate.modality == "finger", BiometricTemplate.retired_at.is_(None))
+        .where(BiometricTemplate.algorithm == primary[0], BiometricTemplate.version == primary[1])
+        .where(BiometricTemplate.sample_id.is_not(None), BiometricTemplate.sample_id.not_in(done))
+        .order_by(BiometricTemplate.id)
     )
     return session.execute(stmt).scalars().all()
 

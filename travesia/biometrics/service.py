@@ -17,7 +17,7 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from travesia.audit import service as audit
-from travesia.biometrics import face, finger, fingercode, fusion, repository
+from travesia.biometrics import face, finger, finger_rescore, fingercode, fusion, repository
 from travesia.biometrics.face_models import FaceDescriptor, face_model
 from travesia.biometrics.index import Entry, FaceIndex, FingerIndex
 from travesia.biometrics.schemas import CandidateOut, EncounterBiometricsOut, RegionMatchOut, SampleOut
@@ -30,6 +30,7 @@ from travesia.models import BiometricCandidate, BiometricSample, BiometricTempla
 
 log = get_logger("travesia.biometrics")
 CANDIDATES = 10
+RESCORED = 10  # subjects whose fingers the second stage re-scores (the best by Bozorth3): ~12 ms a finger each
 SAVE_EVERY = 1000  # templates added since the index file was last written
 SYSTEM = cli_principal("biometric-step")
 
@@ -43,6 +44,7 @@ class Biometrics:
     face_threshold: float = 0.5
     finger_threshold: int = 40
     attempts: int = 5
+    second_stage: bool = False  # re-score the finger short list with LEADER + geometric (finger_rescore)
     face_model: FaceDescriptor = field(default_factory=face_model)
     face_index: FaceIndex = field(default=None)  # type: ignore[assignment]  # sized for the model, below
     finger_index: FingerIndex = field(default_factory=FingerIndex)
@@ -61,6 +63,7 @@ class Biometrics:
             face_threshold=settings.face_threshold,  # type: ignore[attr-defined]
             finger_threshold=settings.finger_threshold,  # type: ignore[attr-defined]
             attempts=settings.biometric_attempts,  # type: ignore[attr-defined]
+            second_stage=settings.finger_second_stage,  # type: ignore[attr-defined]
             face_model=face_model(settings.face_model),  # type: ignore[attr-defined]
         )
 
@@ -70,6 +73,20 @@ class Biometrics:
         return {
             "face": (self.face_model.algorithm, self.face_model.version),
             "finger": (finger.ALGORITHM, finger.VERSION),
+        }
+
+    @property
+    def second_stage_made_by(self) -> tuple[str, str]:
+        """The second-stage finger templates' algorithm and version (stored beside the Bozorth3 ones, one a sample,
+        never indexed, compared only with each other)."""
+        return finger_rescore.ALGORITHM, finger_rescore.version()
+
+    def current(self) -> dict[str, set[tuple[str, str]]]:
+        """Per modality, the (algorithm, version) of templates that are up to date: the primary ones, and the
+        second stage's (kept when the switch is off: it may be turned on again)."""
+        return {
+            modality: {made_by} | ({self.second_stage_made_by} if modality == "finger" else set())
+            for modality, made_by in self.algorithms.items()
         }
 
     def indexes(self) -> tuple[FaceIndex | FingerIndex, ...]:
@@ -130,11 +147,13 @@ class Extracted:
     quality: int
     reasons: list[str]
     vector: np.ndarray | None = None  # face descriptor or finger code, for the search
+    second: bytes | None = None  # a finger's second-stage template (LEADER minutiae), when asked for
 
 
-def extract(sample: Capture, model: FaceDescriptor | None = None) -> Extracted:
-    """Template and quality of one sample (a face's by ``model``, the default descriptor when not given); an
-    unusable image is a result (rejected, with reasons), not an error."""
+def extract(sample: Capture, model: FaceDescriptor | None = None, second_stage: bool = False) -> Extracted:
+    """Template and quality of one sample (a face's by ``model``, the default descriptor when not given; a usable
+    finger's second-stage template too if ``second_stage``); an unusable image is a result (rejected, with
+    reasons), not an error."""
     try:
         if sample.modality == "face":
             result = face.analyse(sample.image, model=model)
@@ -147,7 +166,16 @@ def extract(sample: Capture, model: FaceDescriptor | None = None) -> Extracted:
     vector = fingercode.code(finger.as_array(print_.minutiae))
     quality = print_.nfiq2 if print_.nfiq2 is not None else 0
     template = print_.template if print_.acceptable else None
-    return Extracted(sample, template, quality, print_.reasons, vector if template else None)
+    second = second_stage_template(sample.image) if template and second_stage else None
+    return Extracted(sample, template, quality, print_.reasons, vector if template else None, second)
+
+
+def second_stage_template(image: bytes) -> bytes | None:
+    """LEADER's minutiae of a print Bozorth3 could use; None where LEADER finds none (Bozorth3 alone then)."""
+    try:
+        return finger_rescore.extract(image)
+    except finger.FingerProblem:
+        return None
 
 
 def record(
@@ -164,6 +192,8 @@ def record(
         sample.next_attempt_at = None
         if item.template:
             repository.add(session, template_row(bio, "encounter", encounter_id, item, sample.id))
+        if item.second:
+            repository.add(session, second_stage_row(bio, "encounter", encounter_id, item, sample.id))
     rows = [
         BiometricCandidate(
             encounter_id=encounter_id,
@@ -213,6 +243,26 @@ def template_row(
     return row
 
 
+def second_stage_row(
+    bio: Biometrics, kind: str, subject_id: uuid.UUID, item: Extracted, sample_id: uuid.UUID | None
+) -> BiometricTemplate:
+    assert item.second is not None
+    algorithm, version = bio.second_stage_made_by
+    row = BiometricTemplate(
+        subject_kind=kind,
+        subject_id=subject_id,
+        sample_id=sample_id,
+        modality="finger",
+        finger_position=item.sample.finger_position,
+        algorithm=algorithm,
+        version=version,
+        quality=item.quality,
+        quality_reasons=item.reasons,
+    )
+    seal(bio, row, item.second)
+    return row
+
+
 Ranked = list[tuple[tuple[str, uuid.UUID], float]]
 
 
@@ -231,7 +281,8 @@ def search_candidates(
             key = (hit.subject_kind, hit.subject_id)
             if hit.subject_id != exclude and key not in face_scores:
                 face_scores[key] = hit.score
-    finger_scores = search_fingers(session, bio, fingers, exclude=exclude)
+    second = {e.sample.finger_position or 0: e.second for e in extracted if e.second and e.sample.modality == "finger"}
+    finger_scores = search_fingers(session, bio, fingers, exclude=exclude, second=second if bio.second_stage else None)
     found: dict[str, Ranked] = {}
     if face_scores:
         found["face"] = sorted(face_scores.items(), key=lambda kv: kv[1])[:CANDIDATES]
@@ -252,22 +303,47 @@ def search_fingers(
     fingers: dict[int, tuple[bytes | None, np.ndarray]],
     *,
     exclude: uuid.UUID | None = None,
+    second: dict[int, bytes] | None = None,
 ) -> dict[tuple[str, uuid.UUID], float]:
     """Narrow with the fixed-length codes (per finger position), then score every surviving subject's fingers
-    with Bozorth3 and fuse them per subject (sum rule)."""
+    with Bozorth3; with ``second`` (the probe's second-stage templates by position), re-score the fingers of the
+    ``RESCORED`` best subjects with the geometric matcher on LEADER minutiae, each finger's two scores fused on
+    Bozorth3's scale; then fuse the fingers per subject (sum rule)."""
     shortlist: set[int] = set()
     for position, (_, code) in fingers.items():
         shortlist.update(h.template_id for h in bio.finger_index.search(code, position))
     rows = repository.templates(session, shortlist)
-    per_subject: dict[tuple[str, uuid.UUID], list[int]] = defaultdict(list)
+    per_subject: dict[tuple[str, uuid.UUID], dict[int, float]] = defaultdict(dict)
     for row in rows.values():
         if row.subject_id == exclude:
             continue
-        probe = fingers.get(row.finger_position or 0) or (fingers.get(0) if len(fingers) == 1 else None)
+        position = row.finger_position or 0
+        probe = fingers.get(position) or (fingers.get(0) if len(fingers) == 1 else None)
         if probe is None or probe[0] is None:
             continue
-        per_subject[(row.subject_kind, row.subject_id)].append(finger.compare(probe[0], unseal(bio, row)))
-    return {key: finger.fuse(scores) for key, scores in per_subject.items()}
+        per_subject[(row.subject_kind, row.subject_id)][position] = finger.compare(probe[0], unseal(bio, row))
+    if second:
+        rescore(session, bio, per_subject, second)
+    return {key: finger.fuse(list(scores.values())) for key, scores in per_subject.items()}
+
+
+def rescore(
+    session: Session,
+    bio: Biometrics,
+    per_subject: dict[tuple[str, uuid.UUID], dict[int, float]],
+    second: dict[int, bytes],
+) -> None:
+    """The second stage, in place: a finger both sides hold a second-stage template of (of this version) gets the
+    two matchers' fused score; any other keeps Bozorth3's."""
+    best = sorted(per_subject, key=lambda key: -sum(per_subject[key].values()))[:RESCORED]
+    for row in repository.second_stage_templates(session, best, bio.second_stage_made_by):
+        position = row.finger_position or 0
+        scores = per_subject[(row.subject_kind, row.subject_id)]
+        probe = second.get(position) or (second.get(0) if len(second) == 1 else None)
+        if probe is None or position not in scores:
+            continue
+        geometric = finger_rescore.compare(probe, unseal(bio, row))
+        scores[position] = finger_rescore.on_bozorth3_scale(scores[position], geometric)
 
 
 # -- the indexes ------------------------------------------------------------------------------------------------

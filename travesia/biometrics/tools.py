@@ -16,6 +16,7 @@ from travesia.biometrics.index import Hit
 from travesia.core.db import utcnow
 from travesia.core.errors import N_, InvalidInput
 from travesia.core.principal import Principal
+from travesia.models import BiometricTemplate
 
 
 # -- officers' and auditors' tools ------------------------------------------------------------------------------
@@ -114,23 +115,44 @@ def search_probe(
 
 
 def reextract(session: Session, bio: service.Biometrics, principal: Principal) -> int:
-    """Rebuild templates made by an older algorithm or version from their stored samples; the old rows are
-    retired (kept, not changed), and the indexes are told to rebuild."""
-    outdated = repository.outdated_templates(session, bio.algorithms)
+    """Rebuild templates made by an older algorithm or version from their stored samples (a second-stage template
+    as a second-stage one); the old rows are retired (kept, not changed), and the indexes are told to rebuild.
+    With the second stage on, also make the second-stage templates that samples lack (enrolled before it was
+    turned on). Returns how many templates were made or retired."""
+    outdated = repository.outdated_templates(session, bio.current())
     touched = set()
+    second_algorithm = bio.second_stage_made_by[0]
     for old in outdated:
         sample = repository.sample(session, old.sample_id) if old.sample_id else None
         if sample is None:
             continue
-        fresh = service.extract(service.Capture.of(sample), bio.face_model)
         old.retired_at = utcnow()
+        if old.algorithm == second_algorithm:  # never indexed: nothing to rebuild
+            _add_second_stage(session, bio, old, sample.image)
+            continue
+        fresh = service.extract(service.Capture.of(sample), bio.face_model)
         touched.add(old.modality)
         if fresh.template is not None:
             repository.add(session, service.template_row(bio, old.subject_kind, old.subject_id, fresh, sample.id))
+    missing = repository.without_second_stage(session, bio.algorithms["finger"], bio.second_stage_made_by)
+    for primary in missing if bio.second_stage else []:
+        sample = repository.sample(session, primary.sample_id) if primary.sample_id else None
+        if sample is not None:
+            _add_second_stage(session, bio, primary, sample.image)
     for modality in touched:
         repository.bump_generation(session, modality)
-    audit.record(session, principal, "biometrics.reextract", details={"templates": len(outdated)})
-    return len(outdated)
+    made = len(missing) if bio.second_stage else 0
+    audit.record(session, principal, "biometrics.reextract", details={"templates": len(outdated), "second_stage": made})
+    return len(outdated) + made
+
+
+def _add_second_stage(session: Session, bio: service.Biometrics, like: BiometricTemplate, image: bytes) -> None:
+    second = service.second_stage_template(image)
+    if second is None:
+        return
+    capture = service.Capture(like.sample_id, "finger", like.finger_position, image)  # type: ignore[arg-type]
+    item = service.Extracted(capture, None, like.quality, list(like.quality_reasons), second=second)
+    repository.add(session, service.second_stage_row(bio, like.subject_kind, like.subject_id, item, like.sample_id))
 
 
 def rotate_key(session: Session, bio: service.Biometrics, principal: Principal, batch: int = 1000) -> int:
