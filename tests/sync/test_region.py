@@ -100,6 +100,7 @@ def test_a_station_recognises_offline_a_person_registered_elsewhere_in_its_regio
     region, app, session, station_db, station_key, client, station_app, face
 ):
     finger = fingerprints.impression(7, 0)
+    app.state.biometrics.second_stage = True  # central keeps a second-stage template too: never sent
     seen = enrol(app.state.db, "ERM-VECINA", face, finger, given_names="Eileen", surnames="Collins Vecina")
     enrol(app.state.db, "ERM-LEJOS", face, given_names="Otra", surnames="Región")  # another region: not sent
     enrol(app.state.db, CODE, face, given_names="Propia", surnames="Estación")  # the station's own: it has it

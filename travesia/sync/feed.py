@@ -104,6 +104,8 @@ def _region(
     rows = repository.region_templates(session, neighbours, mark, since, page) if neighbours else []
     templates = []
     for row, person_id in rows:
+        if row.algorithm == bio.second_stage_made_by[0]:
+            continue  # the second stage re-scores central's searches; a station compares Bozorth3's templates only
         try:
             plaintext = biometrics.unseal(bio, row)
         except crypto.DecryptionError:
