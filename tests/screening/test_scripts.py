@@ -3,7 +3,7 @@ scored end to end with the calibrated model (every name here is made up)."""
 
 import pytest
 
-from travesia.screening import lexicon, names, scoring, scripts
+from travesia.screening import across, lexicon, names, scoring, scripts
 from travesia.screening.formats import claimed_record, entry_record
 from travesia.screening.index import CandidateIndex, record_keys
 
@@ -167,9 +167,9 @@ def test_a_rendering_the_lexicon_confirms_outweighs_a_lookalike():
 
     assert weight("제이슨 스틸", "Jason Steele") > weight("제이슨 스틸", "Jackson Stiles") + 3
     # continuous, and bounded: a name alone in another script never outweighs a document number
-    assert weight("제이슨 스틸", "Jason Steele") <= scoring.ACROSS_CAP < model.bits("document", "match")
+    assert weight("제이슨 스틸", "Jason Steele") <= across.CAP < model.bits("document", "match")
     # no word of one name finds a partner in the other: evidence against, whatever the names run together say
-    assert weight("ששון חזקאל", "Simon Ezekiel") == scoring.ACROSS_FLOOR
+    assert weight("ששון חזקאל", "Simon Ezekiel") == across.FLOOR
 
 
 def test_retrieval_looks_a_name_in_another_script_up_by_its_known_spellings():

@@ -23,6 +23,7 @@ from travesia.auth import accounts
 from travesia.auth.schemas import UserCreate
 from travesia.biometrics import jobs as bio_jobs
 from travesia.biometrics import received as bio_received
+from travesia.biometrics import results as biometric_results
 from travesia.biometrics import service as biometrics
 from travesia.core.crypto import DecryptionError
 from travesia.core.db import Database, utcnow
@@ -128,7 +129,7 @@ def test_a_station_recognises_offline_a_person_registered_elsewhere_in_its_regio
     here = enrol(station_db, CODE, face, fingerprints.impression(7, 1), given_names="Eilin", surnames="Colins")
     bio_jobs.run_pending(station_db, bio)
     with station_db.transaction(readonly=True) as s:
-        found = biometrics.results(s, cli_principal("t"), here)
+        found = biometric_results.of_encounter(s, cli_principal("t"), here)
     assert [(r.person_id, r.station) for r in found.region] == [(person_id, "ERM-VECINA")]
     assert {c.kind for c in found.candidates} == {"region"}
     with TestClient(station_app, base_url="https://testserver", follow_redirects=False) as officer:

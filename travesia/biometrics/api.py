@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 
-from travesia.biometrics import face, service, tools
+from travesia.biometrics import face, results, tools
 from travesia.biometrics.schemas import EncounterBiometricsOut, FaceQualityOut, SearchHitOut
 from travesia.core.errors import N_, InvalidInput
 from travesia.core.guards import Require
@@ -52,7 +52,7 @@ async def face_quality(_: Creator, image: Annotated[UploadFile, File()]) -> Any:
 def encounter_biometrics(session: DbSession, principal: Reader, encounter_id: uuid.UUID) -> Any:
     """The biometric step's outcome for one registration: each sample's status and quality, and the candidates
     found (evidence for screening and identity resolution, not a decision)."""
-    return service.results(session, principal, encounter_id)
+    return results.of_encounter(session, principal, encounter_id)
 
 
 @router.post("/biometrics/search", response_model=list[SearchHitOut])

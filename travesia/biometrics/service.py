@@ -20,12 +20,9 @@ from travesia.audit import service as audit
 from travesia.biometrics import face, finger, finger_rescore, fingercode, fusion, repository
 from travesia.biometrics.face_models import FaceDescriptor, face_model
 from travesia.biometrics.index import Entry, FaceIndex, FingerIndex
-from travesia.biometrics.schemas import CandidateOut, EncounterBiometricsOut, RegionMatchOut, SampleOut
 from travesia.core.crypto import DecryptionError, Keyring
-from travesia.core.errors import N_, NotFound
 from travesia.core.logging import get_logger
-from travesia.core.principal import Principal, cli_principal
-from travesia.enrolment import reads as enrolment
+from travesia.core.principal import cli_principal
 from travesia.models import BiometricCandidate, BiometricSample, BiometricTemplate
 
 log = get_logger("travesia.biometrics")
@@ -193,7 +190,7 @@ def record(
         if item.template:
             repository.add(session, template_row(bio, "encounter", encounter_id, item, sample.id))
         if item.second:
-            repository.add(session, second_stage_row(bio, "encounter", encounter_id, item, sample.id))
+            repository.add(session, template_row(bio, "encounter", encounter_id, item, sample.id, second_stage=True))
     rows = [
         BiometricCandidate(
             encounter_id=encounter_id,
@@ -224,42 +221,32 @@ def record(
 
 
 def template_row(
-    bio: Biometrics, kind: str, subject_id: uuid.UUID, item: Extracted, sample_id: uuid.UUID | None
+    bio: Biometrics,
+    kind: str,
+    subject_id: uuid.UUID,
+    item: Extracted,
+    sample_id: uuid.UUID | None,
+    *,
+    second_stage: bool = False,
 ) -> BiometricTemplate:
-    assert item.template is not None
+    """The stored, sealed template of an extracted sample: its primary one, or with ``second_stage`` a finger's
+    second-stage one (same sample, the second stage's algorithm and version)."""
     modality = item.sample.modality
+    plaintext = item.second if second_stage else item.template
+    assert plaintext is not None
+    algorithm, version = bio.second_stage_made_by if second_stage else bio.algorithms[modality]
     row = BiometricTemplate(
         subject_kind=kind,
         subject_id=subject_id,
         sample_id=sample_id,
         modality=modality,
         finger_position=item.sample.finger_position,
-        algorithm=bio.algorithms[modality][0],
-        version=bio.algorithms[modality][1],
-        quality=item.quality,
-        quality_reasons=item.reasons,
-    )
-    seal(bio, row, item.template)
-    return row
-
-
-def second_stage_row(
-    bio: Biometrics, kind: str, subject_id: uuid.UUID, item: Extracted, sample_id: uuid.UUID | None
-) -> BiometricTemplate:
-    assert item.second is not None
-    algorithm, version = bio.second_stage_made_by
-    row = BiometricTemplate(
-        subject_kind=kind,
-        subject_id=subject_id,
-        sample_id=sample_id,
-        modality="finger",
-        finger_position=item.sample.finger_position,
         algorithm=algorithm,
         version=version,
         quality=item.quality,
         quality_reasons=item.reasons,
     )
-    seal(bio, row, item.second)
+    seal(bio, row, plaintext)
     return row
 
 
@@ -410,50 +397,3 @@ def rebuild(session: Session, bio: Biometrics, index: FaceIndex | FingerIndex, g
     else:
         bio.finger_index = fresh  # type: ignore[assignment]
     bio.unsaved = SAVE_EVERY  # write it out at the next chance
-
-
-# -- an encounter's results -------------------------------------------------------------------------------------
-def results(session: Session, principal: Principal, encounter_id: uuid.UUID) -> EncounterBiometricsOut:
-    """Each sample's status and quality, and the candidates found (evidence, not a decision)."""
-    encounter = enrolment.encounter(session, encounter_id, principal)
-    if encounter is None:
-        raise NotFound(N_("No such registration."), field="encounter_id")
-    samples = repository.samples_of(session, encounter_id)
-    found = repository.candidates(session, encounter_id)
-    persons = repository.persons_of(session, [c.candidate_id for c in found if c.candidate_kind == "encounter"])
-    agreeing = {c.candidate_id: c.score for c in found if c.candidate_kind == "region" and c.modality == "fused"}
-    region = [
-        RegionMatchOut(
-            **{name: getattr(row, name) for name in RegionMatchOut.model_fields if name != "score"},
-            score=agreeing[row.person_id],
-        )
-        for row in repository.region_persons(session, [p for p, score in agreeing.items() if score > 0])
-    ]
-    return EncounterBiometricsOut(
-        consent=encounter.biometric_consent,
-        exemptions=encounter.biometric_exemptions,
-        samples=[
-            SampleOut(
-                id=s.id,
-                modality=s.modality,
-                finger_position=s.finger_position,
-                status=s.status,
-                quality=s.quality,
-                problems=s.problems or [],
-                attempts=s.attempts,
-            )
-            for s in samples
-        ],
-        candidates=[
-            CandidateOut(
-                modality=c.modality,
-                rank=c.rank,
-                kind=c.candidate_kind,
-                id=c.candidate_id,
-                person_id=persons.get(c.candidate_id),
-                score=c.score,
-            )
-            for c in found
-        ],
-        region=sorted(region, key=lambda r: -r.score),
-    )

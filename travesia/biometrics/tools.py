@@ -152,7 +152,9 @@ def _add_second_stage(session: Session, bio: service.Biometrics, like: Biometric
         return
     capture = service.Capture(like.sample_id, "finger", like.finger_position, image)  # type: ignore[arg-type]
     item = service.Extracted(capture, None, like.quality, list(like.quality_reasons), second=second)
-    repository.add(session, service.second_stage_row(bio, like.subject_kind, like.subject_id, item, like.sample_id))
+    repository.add(
+        session, service.template_row(bio, like.subject_kind, like.subject_id, item, like.sample_id, second_stage=True)
+    )
 
 
 def rotate_key(session: Session, bio: service.Biometrics, principal: Principal, batch: int = 1000) -> int:

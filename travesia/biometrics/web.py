@@ -10,7 +10,8 @@ from fastapi import APIRouter, Depends, File, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response
 
-from travesia.biometrics import face, service
+from travesia.biometrics import face
+from travesia.biometrics import results as biometric_results
 from travesia.biometrics.schemas import REASON_LABELS
 from travesia.core.guards import Require
 from travesia.core.http import DbSession, verify_csrf
@@ -46,7 +47,7 @@ async def face_check(request: Request, _: Creator, image: Annotated[UploadFile, 
 @router.get("/encounters/{encounter_id}/status")
 def encounter_status(request: Request, session: DbSession, principal: Reader, encounter_id: uuid.UUID) -> Response:
     """The step's outcome for one registration, as a fragment the receipt polls while samples are pending."""
-    results = service.results(session, principal, encounter_id)
+    results = biometric_results.of_encounter(session, principal, encounter_id)
     pending = any(s.status == "pending" for s in results.samples)
     context = {
         "encounter_id": encounter_id,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from functools import lru_cache
 
 from rapidfuzz.distance import JaroWinkler, Levenshtein
 
@@ -66,6 +67,29 @@ def features(query: N.NameForm, candidate: N.NameForm, match: N.NameMatch) -> tu
         confirmed / nq,
         confirmed / nc,
     )
+
+
+@lru_cache(maxsize=100_000)
+def remembered(
+    weights: tuple[float, ...], intercept: float, match: N.NameMatch, query: N.NameForm, candidate: N.NameForm
+) -> float:
+    """The model's probability for one comparison, remembered (a name is compared with the same candidates again
+    and again: an alias pair chosen, then scored)."""
+    if not match.pairs:  # no word of one found a partner in the other: the model never saw such pairs as one name
+        return 0.0
+    return probability(features(query, candidate, match), weights, intercept)
+
+
+# Bounds on the cross-script name's weight: a logistic model is surest where it saw least (its tails), and a name
+# alone, in another script, should not outweigh a document number (+15 bits) or a full date (+11.6).
+CAP, FLOOR = 12.0, -10.0
+
+
+def weight(p: float, base_bits: float) -> float:
+    """The model's likelihood ratio in bits: its log-odds less the log-odds of the comparisons it was fitted on
+    (``base_bits``), bounded."""
+    odds = math.log2(max(p, 1e-12) / max(1 - p, 1e-12))
+    return max(FLOOR, min(CAP, odds - base_bits))
 
 
 def probability(values: Sequence[float], weights: Sequence[float], intercept: float) -> float:

@@ -21,7 +21,7 @@ import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import cache, lru_cache
+from functools import cache
 from pathlib import Path
 
 from travesia.screening import across, dates
@@ -178,7 +178,7 @@ class Model:
         if query is None or candidate is None or not N.crossing(query, candidate) or not self.across:
             return None
         weights = tuple(float(w) for w in self.across["weights"])  # type: ignore[union-attr]
-        return _across_probability(weights, float(self.across["intercept"]), match, query, candidate)  # type: ignore[arg-type]
+        return across.remembered(weights, float(self.across["intercept"]), match, query, candidate)  # type: ignore[arg-type]
 
     def name_bits(
         self, level: str, match: N.NameMatch, query: N.NameForm | None, candidate: N.NameForm | None
@@ -191,8 +191,7 @@ class Model:
         base = self.across.get("base_bits")
         if p is None or base is None:
             return self.bits("name", level)
-        odds = math.log2(max(p, 1e-12) / max(1 - p, 1e-12))
-        return max(ACROSS_FLOOR, min(ACROSS_CAP, odds - float(base)))  # type: ignore[arg-type]
+        return across.weight(p, float(base))  # type: ignore[arg-type]
 
     def bits(self, feature: str, level: str) -> float:
         m, u = self.m.get(feature, {}).get(level), self.u.get(feature, {}).get(level)
@@ -215,23 +214,9 @@ class Model:
         return json.dumps(data, indent=1, sort_keys=True)
 
 
-# Bounds on the cross-script name's weight: a logistic model is surest where it saw least (its tails), and a name
-# alone, in another script, should not outweigh a document number (+15 bits) or a full date (+11.6).
-ACROSS_CAP, ACROSS_FLOOR = 12.0, -10.0
-
-
-@lru_cache(maxsize=100_000)
-def _across_probability(
-    weights: tuple[float, ...], intercept: float, match: N.NameMatch, query: N.NameForm, candidate: N.NameForm
-) -> float:
-    if not match.pairs:  # no word of one found a partner in the other: the model never saw such pairs as one name
-        return 0.0
-    return across.probability(across.features(query, candidate, match), weights, intercept)
-
-
 def clear_caches() -> None:
     """Forget remembered comparisons (after the lexicon or the calibration changed under a running process)."""
-    _across_probability.cache_clear()
+    across.remembered.cache_clear()
     default_model.cache_clear()
 
 

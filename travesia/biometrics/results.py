@@ -1,0 +1,60 @@
+"""An encounter's biometric results, as the officer's page and the API show them: each sample's status and quality,
+the candidates found and the region's people who agree. A read, nothing decided."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.orm import Session
+
+from travesia.biometrics import repository
+from travesia.biometrics.schemas import CandidateOut, EncounterBiometricsOut, RegionMatchOut, SampleOut
+from travesia.core.errors import N_, NotFound
+from travesia.core.principal import Principal
+from travesia.enrolment import reads as enrolment
+
+
+def of_encounter(session: Session, principal: Principal, encounter_id: uuid.UUID) -> EncounterBiometricsOut:
+    """Each sample's status and quality, and the candidates found (evidence, not a decision)."""
+    encounter = enrolment.encounter(session, encounter_id, principal)
+    if encounter is None:
+        raise NotFound(N_("No such registration."), field="encounter_id")
+    samples = repository.samples_of(session, encounter_id)
+    found = repository.candidates(session, encounter_id)
+    persons = repository.persons_of(session, [c.candidate_id for c in found if c.candidate_kind == "encounter"])
+    agreeing = {c.candidate_id: c.score for c in found if c.candidate_kind == "region" and c.modality == "fused"}
+    region = [
+        RegionMatchOut(
+            **{name: getattr(row, name) for name in RegionMatchOut.model_fields if name != "score"},
+            score=agreeing[row.person_id],
+        )
+        for row in repository.region_persons(session, [p for p, score in agreeing.items() if score > 0])
+    ]
+    return EncounterBiometricsOut(
+        consent=encounter.biometric_consent,
+        exemptions=encounter.biometric_exemptions,
+        samples=[
+            SampleOut(
+                id=s.id,
+                modality=s.modality,
+                finger_position=s.finger_position,
+                status=s.status,
+                quality=s.quality,
+                problems=s.problems or [],
+                attempts=s.attempts,
+            )
+            for s in samples
+        ],
+        candidates=[
+            CandidateOut(
+                modality=c.modality,
+                rank=c.rank,
+                kind=c.candidate_kind,
+                id=c.candidate_id,
+                person_id=persons.get(c.candidate_id),
+                score=c.score,
+            )
+            for c in found
+        ],
+        region=sorted(region, key=lambda r: -r.score),
+    )
