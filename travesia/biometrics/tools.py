@@ -127,23 +127,25 @@ def reextract(session: Session, bio: service.Biometrics, principal: Principal) -
         if sample is None:
             continue
         old.retired_at = utcnow()
-        if old.algorithm == second_algorithm:  # never indexed: nothing to rebuild
-            _add_second_stage(session, bio, old, sample.image)
+        if old.algorithm == second_algorithm:  # never indexed: nothing to rebuild; remade only if it is used
+            if bio.second_stage:
+                _add_second_stage(session, bio, old, sample.image)
             continue
         fresh = service.extract(service.Capture.of(sample), bio.face_model)
         touched.add(old.modality)
         if fresh.template is not None:
             repository.add(session, service.template_row(bio, old.subject_kind, old.subject_id, fresh, sample.id))
-    missing = repository.without_second_stage(session, bio.algorithms["finger"], bio.second_stage_made_by)
-    for primary in missing if bio.second_stage else []:
+    made_by = (bio.algorithms["finger"], bio.second_stage_made_by)
+    missing = repository.without_second_stage(session, *made_by) if bio.second_stage else []
+    for primary in missing:
         sample = repository.sample(session, primary.sample_id) if primary.sample_id else None
         if sample is not None:
             _add_second_stage(session, bio, primary, sample.image)
     for modality in touched:
         repository.bump_generation(session, modality)
-    made = len(missing) if bio.second_stage else 0
-    audit.record(session, principal, "biometrics.reextract", details={"templates": len(outdated), "second_stage": made})
-    return len(outdated) + made
+    details = {"templates": len(outdated), "second_stage": len(missing)}
+    audit.record(session, principal, "biometrics.reextract", details=details)
+    return len(outdated) + len(missing)
 
 
 def _add_second_stage(session: Session, bio: service.Biometrics, like: BiometricTemplate, image: bytes) -> None:
