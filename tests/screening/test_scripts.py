@@ -175,7 +175,7 @@ def test_a_rendering_the_lexicon_confirms_outweighs_a_lookalike():
 def test_retrieval_looks_a_name_in_another_script_up_by_its_known_spellings():
     keys = record_keys(scoring.Record("q", ("제이슨 스틸",)))
     assert {"t:jason", "t:steele"} <= keys
-    assert not {k for k in record_keys(scoring.Record("q", ("Jason Steele",))) if k == "t:jeiseun"}
+    assert "t:jeiseun" not in record_keys(scoring.Record("q", ("Jason Steele",)))  # a Latin name is not expanded
     index = CandidateIndex()
     index.add_all(scoring.Record(f"s{i}", (f"Jason Smith{i:03d}",)) for i in range(300))
     index.add(scoring.Record("e", ("Jason Steele",)))
