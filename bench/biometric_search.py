@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from travesia.biometrics import finger, finger_rescore, fingercode, service
+from travesia.biometrics import finger, finger_rescore, fingercode, search
 from travesia.biometrics.index import Entry, FaceIndex, FingerIndex
 from travesia.synth import fingerprints
 
@@ -133,7 +133,7 @@ def bench_finger(n: int, second_stage: bool = False) -> None:
             probe = leader[(fid, impression)]
             t = time.perf_counter()
             rescored = dict(scores)
-            for tid in sorted(scores, key=lambda k: -scores[k])[: service.RESCORED]:
+            for tid in sorted(scores, key=lambda k: -scores[k])[: search.RESCORED]:
                 if second_of.get(tid) is not None:
                     geometric = finger_rescore.compare(probe, second_of[tid])
                     rescored[tid] = finger_rescore.on_bozorth3_scale(scores[tid], geometric)
@@ -148,7 +148,7 @@ def bench_finger(n: int, second_stage: bool = False) -> None:
     if second_stage:
         p50, p95 = np.percentile(second_times, [50, 95]) * 1000
         print(
-            f"  + second stage (the best {service.RESCORED} re-scored)  p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  "
+            f"  + second stage (the best {search.RESCORED} re-scored)  p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  "
             f"| mate first: {second_first / len(probes):.2%}  (LEADER extraction {leader_ms:.0f} ms/finger more)"
         )
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select, update
 
 from tests.enrolment.conftest import person
-from travesia.biometrics import face, jobs, repository, service, tools
+from travesia.biometrics import face, jobs, repository, search, service, tools
 from travesia.core.crypto import DecryptionError, Keyring
 from travesia.core.principal import cli_principal
 from travesia.models import AuditEvent, BiometricCandidate, BiometricSample, BiometricTemplate, Encounter
@@ -128,7 +128,7 @@ def test_index_rebuilt_after_deletion_gives_the_same_results(client, officer, db
     with db.transaction() as s:
         service.sync(s, bio)
         before_face = bio.face_index.search(probe, k=5)
-        before_finger = service.search_fingers(s, bio, {1: _finger(finger_of(41, 1))})
+        before_finger = search.search_fingers(s, bio, {1: _finger(finger_of(41, 1))})
     service.save(bio)
     assert before_face and before_finger
     for path in bio.folder.iterdir():
@@ -139,7 +139,7 @@ def test_index_rebuilt_after_deletion_gives_the_same_results(client, officer, db
     with db.transaction() as s:
         service.sync(s, fresh)  # rebuilt from the database
         assert fresh.face_index.search(probe, k=5) == before_face
-        assert service.search_fingers(s, fresh, {1: _finger(finger_of(41, 1))}) == before_finger
+        assert search.search_fingers(s, fresh, {1: _finger(finger_of(41, 1))}) == before_finger
     service.save(fresh)
     reloaded = service.Biometrics.from_settings(settings)
     service.load(reloaded)  # and persisted: loaded from the (encrypted) file

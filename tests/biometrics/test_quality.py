@@ -2,7 +2,7 @@
 
 import pytest
 
-from travesia.biometrics import face, finger, fingercode, fusion
+from travesia.biometrics import face, finger, fingercode
 from travesia.biometrics.face_models import face_model
 
 
@@ -55,11 +55,3 @@ def test_fingerprint_images_are_checked(finger_of):
     with pytest.raises(finger.FingerProblem) as small:
         finger.analyse(finger_of(1, 0)[:50])
     assert small.value.reason == "unreadable"
-
-
-def test_fusion_adds_evidence_and_ignores_a_missing_modality():
-    both = fusion.fused(0.3, 120, 0.5, 40)
-    face_only = fusion.fused(0.3, None, 0.5, 40)
-    assert both > face_only > 0
-    assert fusion.fused(0.7, 10, 0.5, 40) < 0
-    assert fusion.fused(None, None, 0.5, 40) == 0

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select, update
 
 from tests.biometrics.test_pipeline import ADMIN, enrol
-from travesia.biometrics import finger, finger_rescore, jobs, repository, service, tools
+from travesia.biometrics import finger, finger_rescore, jobs, repository, search, service, tools
 from travesia.models import BiometricCandidate, BiometricTemplate
 
 FVC = Path(__file__).resolve().parents[3] / "shared" / "data" / "biometrics" / "fvc2002" / "DB2_B"
@@ -75,7 +75,7 @@ def test_the_short_list_is_rescored_in_the_worker_and_never_across_versions(
     second = {2: service.unseal(bio, probe[bio.second_stage_made_by])}
     with db.transaction() as s:
         service.sync(s, bio)
-        scores = service.search_fingers(s, bio, probes, second=second)
+        scores = search.search_fingers(s, bio, probes, second=second)
     assert scores[("encounter", first)] == bozorth3
 
     # re-extraction brings it up to the current version (the old row retired, kept)
@@ -84,7 +84,7 @@ def test_the_short_list_is_rescored_in_the_worker_and_never_across_versions(
     session.expire_all()
     assert bio.second_stage_made_by in live_fingers(session, first)
     with db.transaction() as s:
-        scores = service.search_fingers(s, bio, probes, second=second)
+        scores = search.search_fingers(s, bio, probes, second=second)
     assert scores[("encounter", first)] == pytest.approx(found[0].score)
 
 
@@ -146,7 +146,7 @@ def test_on_real_prints_the_worker_puts_the_mates_first_where_bozorth3_did_not(c
     stored = live_fingers(session, probe)
     with db.transaction() as s:
         template = service.unseal(bio, stored[(finger.ALGORITHM, finger.VERSION)])
-        by_bozorth3 = service.search_fingers(s, bio, coded({1: template}))
+        by_bozorth3 = search.search_fingers(s, bio, coded({1: template}))
     bozorth3_order = [names[key[1]] for key, _ in sorted(by_bozorth3.items(), key=lambda kv: -kv[1])]
     mates = [n for n in NEAREST if n.startswith("109_")]
     assert set(bozorth3_order[: len(mates)]) != set(mates)  # Bozorth3 puts an impostor among the mates' places

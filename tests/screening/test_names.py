@@ -78,11 +78,13 @@ def test_an_estimated_year_one_off_is_evidence_for_not_against():
 def test_explanation_names_every_field_and_adds_up():
     query = claimed_record("q", "Youssef", "Haddad", sex="M", birth_date="1985-06-01", nationality="SYR")
     entry = scoring.Record("e", ("Yusuf Hadad", "يوسف حداد"), ("1985-06-01",), nationalities=("SYR",), sex="M")
-    scored = scoring.score(query, entry, face_distance=0.42)
+    face = {"feature": "face", "level": "very_strong_for", "bits": 11.5, "detail": ""}  # the biometric step's term
+    scored = scoring.score(query, entry, biometric=[face])
     features = [t.feature for t in scored.terms]
     # the list's own Latin spelling is the witness, not its Arabic alias
     assert features == ["name", "birth", "nationality", "sex", "document", "face"]
     assert scored.terms[0].candidate == "Yusuf Hadad"
+    assert (scored.terms[-1].level, scored.terms[-1].bits) == ("very_strong_for", 11.5)  # added as it came
     assert abs(sum(t.bits for t in scored.terms) - scored.bits) < 0.01
     assert scored.probability > 0.99
     stranger = scoring.Record("x", ("Omar Nasser",), ("1960",), nationalities=("SYR",), sex="M")

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from travesia.biometrics import repository, service
+from travesia.biometrics import repository, search, service
 from travesia.models import BiometricCandidate, BiometricTemplate
 
 
@@ -45,25 +45,42 @@ def _candidates_for_entries(
     service.sync(session, bio)
     rows = []
     for entry_id, items in extracted.items():
-        found = service.search_candidates(session, bio, items, exclude=None)
+        found = search.search_candidates(session, bio, items, exclude=None)
+        agreeing: set[uuid.UUID] = set()
         for modality in ("face", "finger"):
-            agreeing = [
+            ranked = [
                 (subject, score)
-                for (kind, subject), score in found.get(modality, [])
+                for (kind, subject), score in found.ranked.get(modality, [])
                 if kind == "encounter" and _agrees(bio, modality, score)
             ]
-            rows += [
-                BiometricCandidate(
-                    encounter_id=subject,
-                    modality=modality,
-                    candidate_kind="watchlist",
-                    candidate_id=entry_id,
-                    score=score,
-                    rank=rank,
-                )
-                for rank, (subject, score) in enumerate(agreeing, 1)
-            ]
+            agreeing.update(subject for subject, _ in ranked)
+            rows += [_row(subject, modality, entry_id, score, rank) for rank, (subject, score) in enumerate(ranked, 1)]
+        # the calibrated evidence of each registration that agrees in a modality: what screening weighs
+        fused = sorted(((s, found.evidence[("encounter", s)]) for s in agreeing), key=lambda kv: -kv[1].total)
+        rows += [
+            _row(subject, "fused", entry_id, weighed.total, rank, weighed.as_json())
+            for rank, (subject, weighed) in enumerate(fused, 1)
+        ]
     repository.add(session, *rows)
+
+
+def _row(
+    encounter_id: uuid.UUID,
+    modality: str,
+    entry_id: uuid.UUID,
+    score: float,
+    rank: int,
+    evidence: dict[str, object] | None = None,
+) -> BiometricCandidate:
+    return BiometricCandidate(
+        encounter_id=encounter_id,
+        modality=modality,
+        candidate_kind="watchlist",
+        candidate_id=entry_id,
+        score=score,
+        rank=rank,
+        evidence=evidence,
+    )
 
 
 def _agrees(bio: service.Biometrics, modality: str, score: float) -> bool:

@@ -129,21 +129,38 @@ def outdated_templates(session: Session, current: dict[str, set[tuple[str, str]]
     return session.execute(stmt).scalars().all()
 
 
-def second_stage_templates(
-    session: Session, subjects: Sequence[tuple[str, uuid.UUID]], made_by: tuple[str, str]
+def subject_templates(
+    session: Session, subjects: Iterable[tuple[str, uuid.UUID]], modality: str, made_by: tuple[str, str]
 ) -> Sequence[BiometricTemplate]:
-    """Live second-stage finger templates (of ``made_by`` only) of these subjects."""
-    if not subjects:
+    """Live templates of a modality made by ``made_by`` only (never another algorithm's) of these subjects."""
+    kinds = set(subjects)
+    if not kinds:
         return []
     stmt = select(BiometricTemplate).where(
-        BiometricTemplate.modality == "finger",
+        BiometricTemplate.modality == modality,
         BiometricTemplate.retired_at.is_(None),
         BiometricTemplate.algorithm == made_by[0],
         BiometricTemplate.version == made_by[1],
-        BiometricTemplate.subject_id.in_([subject for _, subject in subjects]),
+        BiometricTemplate.subject_id.in_([subject for _, subject in kinds]),
     )
-    kinds = set(subjects)
     return [row for row in session.execute(stmt).scalars() if (row.subject_kind, row.subject_id) in kinds]
+
+
+def subjects_with(
+    session: Session, subjects: Iterable[tuple[str, uuid.UUID]], modality: str, made_by: tuple[str, str]
+) -> set[tuple[str, uuid.UUID]]:
+    """Those of these subjects that hold a live template of a modality made by ``made_by``."""
+    kinds = set(subjects)
+    if not kinds:
+        return set()
+    stmt = select(BiometricTemplate.subject_kind, BiometricTemplate.subject_id).where(
+        BiometricTemplate.modality == modality,
+        BiometricTemplate.retired_at.is_(None),
+        BiometricTemplate.algorithm == made_by[0],
+        BiometricTemplate.version == made_by[1],
+        BiometricTemplate.subject_id.in_([subject for _, subject in kinds]),
+    )
+    return {(kind, subject) for kind, subject in session.execute(stmt)} & kinds
 
 
 def without_second_stage(

@@ -7,7 +7,7 @@ import uuid
 
 from sqlalchemy.orm import Session
 
-from travesia.biometrics import repository
+from travesia.biometrics import evidence, repository
 from travesia.biometrics.schemas import CandidateOut, EncounterBiometricsOut, RegionMatchOut, SampleOut
 from travesia.core.errors import N_, NotFound
 from travesia.core.principal import Principal
@@ -22,13 +22,17 @@ def of_encounter(session: Session, principal: Principal, encounter_id: uuid.UUID
     samples = repository.samples_of(session, encounter_id)
     found = repository.candidates(session, encounter_id)
     persons = repository.persons_of(session, [c.candidate_id for c in found if c.candidate_kind == "encounter"])
-    agreeing = {c.candidate_id: c.score for c in found if c.candidate_kind == "region" and c.modality == "fused"}
+    agreeing = {
+        c.candidate_id: c.score
+        for c in found
+        if c.candidate_kind == "region" and c.modality == "fused" and c.score >= evidence.MATCH_BITS
+    }
     region = [
         RegionMatchOut(
             **{name: getattr(row, name) for name in RegionMatchOut.model_fields if name != "score"},
             score=agreeing[row.person_id],
         )
-        for row in repository.region_persons(session, [p for p, score in agreeing.items() if score > 0])
+        for row in repository.region_persons(session, list(agreeing))
     ]
     return EncounterBiometricsOut(
         consent=encounter.biometric_consent,
@@ -53,6 +57,7 @@ def of_encounter(session: Session, principal: Principal, encounter_id: uuid.UUID
                 id=c.candidate_id,
                 person_id=persons.get(c.candidate_id),
                 score=c.score,
+                evidence=(c.evidence or {}).get("terms", []),
             )
             for c in found
         ],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel
 
@@ -51,18 +52,41 @@ class SampleOut(BaseModel):
     attempts: int
 
 
+# How strong a calibrated biometric term is (biometrics.evidence.strength), in words
+EVIDENCE_LABELS = {
+    "very_strong_for": N_("strongly for the same person"),
+    "for": N_("for the same person"),
+    "neutral": N_("neither way"),
+    "against": N_("against the same person"),
+    "very_strong_against": N_("strongly against the same person"),
+    "not_among_nearest": N_("not among the nearest faces"),
+}
+
+
+class EvidenceTermOut(BaseModel):
+    """One modality's calibrated evidence: its bits (log2 of the likelihood ratio), in words, and what it rests on
+    (each finger's bits by position, and the factor for fingers of one person not being independent)."""
+
+    feature: Literal["face", "finger"]
+    level: str
+    bits: float
+    detail: str = ""
+
+
 class CandidateOut(BaseModel):
     modality: str
     rank: int
     kind: str
     id: uuid.UUID
     person_id: uuid.UUID | None
-    score: float
+    score: float  # face: distance; finger: Bozorth3 summed over fingers; fused: calibrated bits
+    evidence: list[EvidenceTermOut] = []  # fused candidates only
 
 
 class RegionMatchOut(BaseModel):
     """At a field station: a person central registered elsewhere in the region whose templates agree with this
-    registration's beyond the thresholds (fused evidence above zero). For the officer to ask; it decides nothing."""
+    registration's (calibrated evidence of ``evidence.MATCH_BITS`` or more). For the officer to ask; it decides
+    nothing."""
 
     person_id: uuid.UUID
     given_names: str

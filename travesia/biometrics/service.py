@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import threading
 import uuid
-from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,7 +16,7 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from travesia.audit import service as audit
-from travesia.biometrics import face, finger, finger_rescore, fingercode, fusion, repository
+from travesia.biometrics import face, finger, finger_rescore, fingercode, repository, search
 from travesia.biometrics.face_models import FaceDescriptor, face_model
 from travesia.biometrics.index import Entry, FaceIndex, FingerIndex
 from travesia.core.crypto import DecryptionError, Keyring
@@ -26,8 +25,6 @@ from travesia.core.principal import cli_principal
 from travesia.models import BiometricCandidate, BiometricSample, BiometricTemplate
 
 log = get_logger("travesia.biometrics")
-CANDIDATES = 10
-RESCORED = 10  # subjects whose fingers the second stage re-scores (the best by Bozorth3): ~12 ms a finger each
 SAVE_EVERY = 1000  # templates added since the index file was last written
 SYSTEM = cli_principal("biometric-step")
 
@@ -179,7 +176,7 @@ def record(
     session: Session, bio: Biometrics, encounter_id: uuid.UUID, extracted: list[Extracted]
 ) -> list[BiometricCandidate]:
     """The write half of the step, in the caller's transaction: candidates, templates, samples' outcome, audit."""
-    found = search_candidates(session, bio, extracted, exclude=encounter_id)
+    found = search.search_candidates(session, bio, extracted, exclude=encounter_id)
     for item in extracted:
         sample = repository.sample(session, item.sample.id)
         assert sample is not None  # samples are deleted only with their encounter
@@ -199,8 +196,9 @@ def record(
             candidate_id=subject,
             score=score,
             rank=rank,
+            evidence=found.evidence[(kind, subject)].as_json() if modality == "fused" else None,
         )
-        for modality, ranked in found.items()
+        for modality, ranked in found.ranked.items()
         for rank, ((kind, subject), score) in enumerate(ranked, 1)
     ]
     repository.add(session, *rows)
@@ -214,7 +212,7 @@ def record(
         details={
             "samples": len(extracted),
             "rejected": sum(1 for e in extracted if not e.template),
-            "candidates": {m: len(r) for m, r in found.items()},
+            "candidates": {m: len(r) for m, r in found.ranked.items()},
         },
     )
     return rows
@@ -248,89 +246,6 @@ def template_row(
     )
     seal(bio, row, plaintext)
     return row
-
-
-Ranked = list[tuple[tuple[str, uuid.UUID], float]]
-
-
-def search_candidates(
-    session: Session, bio: Biometrics, extracted: list[Extracted], exclude: uuid.UUID | None
-) -> dict[str, Ranked]:
-    faces = [e for e in extracted if e.vector is not None and e.sample.modality == "face"]
-    fingers = {
-        e.sample.finger_position or 0: (e.template, e.vector)
-        for e in extracted
-        if e.vector is not None and e.sample.modality == "finger" and e.template
-    }
-    face_scores: dict[tuple[str, uuid.UUID], float] = {}
-    if faces:
-        for hit in bio.face_index.search(faces[0].vector, k=CANDIDATES + 5):  # type: ignore[arg-type]
-            key = (hit.subject_kind, hit.subject_id)
-            if hit.subject_id != exclude and key not in face_scores:
-                face_scores[key] = hit.score
-    second = {e.sample.finger_position or 0: e.second for e in extracted if e.second and e.sample.modality == "finger"}
-    finger_scores = search_fingers(session, bio, fingers, exclude=exclude, second=second if bio.second_stage else None)
-    found: dict[str, Ranked] = {}
-    if face_scores:
-        found["face"] = sorted(face_scores.items(), key=lambda kv: kv[1])[:CANDIDATES]
-    if finger_scores:
-        found["finger"] = sorted(finger_scores.items(), key=lambda kv: -kv[1])[:CANDIDATES]
-    if face_scores or finger_scores:
-        fused = {
-            key: fusion.fused(face_scores.get(key), finger_scores.get(key), bio.face_threshold, bio.finger_threshold)
-            for key in set(face_scores) | set(finger_scores)
-        }
-        found["fused"] = sorted(fused.items(), key=lambda kv: -kv[1])[:CANDIDATES]
-    return found
-
-
-def search_fingers(
-    session: Session,
-    bio: Biometrics,
-    fingers: dict[int, tuple[bytes | None, np.ndarray]],
-    *,
-    exclude: uuid.UUID | None = None,
-    second: dict[int, bytes] | None = None,
-) -> dict[tuple[str, uuid.UUID], float]:
-    """Narrow with the fixed-length codes (per finger position), then score every surviving subject's fingers
-    with Bozorth3; with ``second`` (the probe's second-stage templates by position), re-score the fingers of the
-    ``RESCORED`` best subjects with the geometric matcher on LEADER minutiae, each finger's two scores fused on
-    Bozorth3's scale; then fuse the fingers per subject (sum rule)."""
-    shortlist: set[int] = set()
-    for position, (_, code) in fingers.items():
-        shortlist.update(h.template_id for h in bio.finger_index.search(code, position))
-    rows = repository.templates(session, shortlist)
-    per_subject: dict[tuple[str, uuid.UUID], dict[int, float]] = defaultdict(dict)
-    for row in rows.values():
-        if row.subject_id == exclude:
-            continue
-        position = row.finger_position or 0
-        probe = fingers.get(position) or (fingers.get(0) if len(fingers) == 1 else None)
-        if probe is None or probe[0] is None:
-            continue
-        per_subject[(row.subject_kind, row.subject_id)][position] = finger.compare(probe[0], unseal(bio, row))
-    if second:
-        rescore(session, bio, per_subject, second)
-    return {key: finger.fuse(list(scores.values())) for key, scores in per_subject.items()}
-
-
-def rescore(
-    session: Session,
-    bio: Biometrics,
-    per_subject: dict[tuple[str, uuid.UUID], dict[int, float]],
-    second: dict[int, bytes],
-) -> None:
-    """The second stage, in place: a finger both sides hold a second-stage template of (of this version) gets the
-    two matchers' fused score; any other keeps Bozorth3's."""
-    best = sorted(per_subject, key=lambda key: -sum(per_subject[key].values()))[:RESCORED]
-    for row in repository.second_stage_templates(session, best, bio.second_stage_made_by):
-        position = row.finger_position or 0
-        scores = per_subject[(row.subject_kind, row.subject_id)]
-        probe = second.get(position) or (second.get(0) if len(second) == 1 else None)
-        if probe is None or position not in scores:
-            continue
-        geometric = finger_rescore.compare(probe, unseal(bio, row))
-        scores[position] = finger_rescore.on_bozorth3_scale(scores[position], geometric)
 
 
 # -- the indexes ------------------------------------------------------------------------------------------------

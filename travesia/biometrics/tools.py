@@ -10,7 +10,7 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from travesia.audit import service as audit
-from travesia.biometrics import face, finger, fingercode, repository, service
+from travesia.biometrics import face, finger, fingercode, repository, search, service
 from travesia.biometrics.face_models import FaceDescriptor
 from travesia.biometrics.index import Hit
 from travesia.core.db import utcnow
@@ -106,7 +106,7 @@ def search_probe(
         hits: list[Hit] = bio.face_index.search(probe.vector, k=k)
         scored = [((h.subject_kind, h.subject_id), h.score, h.score <= bio.face_threshold) for h in hits]
     else:
-        found = service.search_fingers(session, bio, {probe.position: (probe.template, probe.vector)})
+        found = search.search_fingers(session, bio, {probe.position: (probe.template, probe.vector)})
         best = sorted(found.items(), key=lambda kv: -kv[1])[:k]
         scored = [(key, score, score >= bio.finger_threshold) for key, score in best]
     persons = repository.persons_of(session, [key[1] for key, _, _ in scored if key[0] == "encounter"])

@@ -10,9 +10,9 @@ from fastapi import APIRouter, Depends, File, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response
 
-from travesia.biometrics import face
+from travesia.biometrics import evidence, face
 from travesia.biometrics import results as biometric_results
-from travesia.biometrics.schemas import REASON_LABELS
+from travesia.biometrics.schemas import EVIDENCE_LABELS, REASON_LABELS
 from travesia.core.guards import Require
 from travesia.core.http import DbSession, verify_csrf
 from travesia.core.i18n import gettext_for
@@ -49,6 +49,7 @@ def encounter_status(request: Request, session: DbSession, principal: Reader, en
     """The step's outcome for one registration, as a fragment the receipt polls while samples are pending."""
     results = biometric_results.of_encounter(session, principal, encounter_id)
     pending = any(s.status == "pending" for s in results.samples)
+    likely = [c for c in results.candidates if c.modality == "fused" and c.score >= evidence.LIKELY_BITS]
     context = {
         "encounter_id": encounter_id,
         "results": results,
@@ -56,6 +57,9 @@ def encounter_status(request: Request, session: DbSession, principal: Reader, en
         "reasons": REASON_LABELS,
         "fingers": FINGER_LABELS,
         "exemptions": EXEMPTION_LABELS,
-        "candidates": len({c.id for c in results.candidates}),  # one person found by face and finger counts once
+        # registrations the calibrated evidence makes at least ten to one, and what the strongest rests on
+        "candidates": len(likely),
+        "strongest": likely[0].evidence if likely else [],
+        "evidence_labels": EVIDENCE_LABELS,
     }
     return render(request, "biometrics/_status.html", context)

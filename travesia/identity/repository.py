@@ -140,15 +140,12 @@ def batch_rows(session: Session) -> list[tuple]:
     return [tuple(row) for row in session.execute(stmt)]
 
 
-def biometric_pairs(session: Session) -> list[tuple[uuid.UUID, uuid.UUID, str, float]]:
-    """(encounter, earlier encounter, modality, score) for everything the biometric step found among encounters."""
-    stmt = select(
-        BiometricCandidate.encounter_id,
-        BiometricCandidate.candidate_id,
-        BiometricCandidate.modality,
-        BiometricCandidate.score,
-    ).where(BiometricCandidate.candidate_kind == "encounter")
-    return [(row[0], row[1], row[2], row[3]) for row in session.execute(stmt)]
+def biometric_pairs(session: Session) -> list[tuple[uuid.UUID, uuid.UUID, float]]:
+    """(encounter, earlier encounter, calibrated bits) for every registration the biometric step found."""
+    stmt = select(BiometricCandidate.encounter_id, BiometricCandidate.candidate_id, BiometricCandidate.score).where(
+        BiometricCandidate.candidate_kind == "encounter", BiometricCandidate.modality == "fused"
+    )
+    return [(row[0], row[1], row[2]) for row in session.execute(stmt)]
 
 
 def with_templates(session: Session) -> list[uuid.UUID]:

@@ -16,9 +16,8 @@ from travesia.audit import service as audit
 from travesia.core.db import Database
 from travesia.core.errors import N_, InvalidInput
 from travesia.core.principal import Principal
-from travesia.identity import batch, repository, service
+from travesia.identity import batch, repository, rules, service
 from travesia.models import IdentityDecision
-from travesia.screening import scoring
 
 
 # -- batch, with Splink ----------------------------------------------------------------------------------------
@@ -69,11 +68,9 @@ def batch_records(
         )
         persons[str(eid)] = str(person)
     findings = []
-    for a, b, modality, score in repository.biometric_pairs(session):
-        level = scoring.face_level(score)[0] if modality == "face" else scoring.finger_level(score)[0]
-        band = {"very_close": "strong", "close": "strong", "strong": "strong", "near": "weak", "moderate": "weak"}
-        if level in band:
-            findings.append((str(a), str(b), band[level]))
+    for a, b, bits in repository.biometric_pairs(session):
+        if bits >= rules.BIO_WEAK_BITS:
+            findings.append((str(a), str(b), "strong" if bits >= rules.BIO_STRONG_BITS else "weak"))
     return records, persons, findings, {str(e) for e in repository.with_templates(session)}
 
 

@@ -36,10 +36,12 @@ def resolve_encounter(session: Session, encounter_id: uuid.UUID) -> IdentityDeci
         or len(repository.encounters_of(session, me.person_id)) > 1
     ):
         return None
-    biometric: dict[uuid.UUID, tuple[float | None, float | None]] = {}
-    for c in repository.encounter_candidates(session, encounter_id):
-        face, finger = biometric.get(c.candidate_id, (None, None))
-        biometric[c.candidate_id] = (c.score, finger) if c.modality == "face" else (face, c.score)
+    # the biometric step's calibrated terms (bits per modality) against each earlier registration it found
+    biometric = {
+        c.candidate_id: list(c.evidence.get("terms", []))
+        for c in repository.encounter_candidates(session, encounter_id)
+        if c.modality == "fused" and c.evidence
+    }
     others = set(biometric) | set(repository.holders_of_documents(session, encounter_id))
     others.discard(encounter_id)
     if not others:
@@ -54,13 +56,11 @@ def resolve_encounter(session: Session, encounter_id: uuid.UUID) -> IdentityDeci
         person = persons.get(other_id)
         if other is None or person is None or person == me.person_id:
             continue
-        face, finger = biometric.get(other_id, (None, None))
-        scored = scoring.score(
-            query, encounter_record(other, docs.get(other_id, [])), face_distance=face, finger_score=finger
-        )
+        terms = biometric.get(other_id, [])
+        scored = scoring.score(query, encounter_record(other, docs.get(other_id, [])), biometric=terms)
         key = str(person)
         if key not in best or scored.probability > best[key][0]:
-            best[key] = (scored.probability, face is not None or finger is not None)
+            best[key] = (scored.probability, bool(terms))
             evidence[key] = scored
     verdict = rules.online_verdict(best)
     if verdict.person_id is None:

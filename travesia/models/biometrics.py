@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import JSON, BigInteger, CheckConstraint, Float, ForeignKey, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -72,6 +73,8 @@ class BiometricCandidate(Base):
     modality: Mapped[str] = mapped_column(String(8))
     candidate_kind: Mapped[str] = mapped_column(String(16))  # encounter, watchlist, region (a person from central)
     candidate_id: Mapped[uuid.UUID]
-    score: Mapped[float] = mapped_column(Float)
+    score: Mapped[float] = mapped_column(Float)  # face: distance; finger: Bozorth3, summed; fused: bits
     rank: Mapped[int]
+    # fused only: each modality's bits and how the fingers were counted (biometrics.evidence.Evidence.as_json)
+    evidence: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

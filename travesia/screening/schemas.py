@@ -66,6 +66,13 @@ LEVEL_LABELS = {
     "script_partial": N_("partial, across two scripts"),
     "script_weak": N_("weak, across two scripts"),
     "across_scripts": N_("written in two scripts"),
+    # a biometric term's strength (biometrics.evidence.strength; its calibrated bits in words)
+    "very_strong_for": N_("strongly for the same person"),
+    "for": N_("for the same person"),
+    "neutral": N_("neither way"),
+    "against": N_("against the same person"),
+    "very_strong_against": N_("strongly against the same person"),
+    "not_among_nearest": N_("not among the nearest faces"),
     "rare": N_("rare"),
     "common": N_("common"),
     "same_date": N_("same date"),

@@ -9,8 +9,9 @@ which level, added or took away how many bits.
 Where m and u come from:
 - names, birth dates, nationality, sex and documents: counted on a labelled synthetic set (planted variants among
   retrieved candidates) by ``bench/screening.py --calibrate``, written to ``calibration.json`` beside this file;
-- face and fingerprints: the error rates measured on LFW and FVC2002 (docs/benchmarks.md), at the measured
-  thresholds; a biometric comparison is evidence like any other field, never a decision.
+- face and fingerprints: the biometric step's own log-likelihood ratios, calibrated on LFW and FVC2002
+  (``biometrics/evidence.py``), passed in as terms; a biometric comparison is evidence like any other field, never
+  a decision.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import dataclasses
 import json
 import math
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -28,15 +29,6 @@ from travesia.screening import across, dates
 from travesia.screening import names as N
 
 CALIBRATION = Path(__file__).with_name("calibration.json")
-
-# LFW (2,452 images): FMR 1e-4 at distance 0.471 with FNMR 31.9 %, FMR 1e-3 at 0.535 with 9.14 %, 0.6: FMR 0.71 %
-# and FNMR 1.39 %. Each band's m and u are the differences between those points.
-FACE_BANDS = ((0.471, "very_close", 0.681, 1e-4), (0.535, "close", 0.2276, 9e-4), (0.6, "near", 0.0775, 6.1e-3))
-FACE_FAR = ("different", 0.0139, 0.9929)
-# FVC2002 Bozorth3 (840 genuine / 8,640 impostor pairs): score 40 had no false match (bounded at 1e-4) and FNMR
-# 22.6 %; score 27 is FMR 1e-3 with FNMR 16.3 %.
-FINGER_BANDS = ((40, "strong", 0.774, 1e-4), (27, "moderate", 0.063, 9e-4))
-FINGER_WEAK = ("different", 0.163, 0.999)
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,20 +126,6 @@ def document_level(query: Record, candidate: Record) -> tuple[str, str]:
         if any(key == n and (state is None or s is None or state == s) for n, s in theirs):
             return "match", number
     return "different", ""
-
-
-def face_level(distance: float) -> tuple[str, float, float]:
-    for ceiling, level, m, u in FACE_BANDS:
-        if distance <= ceiling:
-            return level, m, u
-    return FACE_FAR
-
-
-def finger_level(score: float) -> tuple[str, float, float]:
-    for floor, level, m, u in FINGER_BANDS:
-        if score >= floor:
-            return level, m, u
-    return FINGER_WEAK
 
 
 # -- the model ---------------------------------------------------------------------------------------------------
@@ -352,12 +330,13 @@ def score(
     candidate: Record,
     model: Model | None = None,
     *,
-    face_distance: float | None = None,
-    finger_score: float | None = None,
+    biometric: Sequence[Mapping[str, object]] = (),
     name_count: Callable[[str], int] | None = None,
 ) -> Scored:
-    """``name_count`` tells how many entries of the list hold the candidate's matched name (the index's
-    ``name_count``), for the term-frequency adjustment."""
+    """``biometric``: the biometric step's calibrated terms against this candidate (a fused candidate's
+    ``evidence["terms"]``: feature, level, bits, detail), added as they are. ``name_count`` tells how many entries
+    of the list hold the candidate's matched name (the index's ``name_count``), for the term-frequency
+    adjustment."""
     model = model or default_model()
     found, name, (qb, cb) = levels(query, candidate, model)
     shown = {
@@ -381,12 +360,7 @@ def score(
             else -min(math.log2(max(count, 1)), RARITY_CAP)
         )
         terms.insert(1, Term("name_frequency", "rare" if bits >= 0 else "common", bits, "", f"{count}"))
-    if face_distance is not None:
-        level, m, u = face_level(face_distance)
-        terms.append(Term("face", level, math.log2(m / u), f"{face_distance:.3f}"))
-    if finger_score is not None:
-        level, m, u = finger_level(finger_score)
-        terms.append(Term("finger", level, math.log2(m / u), f"{finger_score:.0f}"))
+    terms += [Term(str(t["feature"]), str(t["level"]), float(t["bits"]), str(t.get("detail", ""))) for t in biometric]  # type: ignore[arg-type]
     total = sum(t.bits for t in terms)
     probability = 1 / (1 + 2 ** -(model.prior_bits + total))
     return Scored(candidate.id, round(probability, 4), round(total, 3), tuple(terms), name)

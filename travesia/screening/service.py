@@ -33,7 +33,7 @@ from travesia.screening.index import CandidateIndex
 
 SYSTEM = cli_principal("screening-step")
 RETRIEVE = 200
-BIOMETRIC_MATCH = 0.0  # a fused biometric score above zero is above both modalities' thresholds
+BIOMETRIC_MATCH = 10.0  # bits of calibrated biometric evidence (a thousand to one) that make "the same biometrics"
 SAME_PERSON_NAME = ("exact", "strong", "close", "subset", "script_strong", "script_close", "script_fair")
 DIFFERENT_BIRTH = ("different", "different_year")
 
@@ -99,7 +99,7 @@ class Finding:
 def watchlist_findings(
     screener: Screener,
     query: scoring.Record,
-    biometric: dict[str, tuple[float | None, float | None]],
+    biometric: Evidence,
     lists: Iterable[uuid.UUID] | None = None,
     retrieve: int = RETRIEVE,
 ) -> list[tuple[Watchlist, scoring.Scored]]:
@@ -114,26 +114,24 @@ def watchlist_findings(
             if record is not None:
                 candidates.setdefault(entry_id, record)
         for candidate in candidates.values():
-            face, finger = biometric.get(candidate.id, (None, None))
             scored = scoring.score(
-                query, candidate, face_distance=face, finger_score=finger, name_count=index.name_count
+                query, candidate, biometric=biometric.get(candidate.id, ()), name_count=index.name_count
             )
             if scored.probability >= wl.threshold:
                 out.append((wl, scored))
     return out
 
 
-Evidence = dict[str, tuple[float | None, float | None]]  # entry id → (face distance, finger score)
+Evidence = dict[str, list[dict[str, object]]]  # entry id → the biometric step's calibrated terms against it
 
 
 def biometric_evidence(candidates: Iterable[BiometricCandidate]) -> dict[uuid.UUID, Evidence]:
-    """Per registration, the face and finger scores the biometric step found for each watchlist entry."""
+    """Per registration, the biometric step's calibrated terms (bits per modality) against each watchlist entry it
+    found: the fused candidate's stored evidence, the same numbers identity resolution weighs."""
     out: dict[uuid.UUID, Evidence] = {}
     for c in candidates:
-        if c.candidate_kind == "watchlist" and c.modality in ("face", "finger"):
-            evidence = out.setdefault(c.encounter_id, {})
-            face, finger = evidence.get(str(c.candidate_id), (None, None))
-            evidence[str(c.candidate_id)] = (c.score, finger) if c.modality == "face" else (face, c.score)
+        if c.candidate_kind == "watchlist" and c.modality == "fused" and c.evidence:
+            out.setdefault(c.encounter_id, {})[str(c.candidate_id)] = list(c.evidence.get("terms", []))
     return out
 
 
