@@ -99,9 +99,18 @@ def fit(score: np.ndarray, genuine: np.ndarray) -> tuple[list[float], list[float
     weight = np.where(y == 1, 1 / (genuine.sum() + 1), 1 / ((~genuine).sum() + 1))
     pav = IsotonicRegression(increasing=True, out_of_bounds="clip").fit(x, y, sample_weight=weight)
     xs, ps = pav.X_thresholds_, np.clip(pav.y_thresholds_, 1e-9, 1 - 1e-9)
-    bits = np.log2(ps / (1 - ps))
-    keep = np.unique(np.r_[0, np.linspace(0, len(xs) - 1, KNOTS).astype(int), len(xs) - 1])
-    return [round(float(v), 4) for v in xs[keep]], [round(float(v), 3) for v in bits[keep]]
+    # PAV's answer is a staircase: scores on one step tie, and a ranking by bits would lose their order. Knots at
+    # the middle of each step, linear between them, keep the steps' values and rank every score (Brümmer's
+    # interpolated PAV); the two outer steps keep their bound value over their whole width.
+    values, starts = np.unique(ps, return_index=True)
+    ends = np.r_[starts[1:], len(xs)] - 1
+    order = np.argsort(starts)
+    middles = (xs[starts[order]] + xs[ends[order]]) / 2
+    # the two outer steps hold the bound evidence from where the data reaches them
+    middles[0], middles[-1] = xs[ends[order][0]], xs[starts[order][-1]]
+    bits = np.log2(values[order] / (1 - values[order]))
+    keep = np.unique(np.r_[0, np.linspace(0, len(middles) - 1, KNOTS).astype(int), len(middles) - 1])
+    return [round(float(v), 4) for v in middles[keep]], [round(float(v), 3) for v in bits[keep]]
 
 
 def cllr(bits_genuine: np.ndarray, bits_impostor: np.ndarray) -> float:

@@ -218,4 +218,5 @@ def test_live_quality_and_search_through_the_api(
     found = client.post("/api/v1/biometrics/search", files={"image": ("q.png", face_again)}, headers=analyst)
     assert found.status_code == 200, found.text
     assert found.json()[0]["id"] == str(enrolled) and found.json()[0]["match"] is True
+    assert found.json()[0]["bits"] > 10  # the same photo turned: a thousand to one for, and more
     assert session.execute(select(AuditEvent).where(AuditEvent.action == "biometrics.search")).first()

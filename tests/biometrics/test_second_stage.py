@@ -25,10 +25,10 @@ def live_fingers(session, subject):
     return {(r.algorithm, r.version): r for r in session.execute(stmt).scalars()}
 
 
-def finger_candidates(session, encounter):
+def finger_candidates(session, encounter, modality="finger"):
     stmt = (
         select(BiometricCandidate)
-        .where(BiometricCandidate.encounter_id == encounter, BiometricCandidate.modality == "finger")
+        .where(BiometricCandidate.encounter_id == encounter, BiometricCandidate.modality == modality)
         .order_by(BiometricCandidate.rank)
     )
     return session.execute(stmt).scalars().all()
@@ -151,3 +151,15 @@ def test_on_real_prints_the_worker_puts_the_mates_first_where_bozorth3_did_not(c
     mates = [n for n in NEAREST if n.startswith("109_")]
     assert set(bozorth3_order[: len(mates)]) != set(mates)  # Bozorth3 puts an impostor among the mates' places
     assert set(rescored[: len(mates)]) == set(mates)  # re-scored in the worker, the mates come first
+    fused = [names[c.candidate_id] for c in finger_candidates(session, probe, "fused")]
+    assert set(fused[: len(mates)]) == set(mates)  # and by their calibrated bits
+
+    # the command line's probe search (never a web request's) re-scores with the second stage when asked
+    raw = (FVC / f"{PROBE}.tif").read_bytes()
+    for second_stage, mates_first in ((False, False), (True, True)):
+        with db.transaction() as s:
+            found = tools.search_probe(s, bio, ADMIN, tools.probe_of("finger", raw, 1, second_stage=second_stage))
+        found = [c for c in found if c.subject_id != probe]  # the probe's own registration holds this very image
+        order = [names[c.subject_id] for c in found]
+        assert (set(order[: len(mates)]) == set(mates)) is mates_first
+    assert found[0].bits > 10 and found[-1].bits < 0  # a mate a thousand to one for, the farthest against

@@ -72,7 +72,9 @@ async def search(
     probe = await run_in_threadpool(tools.probe_of, modality, raw, position, model)
     found = await run_in_threadpool(_search, request, principal, probe, top)
     return [
-        SearchHitOut(kind=c.subject_kind, id=c.subject_id, person_id=c.person_id, score=c.score, match=c.match)
+        SearchHitOut(
+            kind=c.subject_kind, id=c.subject_id, person_id=c.person_id, score=c.score, match=c.match, bits=c.bits
+        )
         for c in found
     ]
 

@@ -113,3 +113,4 @@ class SearchHitOut(BaseModel):
     person_id: uuid.UUID | None
     score: float
     match: bool
+    bits: float  # calibrated evidence: log2 of the likelihood ratio (biometrics.evidence)

@@ -10,7 +10,7 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from travesia.audit import service as audit
-from travesia.biometrics import face, finger, fingercode, repository, search, service
+from travesia.biometrics import evidence, face, finger, finger_rescore, fingercode, repository, search, service
 from travesia.biometrics.face_models import FaceDescriptor
 from travesia.biometrics.index import Hit
 from travesia.core.db import utcnow
@@ -71,21 +71,27 @@ class Candidate:
     person_id: uuid.UUID | None
     score: float
     match: bool
+    bits: float  # the calibrated evidence (biometrics.evidence): log2 of the likelihood ratio
 
 
 @dataclass(frozen=True)
 class Probe:
-    """An image made ready for a search: the face descriptor, or a finger's template and index code."""
+    """An image made ready for a search: the face descriptor, or a finger's template and index code (and its
+    second-stage template, when asked for)."""
 
     modality: str
     vector: np.ndarray
     template: bytes | None = None
     position: int = 0
+    second: bytes | None = None
 
 
-def probe_of(modality: str, raw: bytes, position: int = 0, model: FaceDescriptor | None = None) -> Probe:
+def probe_of(
+    modality: str, raw: bytes, position: int = 0, model: FaceDescriptor | None = None, second_stage: bool = False
+) -> Probe:
     """The slow half of a search (decoding and the models), done before any transaction is opened; a face by the
-    process's descriptor (``model``; compare it only with an index of the same model)."""
+    process's descriptor (``model``; compare it only with an index of the same model). ``second_stage`` also makes
+    a finger's LEADER template (~0.4 s: the command line's and workers' business, never a web request's)."""
     if modality == "face":
         try:
             result = face.analyse(raw, model=model)
@@ -95,7 +101,8 @@ def probe_of(modality: str, raw: bytes, position: int = 0, model: FaceDescriptor
             raise InvalidInput(N_("No usable face in the image."), field="image")
         return Probe("face", result.template)
     print_ = _finger(raw)
-    return Probe("finger", fingercode.code(finger.as_array(print_.minutiae)), print_.template, position)
+    second = finger_rescore.extract(raw) if second_stage else None
+    return Probe("finger", fingercode.code(finger.as_array(print_.minutiae)), print_.template, position, second)
 
 
 def search_probe(
@@ -104,14 +111,32 @@ def search_probe(
     service.sync(session, bio)
     if probe.modality == "face":
         hits: list[Hit] = bio.face_index.search(probe.vector, k=k)
-        scored = [((h.subject_kind, h.subject_id), h.score, h.score <= bio.face_threshold) for h in hits]
+        algorithm = bio.algorithms["face"][0]
+        scored = [
+            (
+                (h.subject_kind, h.subject_id),
+                h.score,
+                h.score <= bio.face_threshold,
+                evidence.face_bits(h.score, algorithm),
+            )
+            for h in hits
+        ]
     else:
-        found = search.search_fingers(session, bio, {probe.position: (probe.template, probe.vector)})
-        best = sorted(found.items(), key=lambda kv: -kv[1])[:k]
-        scored = [(key, score, score >= bio.finger_threshold) for key, score in best]
-    persons = repository.persons_of(session, [key[1] for key, _, _ in scored if key[0] == "encounter"])
+        second = {probe.position: probe.second} if probe.second else None
+        found = search.finger_search(session, bio, {probe.position: (probe.template, probe.vector)}, second=second)
+        # ranked by bits: a re-scored finger and a Bozorth3-only one are on one scale only there
+        weighed = [
+            (key, score, score >= bio.finger_threshold, _finger_bits(found, key))
+            for key, score in found.summed().items()
+        ]
+        scored = sorted(weighed, key=lambda row: -row[3])[:k]
+    persons = repository.persons_of(session, [key[1] for key, *_ in scored if key[0] == "encounter"])
     audit.record(session, principal, "biometrics.search", details={"modality": probe.modality, "results": len(scored)})
-    return [Candidate(key[0], key[1], persons.get(key[1]), score, match) for key, score, match in scored]
+    return [Candidate(key[0], key[1], persons.get(key[1]), score, match, bits) for key, score, match, bits in scored]
+
+
+def _finger_bits(found: search.Fingers, key: search.Key) -> float:
+    return sum(evidence.finger_bits(s, (key, p) in found.rescored) for p, s in found.scores[key].items())
 
 
 def reextract(session: Session, bio: service.Biometrics, principal: Principal) -> int:
