@@ -77,7 +77,9 @@ def search_candidates(
         ranked["finger"] = sorted(summed.items(), key=lambda kv: -kv[1])[:CANDIDATES]
     keys = {key for modality in ranked.values() for key, _ in modality}
     complete_fingers(session, bio, probes, found, keys)
-    with_face = repository.subjects_with(session, keys, "face", bio.algorithms["face"]) if farthest else set()
+    with_face = (
+        repository.subjects_with(session, keys, "face", bio.algorithms["face"]) if farthest is not None else set()
+    )
     weighed = {key: weigh(bio, key, face_scores, farthest if key in with_face else None, found) for key in sorted(keys)}
     if weighed:
         ranked["fused"] = sorted(((k, e.total) for k, e in weighed.items()), key=lambda kv: -kv[1])[:CANDIDATES]
