@@ -60,6 +60,14 @@ def test_the_same_person_again_with_biometrics_is_attached_with_evidence(
     assert attach.state == "applied" and attach.source == "online" and attach.author_id is None
     assert attach.score >= rules.ATTACH and attach.encounter_ids == [str(again)]
     assert {"face", "finger", "name"} <= {line["feature"] for line in attach.evidence}
+    # the biometric lines are the biometric step's calibrated bits, in words, each finger's bits named
+    lines = {line["feature"]: line for line in attach.evidence}
+    assert lines["face"]["level"] == "very_strong_for" and lines["face"]["bits"] >= 10
+    assert (
+        lines["finger"]["bits"] > 0
+        and lines["finger"]["query"].startswith("2: +")
+        and ", 7: " in lines["finger"]["query"]
+    )
     assert_replays(session)
     process(app)  # idempotent: nothing new
     assert len(decisions(session)) == 1
