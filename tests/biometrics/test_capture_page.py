@@ -83,3 +83,22 @@ def test_live_face_check_for_the_camera(client, make_user, session, auth_ctx, fa
     junk = client.post("/biometrics/face-check", files={"image": ("f.png", b"junk", "image/png")}, headers=header)
     assert junk.json()["acceptable"] is False
     assert client.post("/biometrics/face-check", files={"image": ("f.png", face_png, "image/png")}).status_code == 403
+
+
+def test_the_receipt_says_what_the_strongest_earlier_registration_rests_on(
+    client, make_user, session, auth_ctx, db, bio, face_png, face_again
+):
+    signed_in(client, make_user, session, auth_ctx)
+    stored = []
+    for photo in (face_png, face_again):
+        ids, token = form_of(client.get("/enrol").text)
+        files = {"m0_photo": ("face.png", photo, "image/png")}
+        assert client.post("/enrol", data=_form(token, ids, m0_consent="given"), files=files).status_code == 303
+        jobs.run_pending(db, bio)
+        stored += set(session.execute(select(Encounter.id)).scalars()) - set(stored)
+    first = client.get(f"/biometrics/encounters/{stored[0]}/status").text
+    assert "Ningún registro anterior coincide." in first  # nobody before it
+    assert 'id="bio-evidence"' not in first
+    again = client.get(f"/biometrics/encounters/{stored[1]}/status").text
+    assert "encontrados: 1." in again  # the same face, at ten to one or more
+    assert "foto fuertemente a favor de que sea la misma persona" in again and "bits)" in again
