@@ -54,6 +54,7 @@ def test_page_records_consent_fingerprints_and_exemptions(
     assert "every 3s" not in status, status
     assert status.count("aceptad") == 2
     assert "Índice izquierdo" in status and "lesionado" in status  # the exempt finger, in Spanish
+    assert 'id="fingers-missing"' not in status  # the right index taken, the left one recorded as injured
 
 
 def test_page_refuses_images_without_consent_and_exempt_fingers(client, make_user, session, auth_ctx, finger_of):
@@ -102,3 +103,17 @@ def test_the_receipt_says_what_the_strongest_earlier_registration_rests_on(
     again = client.get(f"/biometrics/encounters/{stored[1]}/status").text
     assert "encontrados: 1." in again  # the same face, at ten to one or more
     assert "foto fuertemente a favor de que sea la misma persona" in again and "bits)" in again
+
+
+def test_the_receipt_asks_for_an_index_finger_neither_taken_nor_recorded(
+    client, make_user, session, auth_ctx, db, bio, finger_of
+):
+    signed_in(client, make_user, session, auth_ctx)
+    ids, token = form_of(client.get("/enrol").text)
+    files = {"m0_fingerprint_2": ("f2.png", finger_of(43, 0), "image/png")}
+    assert client.post("/enrol", data=_form(token, ids, m0_consent="given"), files=files).status_code == 303
+    jobs.run_pending(db, bio)
+    stored = session.execute(select(Encounter)).scalar_one()
+    status = client.get(f"/biometrics/encounters/{stored.id}/status").text
+    notice = status.split('id="fingers-missing">', 1)[1].split("</p>", 1)[0]
+    assert "Índice izquierdo" in notice and "Índice derecho" not in notice  # the one taken is not asked for

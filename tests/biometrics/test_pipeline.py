@@ -61,6 +61,9 @@ def test_step_stores_encrypted_templates_and_finds_the_same_person(
     assert best["face"]["id"] == best["finger"]["id"] == best["fused"]["id"] == str(first)
     assert best["finger"]["score"] >= bio.finger_threshold and best["face"]["score"] <= bio.face_threshold
     assert str(stranger) not in {c["id"] for c in found["candidates"] if c["modality"] == "finger" and c["score"] >= 40}
+    assert found["fingers_missing"] == []  # both index fingers taken
+    alone = client.get(f"/api/v1/encounters/{stranger}/biometrics", headers=officer).json()
+    assert alone["fingers_missing"] == [7]  # the left index neither taken nor recorded as exempt
     assert session.execute(select(AuditEvent).where(AuditEvent.action == "biometrics.process")).first()
 
 

@@ -12,6 +12,7 @@ from travesia.biometrics.schemas import CandidateOut, EncounterBiometricsOut, Re
 from travesia.core.errors import N_, NotFound
 from travesia.core.principal import Principal
 from travesia.enrolment import reads as enrolment
+from travesia.enrolment import rules as enrolment_rules
 
 
 def of_encounter(session: Session, principal: Principal, encounter_id: uuid.UUID) -> EncounterBiometricsOut:
@@ -34,9 +35,11 @@ def of_encounter(session: Session, principal: Principal, encounter_id: uuid.UUID
         )
         for row in repository.region_persons(session, list(agreeing))
     ]
+    fingers = [s.finger_position for s in samples if s.modality == "finger" and s.status in ("pending", "done")]
+    exemptions = encounter.biometric_exemptions or []
     return EncounterBiometricsOut(
         consent=encounter.biometric_consent,
-        exemptions=encounter.biometric_exemptions,
+        exemptions=exemptions,
         samples=[
             SampleOut(
                 id=s.id,
@@ -62,4 +65,5 @@ def of_encounter(session: Session, principal: Principal, encounter_id: uuid.UUID
             for c in found
         ],
         region=sorted(region, key=lambda r: -r.score),
+        fingers_missing=enrolment_rules.minimum_missing(fingers, exemptions) if fingers else [],  # type: ignore[arg-type]
     )

@@ -105,6 +105,8 @@ class EncounterBiometricsOut(BaseModel):
     samples: list[SampleOut]
     candidates: list[CandidateOut]
     region: list[RegionMatchOut] = []
+    # where fingers were taken: the field minimum's fingers neither captured nor recorded as exempt (retake or record)
+    fingers_missing: list[int] = []
 
 
 class SearchHitOut(BaseModel):

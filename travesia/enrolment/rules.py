@@ -241,6 +241,19 @@ def check_images(
             )
 
 
+# The least a field station captures: both index fingers (ISO/IEC 19794-4 positions 2 and 7), each one searched with
+# its own evidence; a finger not taken is recorded as exempt with a reason, never left for the matcher to guess.
+MINIMUM_FINGERS = (2, 7)
+
+
+def minimum_missing(captured: Iterable[int], exemptions: Iterable[dict[str, object]]) -> list[int]:
+    """The minimum's fingers neither captured nor recorded as exempt (all fingers exempt, e.g. a child: none)."""
+    exempt = {e["finger_position"] for e in exemptions if e["modality"] == "finger"}
+    if None in exempt:
+        return []
+    return [p for p in MINIMUM_FINGERS if p not in set(captured) and p not in exempt]
+
+
 def _exemption(
     modality: str, position: int | None, reason: str, note: str | None, *, derived: bool
 ) -> dict[str, object]:
