@@ -2,12 +2,14 @@
 uploaded per finger, the live face check the camera calls, and the receipt's status fragment. The camera itself
 runs in a real browser in tests/web/test_browser.py."""
 
+import uuid
+
 from sqlalchemy import select
 
 from tests.conftest import csrf_of
 from tests.enrolment.test_page import form_of, signed_in
 from travesia.biometrics import jobs
-from travesia.models import BiometricSample, Encounter
+from travesia.models import BiometricCandidate, BiometricSample, Encounter
 
 
 def _form(token, ids, **extra):
@@ -103,6 +105,22 @@ def test_the_receipt_says_what_the_strongest_earlier_registration_rests_on(
     again = client.get(f"/biometrics/encounters/{stored[1]}/status").text
     assert "encontrados: 1." in again  # the same face, at ten to one or more
     assert "foto fuertemente a favor de que sea la misma persona" in again and "bits)" in again
+    # a watchlist entry the biometric step found is screening's: never counted or shown on the officer's receipt
+    listed = {"feature": "face", "level": "very_strong_for", "bits": 30.0, "detail": ""}
+    session.add(
+        BiometricCandidate(
+            encounter_id=stored[1],
+            modality="fused",
+            candidate_kind="watchlist",
+            candidate_id=uuid.uuid4(),
+            score=30.0,
+            rank=1,
+            evidence={"face": 30.0, "face_found": True, "fingers": {}, "terms": [listed]},
+        )
+    )
+    session.commit()
+    again = client.get(f"/biometrics/encounters/{stored[1]}/status").text
+    assert "encontrados: 1." in again and "+30.0" not in again
 
 
 def test_the_receipt_asks_for_an_index_finger_neither_taken_nor_recorded(

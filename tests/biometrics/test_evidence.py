@@ -106,3 +106,9 @@ def test_a_finger_on_both_sides_counts_even_when_no_finger_search_found_it(
     terms = next(c["evidence"] for c in shown if c["modality"] == "fused" and c["id"] == str(other_finger))
     assert (terms[0]["feature"], terms[0]["level"]) == ("face", "very_strong_for")
     assert terms[1]["feature"] == "finger" and terms[1]["bits"] < 0
+
+
+def test_screening_calls_the_same_biometrics_at_the_same_bits():
+    from travesia.screening import service as screening
+
+    assert screening.BIOMETRIC_MATCH == evidence.MATCH_BITS  # screening may not import biometrics: a copy, kept equal

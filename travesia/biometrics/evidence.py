@@ -134,13 +134,12 @@ class Evidence:
         return out
 
     def as_json(self) -> dict[str, object]:
-        """What the candidate row stores: enough to explain the total without recomputing it."""
+        """What the candidate row stores (its total is the row's score): the bits it was made from, and the
+        explanation's terms for the domains that read them without this module (screening)."""
         return {
             "face": self.face,
             "face_found": self.face_found,
             "fingers": {str(p): b for p, b in sorted(self.fingers.items())},
-            "finger_scale": round(self.finger_scale, 3),
-            "total": self.total,
             "terms": self.terms(),
         }
 

@@ -49,7 +49,12 @@ def encounter_status(request: Request, session: DbSession, principal: Reader, en
     """The step's outcome for one registration, as a fragment the receipt polls while samples are pending."""
     results = biometric_results.of_encounter(session, principal, encounter_id)
     pending = any(s.status == "pending" for s in results.samples)
-    likely = [c for c in results.candidates if c.modality == "fused" and c.score >= evidence.LIKELY_BITS]
+    # earlier registrations only: a watchlist entry found by biometrics is screening's, never shown to the officer
+    likely = [
+        c
+        for c in results.candidates
+        if c.modality == "fused" and c.kind == "encounter" and c.score >= evidence.LIKELY_BITS
+    ]
     context = {
         "encounter_id": encounter_id,
         "results": results,

@@ -85,8 +85,8 @@ def biometric_columns(
     frame: pd.DataFrame, pairs: Iterable[tuple[str, str, str]], captured: Iterable[str]
 ) -> pd.DataFrame:
     """Add the biometric step's findings as columns: ``bio_strong`` / ``bio_weak`` list the records whose face or
-    fingerprints matched (strong: calibrated biometric evidence of ``rules.BIO_STRONG_BITS`` or more; weak: of
-    ``rules.BIO_WEAK_BITS`` or more), ``bio_block`` is the connected component of strong matches, a blocking key,
+    fingerprints matched (strong: calibrated biometric evidence of ``evidence.MATCH_BITS`` or more; weak: of
+    ``evidence.LIKELY_BITS`` or more), ``bio_block`` is the connected component of strong matches, a blocking key,
     and ``bio_captured`` says whether the record has a template at all: two captured records the 1:N search did
     not pair are evidence against."""
     strong: dict[str, list[str]] = {}

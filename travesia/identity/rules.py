@@ -13,10 +13,6 @@ Move = tuple[str, str, str]  # encounter, from person, to person
 # screening scores (calibrated Fellegi-Sunter; face and finger bits calibrated on LFW and FVC2002).
 ATTACH = 0.99
 PROPOSE = 0.5
-# The batch run's biometric blocking: a registration pair the biometric step found with this many calibrated bits
-# (biometrics.evidence) is a strong (a thousand to one) or weak (ten to one) biometric match.
-BIO_STRONG_BITS = 10.0
-BIO_WEAK_BITS = 3.3
 
 
 def moves(encounters: Iterable[str], source: str, target: str) -> list[Move]:

@@ -13,10 +13,11 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from travesia.audit import service as audit
+from travesia.biometrics import evidence
 from travesia.core.db import Database
 from travesia.core.errors import N_, InvalidInput
 from travesia.core.principal import Principal
-from travesia.identity import batch, repository, rules, service
+from travesia.identity import batch, repository, service
 from travesia.models import IdentityDecision
 
 
@@ -69,8 +70,9 @@ def batch_records(
         persons[str(eid)] = str(person)
     findings = []
     for a, b, bits in repository.biometric_pairs(session):
-        if bits >= rules.BIO_WEAK_BITS:
-            findings.append((str(a), str(b), "strong" if bits >= rules.BIO_STRONG_BITS else "weak"))
+        # the biometric step's own lines: a thousand to one is a strong match, ten to one a weak one
+        if bits >= evidence.LIKELY_BITS:
+            findings.append((str(a), str(b), "strong" if bits >= evidence.MATCH_BITS else "weak"))
     return records, persons, findings, {str(e) for e in repository.with_templates(session)}
 
 

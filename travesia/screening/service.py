@@ -33,7 +33,9 @@ from travesia.screening.index import CandidateIndex
 
 SYSTEM = cli_principal("screening-step")
 RETRIEVE = 200
-BIOMETRIC_MATCH = 10.0  # bits of calibrated biometric evidence (a thousand to one) that make "the same biometrics"
+# bits of calibrated biometric evidence that make "the same biometrics": biometrics.evidence.MATCH_BITS, which this
+# sibling domain may not import (tests/biometrics/test_evidence.py checks they agree)
+BIOMETRIC_MATCH = 10.0
 SAME_PERSON_NAME = ("exact", "strong", "close", "subset", "script_strong", "script_close", "script_fair")
 DIFFERENT_BIRTH = ("different", "different_year")
 
