@@ -62,6 +62,16 @@ def test_step_stores_encrypted_templates_and_finds_the_same_person(
     assert best["finger"]["score"] >= bio.finger_threshold and best["face"]["score"] <= bio.face_threshold
     assert str(stranger) not in {c["id"] for c in found["candidates"] if c["modality"] == "finger" and c["score"] >= 40}
     assert found["fingers_missing"] == []  # both index fingers taken
+    # a watchlist entry the step found is for those who review alerts, not for the registration officer
+    listed = uuid.uuid4()
+    session.add(
+        BiometricCandidate(
+            encounter_id=again, modality="fused", candidate_kind="watchlist", candidate_id=listed, score=30.0, rank=1
+        )
+    )
+    session.commit()
+    shown = client.get(f"/api/v1/encounters/{again}/biometrics", headers=officer).json()["candidates"]
+    assert str(listed) not in {c["id"] for c in shown} and len(shown) == len(found["candidates"])
     alone = client.get(f"/api/v1/encounters/{stranger}/biometrics", headers=officer).json()
     assert alone["fingers_missing"] == [7]  # the left index neither taken nor recorded as exempt
     assert session.execute(select(AuditEvent).where(AuditEvent.action == "biometrics.process")).first()

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from travesia.biometrics import evidence, repository
 from travesia.biometrics.schemas import CandidateOut, EncounterBiometricsOut, RegionMatchOut, SampleOut
 from travesia.core.errors import N_, NotFound
+from travesia.core.permissions import Perm, allows
 from travesia.core.principal import Principal
 from travesia.enrolment import reads as enrolment
 from travesia.enrolment import rules as enrolment_rules
@@ -22,6 +23,8 @@ def of_encounter(session: Session, principal: Principal, encounter_id: uuid.UUID
         raise NotFound(N_("No such registration."), field="encounter_id")
     samples = repository.samples_of(session, encounter_id)
     found = repository.candidates(session, encounter_id)
+    if not allows(principal.roles, Perm.ALERTS_REVIEW):  # a watchlist entry found is for those who review alerts
+        found = [c for c in found if c.candidate_kind != "watchlist"]
     persons = repository.persons_of(session, [c.candidate_id for c in found if c.candidate_kind == "encounter"])
     agreeing = {
         c.candidate_id: c.score
