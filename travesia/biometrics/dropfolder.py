@@ -1,6 +1,7 @@
 """A fingerprint scanner's drop folder: the scanner's software writes one image per finger (or a photo) named
-``<registration id>_<finger position 1-10 | face>.<wsq|png|tif|jpg>``; each sweep attaches the images to their
-registration (checked like any upload, and against the consent and exemptions recorded with it), deletes what was
+``<registration id>_<finger position 1-10 | slap 13-15 | face>.<wsq|png|tif|jpg>`` (13 the right four fingers
+pressed at once, 14 the left four, 15 both thumbs: split into fingers on arrival); each sweep attaches the images to
+their registration (checked like any upload, and against the consent and exemptions recorded with it), deletes what was
 stored — the database keeps the image — and moves what was refused to ``rejected/`` with a ``.reason.txt`` beside it.
 """
 
@@ -20,9 +21,10 @@ from travesia.enrolment import service as enrolment
 from travesia.enrolment.images import CleanImage, ImageProblem, clean_fingerprint, clean_image
 
 NAME = re.compile(
-    r"^(?P<id>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})_(?P<what>face|10|[1-9])\.(wsq|png|tiff?|jpe?g|bmp)$",
+    r"^(?P<id>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})_(?P<what>face|1[0345]|[1-9])\.(wsq|png|tiff?|jpe?g|bmp)$",
     re.I,
 )
+WHAT = "finger 1-10, slap 13-15 or face"
 SETTLE_SECONDS = 2.0  # a file younger than this may still be being written by the scanner
 REJECTED = "rejected"
 
@@ -39,7 +41,7 @@ def sweep(db: Database, principal: Principal, folder: Path, settle: float = SETT
     for path in _ready_files(folder, settle):
         match = NAME.match(path.name)
         if match is None:
-            _reject(path, "the name is not <registration id>_<finger 1-10 or face>.<wsq|png|tif|jpg>", result)
+            _reject(path, f"the name is not <registration id>_<{WHAT}>.<wsq|png|tif|jpg>", result)
             continue
         by_encounter[uuid.UUID(match["id"])].append((path, match["what"].lower()))
     for encounter_id, files in by_encounter.items():

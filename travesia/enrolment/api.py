@@ -25,7 +25,7 @@ from travesia.core.permissions import Perm
 from travesia.core.principal import Principal
 from travesia.enrolment import lookup, service
 from travesia.enrolment.images import CleanImage, ImageProblem, clean_fingerprint, clean_image
-from travesia.enrolment.schemas import EncounterIn, EncounterOut, EncounterPage, GroupOut, PersonOut
+from travesia.enrolment.schemas import FINGER_CODES, EncounterIn, EncounterOut, EncounterPage, GroupOut, PersonOut
 from travesia.stations import service as stations
 
 router = APIRouter(prefix="/api/v1", tags=["enrolment"])
@@ -45,7 +45,7 @@ MULTIPART_DOC = {
                     "properties": {
                         "data": {"type": "string", "description": "EncounterIn as JSON"},
                         "photo": {"type": "string", "format": "binary"},
-                        **{f"fingerprint_{n}": {"type": "string", "format": "binary"} for n in range(1, 11)},
+                        **{f"fingerprint_{n}": {"type": "string", "format": "binary"} for n in FINGER_CODES},
                     },
                 }
             },
@@ -68,7 +68,7 @@ async def read_submission(request: Request) -> Submission:
     content_type = request.headers.get("content-type", "")
     photo, fingers = None, {}
     if content_type.startswith("multipart/form-data"):
-        form = await request.form(max_files=11, max_fields=5, max_part_size=10 * 1024 * 1024)
+        form = await request.form(max_files=1 + len(FINGER_CODES), max_fields=5, max_part_size=10 * 1024 * 1024)
         raw_data = form.get("data")
         if not isinstance(raw_data, str):
             raise RequestValidationError([{"type": "missing", "loc": ("body", "data"), "msg": "Field required"}])
@@ -80,7 +80,7 @@ async def read_submission(request: Request) -> Submission:
                 raise InvalidInput(N_("Unexpected form field %(name)s."), field=key, name=key)
             if key == "photo":
                 photo = _image(key, await value.read(), clean_image)
-            elif key.startswith("fingerprint_") and key[12:].isdigit() and 1 <= int(key[12:]) <= 10:
+            elif key.startswith("fingerprint_") and key[12:].isdigit() and int(key[12:]) in FINGER_CODES:
                 fingers[int(key[12:])] = _image(key, await value.read(), clean_fingerprint)
             else:
                 raise InvalidInput(N_("Unexpected form field %(name)s."), field=key, name=key)

@@ -114,6 +114,12 @@ FINGER_LABELS = {  # ISO/IEC 19794-4 finger positions
     9: N_("Left ring"),
     10: N_("Left little"),
 }
+SLAP_LABELS = {  # the same standard's codes for several fingers pressed at once (the 4-4-2 flat capture)
+    13: N_("Right four fingers at once"),
+    14: N_("Left four fingers at once"),
+    15: N_("Both thumbs at once"),
+}
+FINGER_CODES = (*FINGER_LABELS, *SLAP_LABELS)  # what an image field may carry: one finger, or a slap split on arrival
 
 
 class ExemptionIn(BaseModel):

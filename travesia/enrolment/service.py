@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from contextlib import nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
@@ -18,7 +18,7 @@ from travesia.audit import service as audit
 from travesia.core.db import new_id, utcnow
 from travesia.core.errors import N_, Conflict, Forbidden, InvalidInput, NotFound
 from travesia.core.principal import Principal
-from travesia.enrolment import mrz, repository, rules
+from travesia.enrolment import mrz, repository, rules, slaps
 from travesia.enrolment.images import CleanImage
 from travesia.enrolment.schemas import (
     EncounterIn,
@@ -46,7 +46,7 @@ class Captured:
     principal: Principal
     source: str  # web, api, import, sync
     photo: CleanImage | None = None
-    fingerprints: dict[int, CleanImage] = field(default_factory=dict)
+    fingerprints: dict[int, CleanImage] = field(default_factory=dict)  # by position; 13-15 slaps, split at validation
     station_seq: int | None = None  # the station's own number for it, when central stores a synced batch
 
 
@@ -155,6 +155,8 @@ def validate_at(captured: Captured, code: str, station: StationRef | None, local
     documents = checked_documents(data)
     age = rules.age_on(year, month, day, (data.occurred_at or utcnow()).date())
     try:
+        given = getattr(data.biometrics, "exemptions", None) or []
+        captured = replace(captured, fingerprints=slaps.expanded(captured.fingerprints, slaps.exempt_positions(given)))
         consent, exemptions = rules.capture_record(
             age, data.biometrics, captured.photo is not None, captured.fingerprints
         )
@@ -346,6 +348,7 @@ def add_samples(
         raise NotFound(N_("No such registration."), field="encounter_id")
     age = rules.age_on(encounter.birth_year, encounter.birth_month, encounter.birth_day, encounter.occurred_at.date())
     try:
+        fingerprints = slaps.expanded(fingerprints, slaps.exempt_positions(encounter.biometric_exemptions or []))
         rules.check_images(
             encounter.biometric_consent, encounter.biometric_exemptions, age, photo is not None, fingerprints
         )

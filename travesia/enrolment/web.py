@@ -27,8 +27,10 @@ from travesia.enrolment.mrz import MrzFormatError, parse
 from travesia.enrolment.schemas import (
     CHILD_STATUS_LABELS,
     EXEMPTION_LABELS,
+    FINGER_CODES,
     FINGER_LABELS,
     RELATION_LABELS,
+    SLAP_LABELS,
     EncounterIn,
 )
 
@@ -64,6 +66,8 @@ def _form_context() -> dict[str, Any]:
     return {
         "nationalities": COMMON_NATIONALITIES,
         "fingers": FINGER_LABELS,
+        "slaps": SLAP_LABELS,
+        "image_names": {**FINGER_LABELS, **SLAP_LABELS},
         "officer_reasons": OFFICER_REASONS,
         "exemption_labels": EXEMPTION_LABELS,
         "capture_age": rules.FINGER_CAPTURE_AGE,
@@ -166,7 +170,7 @@ class Attached:
     staged_id: uuid.UUID | None = None
 
 
-IMAGE_FIELDS = ["photo", *(f"fingerprint_{n}" for n in FINGER_LABELS)]
+IMAGE_FIELDS = ["photo", *(f"fingerprint_{n}" for n in FINGER_CODES)]
 
 
 async def _images(
@@ -212,7 +216,9 @@ def _refused_images(errors: dict[str, str], indexes: list[int]) -> list[dict[str
 
 @router.post("")
 async def enrol_submit(request: Request, session: DbSession, principal: Creator) -> Response:
-    form = await request.form(max_files=MAX_MEMBERS * 11, max_fields=MAX_MEMBERS * 32, max_part_size=10 * 1024 * 1024)
+    form = await request.form(
+        max_files=MAX_MEMBERS * len(IMAGE_FIELDS), max_fields=MAX_MEMBERS * 32, max_part_size=10 * 1024 * 1024
+    )
     translate = gettext_for(request.state.locale)
     keyring = request.app.state.auth.keyring
     members = _members(form)

@@ -1,0 +1,194 @@
+"""Flat slaps (the 4-4-2 capture of a field station's scanner) split into one image per finger.
+
+A slap is one image of several fingers pressed at once: ISO/IEC 19794-4 and ANSI/NIST-ITL give it its own finger
+position code — 13 the right four fingers, 14 the left four, 15 both thumbs — and every entry point accepts it under
+that code (``fingerprint_13`` in the API and the form, ``<id>_13.png`` in the scanner's folder). The fingers are found
+where the image has ridge contrast (the standard deviation of 8×8-pixel blocks, at the 500 ppi scanners give),
+touching fingers are told apart by eroding the mask until they come apart and growing each back over its own pixels,
+and they are named left to right as they lie on the glass: a right hand, palm down, has its thumb on the left, so
+index, middle, ring, little; a left hand little to index; the thumbs, left then right (the FBI card's bottom row).
+
+Nothing is guessed: a finger recorded as not taken (amputated, injured) is left out of the names before they are
+given, and a slap where the count found is not the count expected is refused — retaken, or split finger by finger —
+rather than named by chance. NIST's NFSEG does this job in C; no Python package ships it, so this is our own.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage
+
+from travesia.core.errors import N_, RuleProblem
+from travesia.core.images import ImageRefused, opened
+from travesia.enrolment.images import CleanImage
+from travesia.enrolment.rules import CaptureProblem
+
+SLAPS: dict[int, tuple[int, ...]] = {  # slap code -> finger positions, left to right in the image
+    13: (2, 3, 4, 5),
+    14: (10, 9, 8, 7),
+    15: (6, 1),
+}
+BLOCK = 8  # pixels; a ridge and a valley at 500 ppi are about 9 pixels, so a block holds one or two
+CONTRAST = 0.3  # of the contrast inside the fingers (95th percentile of block deviations): below it is glass
+MIN_FINGER_BLOCKS = 100  # ~80×80 pixels at 500 ppi: smaller is dirt or a fingertip's edge, not a finger
+MIN_SHARE = 0.2  # a finger has at least this share of the largest finger's area; smaller pieces are not counted
+MAX_ERODE = 12  # blocks of erosion tried to part touching fingers (~100 pixels)
+TIP_RATIO = 1.6  # the fingertip kept: at most this many widths from the top (the rest is the finger's lower joints)
+
+
+class SlapProblem(RuleProblem):
+    """Why a slap could not be split: a msgid and its parameters, translated at the edge."""
+
+
+@dataclass(frozen=True)
+class Finger:
+    position: int
+    png: bytes
+    width: int
+    height: int
+
+
+def exempt_positions(exemptions: Iterable[object]) -> set[int]:
+    """The finger positions recorded as not taken, from the form's or API's exemptions or a stored record's."""
+    found = set()
+    for item in exemptions:
+        modality, position = (
+            (item.get("modality"), item.get("finger_position"))
+            if isinstance(item, Mapping)
+            else (getattr(item, "modality", None), getattr(item, "finger_position", None))
+        )
+        if modality == "finger" and isinstance(position, int):
+            found.add(position)
+    return found
+
+
+def expanded(fingerprints: Mapping[int, CleanImage], exempt: Collection[int]) -> dict[int, CleanImage]:
+    """The fingers as single images: those sent alone as they came, each slap (13-15) replaced by its fingers. A
+    finger that comes twice (alone and on a slap) is refused on the slap's field, not silently chosen."""
+    singles = {position: image for position, image in fingerprints.items() if position not in SLAPS}
+    for code in sorted(set(fingerprints) & set(SLAPS)):
+        field = f"fingerprint_{code}"
+        try:
+            fingers = split(fingerprints[code].data, code, exempt)
+        except SlapProblem as problem:
+            raise CaptureProblem(field, problem.message, **problem.params) from None
+        for finger in fingers:
+            if finger.position in singles:
+                raise CaptureProblem(
+                    field, N_("Finger %(position)s was sent alone and on a slap."), position=finger.position
+                )
+            singles[finger.position] = CleanImage("png", finger.width, finger.height, finger.png)
+    return singles
+
+
+def positions(code: int, exempt: Collection[int]) -> tuple[int, ...]:
+    """The fingers a slap should show: its own, less those recorded as not taken."""
+    return tuple(p for p in SLAPS[code] if p not in exempt)
+
+
+def split(raw: bytes, code: int, exempt: Collection[int] = ()) -> list[Finger]:
+    """The slap's fingers, each named by its position, as 8-bit grey PNG crops of the fingertip."""
+    expected = positions(code, exempt)
+    if not expected:
+        raise SlapProblem(N_("Every finger of this slap is recorded as not taken."))
+    grey = _grey(raw)
+    labels, count = _fingers(grey, len(expected))
+    if count != len(expected):
+        raise SlapProblem(
+            N_(
+                "%(found)s fingers were found on this slap where %(expected)s were expected: retake it, or send the "
+                "fingers one by one."
+            ),
+            found=count,
+            expected=len(expected),
+        )
+    order = _left_to_right(labels, count)
+    return [_crop(grey, labels == label, position) for label, position in zip(order, expected, strict=True)]
+
+
+def _grey(raw: bytes) -> np.ndarray:
+    try:
+        with opened(raw, ["WSQ", "PNG", "TIFF", "BMP", "JPEG"]) as image:
+            return np.asarray(image.convert("L"), dtype=np.float32)
+    except ImageRefused as refused:
+        raise SlapProblem(str(refused)) from None
+
+
+def _fingers(grey: np.ndarray, expected: int) -> tuple[np.ndarray, int]:
+    """A label per pixel block (0 the glass) and how many fingers: touching fingers are parted by erosion when
+    fewer than expected are found, and never merged when more are (that slap is refused)."""
+    mask = _ridge_mask(grey)
+    labels, count = _large_parts(mask)
+    eroded = mask
+    for _ in range(MAX_ERODE):
+        if count >= expected:
+            break
+        eroded = ndimage.binary_erosion(eroded)
+        seeds, seeded = _large_parts(eroded, floor=MIN_FINGER_BLOCKS // 4)
+        if seeded > count:
+            labels, count = _grown(mask, seeds), seeded
+    return labels, count
+
+
+def _ridge_mask(grey: np.ndarray) -> np.ndarray:
+    rows, cols = grey.shape[0] // BLOCK, grey.shape[1] // BLOCK
+    if rows < 2 or cols < 2:
+        raise SlapProblem(N_("The image is too small to hold a slap."))
+    blocks = grey[: rows * BLOCK, : cols * BLOCK].reshape(rows, BLOCK, cols, BLOCK)
+    deviation = blocks.std(axis=(1, 3))
+    inside = float(np.percentile(deviation, 95))
+    if inside < 8:  # a blank or uniform image: no ridges anywhere
+        return np.zeros_like(deviation, dtype=bool)
+    mask = deviation > CONTRAST * inside
+    mask = ndimage.binary_closing(mask, iterations=2)
+    mask = ndimage.binary_fill_holes(mask)
+    return ndimage.binary_opening(mask, iterations=1)
+
+
+def _large_parts(mask: np.ndarray, floor: int = MIN_FINGER_BLOCKS) -> tuple[np.ndarray, int]:
+    """Connected parts large enough to be fingers, relabelled 1..n."""
+    labels, count = ndimage.label(mask)
+    if count == 0:
+        return labels, 0
+    sizes = np.bincount(labels.ravel())[1:]
+    keep = [i + 1 for i, size in enumerate(sizes) if size >= max(floor, MIN_SHARE * sizes.max())]
+    relabelled = np.zeros_like(labels)
+    for new, old in enumerate(keep, start=1):
+        relabelled[labels == old] = new
+    return relabelled, len(keep)
+
+
+def _grown(mask: np.ndarray, seeds: np.ndarray) -> np.ndarray:
+    """Every block of the mask takes the label of its nearest seed, so parted fingers get their edges back."""
+    _, (rows, cols) = ndimage.distance_transform_edt(seeds == 0, return_indices=True)
+    return np.where(mask, seeds[rows, cols], 0)
+
+
+def _left_to_right(labels: np.ndarray, count: int) -> list[int]:
+    centres = ndimage.center_of_mass(labels > 0, labels, range(1, count + 1))
+    return [label for _, label in sorted((col, i + 1) for i, (_, col) in enumerate(centres))]
+
+
+def _crop(grey: np.ndarray, blocks: np.ndarray, position: int) -> Finger:
+    """The fingertip: the finger's own pixels (its neighbours' blanked to white) from its top down, at most
+    TIP_RATIO widths long."""
+    own = np.kron(ndimage.binary_dilation(blocks), np.ones((BLOCK, BLOCK), dtype=bool))
+    own = np.pad(own, ((0, grey.shape[0] - own.shape[0]), (0, grey.shape[1] - own.shape[1])))
+    rows, cols = np.nonzero(own)
+    top, left, right = rows.min(), cols.min(), cols.max() + 1
+    bottom = min(rows.max() + 1, top + int(TIP_RATIO * (right - left)))
+    tip = np.where(own, grey, 255.0)[top:bottom, left:right]
+    image = _png(tip.astype(np.uint8))
+    return Finger(position=position, png=image, width=right - left, height=bottom - top)
+
+
+def _png(pixels: np.ndarray) -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.fromarray(pixels, mode="L").save(out, format="PNG")
+    return out.getvalue()
