@@ -22,6 +22,11 @@ How, and what that assumes (said here and in docs/benchmarks.md):
   the figures are as good as the held-out calibration (bench/biometric_calibration.py) — and a modality's bounded
   bits cap what it can show: no finger alone rises above ~11 bits, one in 2,000 comparisons.
 
+Also, for each matcher, verification (one comparison, not a search) with one, two and four fingers in bits: FNMR at
+FMR 1e-3, 1e-4 and 1e-6, each finger of a chimeric person a different held-out FVC identity, drawn over every
+combination of the 20 held-out fingers; impostor sums convolved as above; and two fingers resampled without the
+convolution's tail, raw scores beside bits, to show what the bits' cap costs.
+
 Run:  .venv/bin/python bench/biometric_openset.py [--gallery 100000] (needs bench/biometric_calibration.py's cache)
 """
 
@@ -125,6 +130,44 @@ def identification(impostor: tuple[int, np.ndarray], mated: np.ndarray, gallery:
     return out
 
 
+def verification(impostor: tuple[int, np.ndarray], mated: np.ndarray, fmr: float) -> tuple[float, float]:
+    """FNMR at a false match rate (one comparison, not a search) and the threshold in bits."""
+    low, probabilities = impostor
+    at_least = np.r_[np.cumsum(probabilities[::-1])[::-1], 0.0]
+    index = int(np.argmax(at_least <= fmr))
+    threshold = (low + index) * STEP
+    return float(np.mean(mated < threshold)), threshold
+
+
+def several_fingers(
+    bits: np.ndarray, raw: np.ndarray, truth: np.ndarray, finger_ids: np.ndarray, rng: np.random.Generator
+) -> None:
+    """One, two and four fingers, each of a different FVC identity (chimeric persons: FVC2002 holds no person's
+    several fingers); genuine sums drawn over every combination of the held-out fingers, impostor sums convolved.
+    Then two fingers resampled without the convolution's tail, raw scores beside bits: what the bits' cap costs."""
+    by_finger = [np.flatnonzero((finger_ids == f) & truth) for f in np.unique(finger_ids)]
+    single = impostor_histogram(bits[~truth], bits[truth])
+    picks = {}
+    for count in (1, 2, 4):
+        chosen = np.argsort(rng.random((MATED, len(by_finger))), axis=1)[:, :count]  # distinct identities a draw
+        picks[count] = [np.array([rng.choice(by_finger[k]) for k in chosen[:, slot]]) for slot in range(count)]
+        mated = sum(bits[pick] for pick in picks[count])
+        cells = [verification(convolve(*[single] * count), mated, fmr) for fmr in (1e-3, 1e-4, 1e-6)]
+        print(f"  {count} finger{'s' if count > 1 else ' '}: " + "; ".join(
+            f"FNMR {fnmr:6.2%} @ FMR {fmr:g} (t {t:+5.1f} bits)"
+            for (fnmr, t), fmr in zip(cells, (1e-3, 1e-4, 1e-6), strict=True)
+        ))  # fmt: skip
+    impostors = [rng.choice(np.flatnonzero(~truth), 10 * MATED) for _ in range(2)]
+    for label, values in (("raw scores", raw), ("bits", bits)):
+        genuine = sum(values[pick] for pick in picks[2])
+        impostor = sum(values[pick] for pick in impostors)
+        cells = []
+        for fmr in (1e-3, 1e-4):
+            threshold = np.quantile(impostor, 1 - fmr, method="higher")  # a tie with it is not a match
+            cells.append(f"FNMR {np.mean(genuine <= threshold):6.2%} @ FMR {fmr:g}")
+        print(f"  2 fingers resampled ({10 * MATED:,} impostor pairs), {label}: {'; '.join(cells)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--gallery", type=int, default=100_000)
@@ -168,6 +211,8 @@ def main() -> None:
         bits = evidence.curves()["finger/rescored" if matcher == "second stage" else "finger/bozorth3"].bits(
             finger_scores
         )
+        print(f"verification, {matcher} bits ({len(np.unique(finger_ids))} held-out fingers, {MATED:,} draws each):")
+        several_fingers(bits, finger_scores, truth, finger_ids, rng)
         finger_i = impostor_histogram(bits[~truth], bits[truth])
         two_i = scaled(convolve(finger_i, finger_i), scale)
         mated_two = (bits[f1] + bits[f2]) * scale

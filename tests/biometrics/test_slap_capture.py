@@ -11,10 +11,10 @@ from tests.biometrics.test_capture_page import _form
 from tests.biometrics.test_dropfolder import SCANNER, _drop, _samples
 from tests.biometrics.test_pipeline import enrol
 from tests.enrolment.conftest import person
-from tests.enrolment.slap_images import compose
 from tests.enrolment.test_page import form_of, signed_in
 from travesia.biometrics import dropfolder, jobs
 from travesia.models import BiometricCandidate, Encounter
+from travesia.synth.slaps import compose
 
 
 def slap(seeds: list[int], **kw) -> bytes:

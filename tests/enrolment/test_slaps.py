@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from tests.enrolment.slap_images import compose
 from travesia.biometrics import finger
 from travesia.enrolment import slaps
 from travesia.enrolment.images import clean_fingerprint
 from travesia.enrolment.rules import CaptureProblem
 from travesia.enrolment.schemas import SLAP_LABELS
 from travesia.synth.fingerprints import impression
+from travesia.synth.slaps import compose
 
 FVC = Path(__file__).resolve().parents[3] / "shared" / "data" / "biometrics" / "fvc2002" / "DB1_B"
 
@@ -57,7 +57,7 @@ def test_each_slap_names_its_fingers_in_the_hands_order():
 def test_touching_fingers_are_parted():
     seeds = [11, 12, 13, 14]
     raw = synthetic_slap(seeds, gap=-100)
-    _, parts = slaps._large_parts(slaps._ridge_mask(slaps._grey(raw)))
+    _, parts = slaps._shapes(slaps._ridge_mask(slaps._grey(raw)))
     assert parts < 4  # the glass shows fewer separate shapes than fingers: they touch
     found = slaps.split(raw, 13)
     assert [f.position for f in found] == [2, 3, 4, 5]
@@ -119,7 +119,7 @@ def test_real_prints_on_a_slap_stay_the_same_fingers():
     impression of its own finger and none of the others."""
     ids = [101, 102, 103, 104]
     raw = compose([(FVC / f"{i}_1.tif").read_bytes() for i in ids], gap=-140)
-    _, parts = slaps._large_parts(slaps._ridge_mask(slaps._grey(raw)))
+    _, parts = slaps._shapes(slaps._ridge_mask(slaps._grey(raw)))
     assert parts < 4
     found = slaps.split(raw, 13)
     assert [f.position for f in found] == [2, 3, 4, 5]

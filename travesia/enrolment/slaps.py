@@ -3,10 +3,10 @@
 A slap is one image of several fingers pressed at once: ISO/IEC 19794-4 and ANSI/NIST-ITL give it its own finger
 position code — 13 the right four fingers, 14 the left four, 15 both thumbs — and every entry point accepts it under
 that code (``fingerprint_13`` in the API and the form, ``<id>_13.png`` in the scanner's folder). The fingers are found
-where the image has ridge contrast (the standard deviation of 8×8-pixel blocks, at the 500 ppi scanners give),
-touching fingers are told apart by eroding the mask until they come apart and growing each back over its own pixels,
-and they are named left to right as they lie on the glass: a right hand, palm down, has its thumb on the left, so
-index, middle, ring, little; a left hand little to index; the thumbs, left then right (the FBI card's bottom row).
+where the image has ridge contrast (the standard deviation of 8×8-pixel blocks, at the 500 ppi scanners give);
+fingers that touch are told apart where the top edge of their shape dips between two fingertips; and they are named
+left to right as they lie on the glass: a right hand, palm down, has its thumb on the left, so index, middle, ring,
+little; a left hand little to index; the thumbs, left then right (the FBI card's bottom row).
 
 Nothing is guessed: a finger recorded as not taken (amputated, injured) is left out of the names before they are
 given, and a slap where the count found is not the count expected is refused — retaken, or split finger by finger —
@@ -16,11 +16,13 @@ rather than named by chance. NIST's NFSEG does this job in C; no Python package 
 from __future__ import annotations
 
 import io
+import itertools
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import ndimage
+from PIL import Image
+from scipy import ndimage, signal
 
 from travesia.core.errors import N_, RuleProblem
 from travesia.core.images import ImageRefused, opened
@@ -36,7 +38,8 @@ BLOCK = 8  # pixels; a ridge and a valley at 500 ppi are about 9 pixels, so a bl
 CONTRAST = 0.3  # of the contrast inside the fingers (95th percentile of block deviations): below it is glass
 MIN_FINGER_BLOCKS = 100  # ~80×80 pixels at 500 ppi: smaller is dirt or a fingertip's edge, not a finger
 MIN_SHARE = 0.2  # a finger has at least this share of the largest finger's area; smaller pieces are not counted
-MAX_ERODE = 12  # blocks of erosion tried to part touching fingers (~100 pixels)
+MIN_DIP = 3  # blocks (~24 pixels, 1.2 mm) the top edge must fall between two fingertips to count as a parting
+MIN_WIDTH = 8  # blocks (~64 pixels): no finger is narrower, so two dips are at least this far apart
 TIP_RATIO = 1.6  # the fingertip kept: at most this many widths from the top (the rest is the finger's lower joints)
 
 
@@ -96,7 +99,7 @@ def split(raw: bytes, code: int, exempt: Collection[int] = ()) -> list[Finger]:
     if not expected:
         raise SlapProblem(N_("Every finger of this slap is recorded as not taken."))
     grey = _grey(raw)
-    labels, count = _fingers(grey, len(expected))
+    labels, count = _fingers(grey)
     if count != len(expected):
         raise SlapProblem(
             N_(
@@ -118,20 +121,40 @@ def _grey(raw: bytes) -> np.ndarray:
         raise SlapProblem(str(refused)) from None
 
 
-def _fingers(grey: np.ndarray, expected: int) -> tuple[np.ndarray, int]:
-    """A label per pixel block (0 the glass) and how many fingers: touching fingers are parted by erosion when
-    fewer than expected are found, and never merged when more are (that slap is refused)."""
-    mask = _ridge_mask(grey)
-    labels, count = _large_parts(mask)
-    eroded = mask
-    for _ in range(MAX_ERODE):
-        if count >= expected:
-            break
-        eroded = ndimage.binary_erosion(eroded)
-        seeds, seeded = _large_parts(eroded, floor=MIN_FINGER_BLOCKS // 4)
-        if seeded > count:
-            labels, count = _grown(mask, seeds), seeded
-    return labels, count
+def _fingers(grey: np.ndarray) -> tuple[np.ndarray, int]:
+    """A label per pixel block (0 the glass) and how many fingers were found. Fingers that touch make one shape on
+    the glass; its top edge still dips between their tips (each fingertip is a dome), so each shape is cut at dips
+    deep enough, as NIST's NFSEG reads the tips. A piece much smaller than the largest finger (dirt, a fingertip
+    that barely touched) is not counted. What is counted is never forced to the count expected."""
+    shapes, count = _shapes(_ridge_mask(grey))
+    pieces = [piece for shape in range(1, count + 1) for piece in _cut_at_dips(shapes == shape)]
+    largest = max((int(piece.sum()) for piece in pieces), default=0)
+    fingers = [piece for piece in pieces if piece.sum() >= max(MIN_FINGER_BLOCKS, MIN_SHARE * largest)]
+    labels = np.zeros(shapes.shape, dtype=int)
+    for n, finger in enumerate(fingers, start=1):
+        labels[finger] = n
+    return labels, len(fingers)
+
+
+def _cut_at_dips(shape: np.ndarray) -> list[np.ndarray]:
+    """One shape's fingers: cut at each dip of its top edge that lies at least MIN_DIP below the lower of the two
+    tips beside it. Above the dip the blocks are plainly one finger's; below it, each block goes to the nearer one."""
+    cols = np.flatnonzero(shape.any(axis=0))
+    left, right = cols[0], cols[-1] + 1
+    own = shape[:, left:right]
+    top = np.where(own.any(axis=0), own.argmax(axis=0), own.shape[0]).astype(float)
+    top = ndimage.median_filter(top, size=3, mode="nearest")  # a ragged block at the edge is not a dip
+    dips, _ = signal.find_peaks(top, prominence=MIN_DIP, distance=MIN_WIDTH)
+    if len(dips) == 0:
+        return [shape]
+    bounds = [0, *dips.tolist(), own.shape[1]]
+    seeds = np.zeros(shape.shape, dtype=int)
+    for n, (a, b) in enumerate(itertools.pairwise(bounds), start=1):
+        level = max(top[a] if a > 0 else 0, top[b] if b < own.shape[1] else 0)  # the deeper of its own dips
+        rows = np.arange(shape.shape[0])[:, None] < level
+        seeds[:, left + a : left + b] = np.where(shape[:, left + a : left + b] & rows, n, 0)
+    grown = _grown(shape, seeds)
+    return [grown == n for n in range(1, len(bounds))]
 
 
 def _ridge_mask(grey: np.ndarray) -> np.ndarray:
@@ -149,13 +172,11 @@ def _ridge_mask(grey: np.ndarray) -> np.ndarray:
     return ndimage.binary_opening(mask, iterations=1)
 
 
-def _large_parts(mask: np.ndarray, floor: int = MIN_FINGER_BLOCKS) -> tuple[np.ndarray, int]:
-    """Connected parts large enough to be fingers, relabelled 1..n."""
+def _shapes(mask: np.ndarray) -> tuple[np.ndarray, int]:
+    """The mask's connected shapes large enough to hold a finger, labelled 1..n."""
     labels, count = ndimage.label(mask)
-    if count == 0:
-        return labels, 0
-    sizes = np.bincount(labels.ravel())[1:]
-    keep = [i + 1 for i, size in enumerate(sizes) if size >= max(floor, MIN_SHARE * sizes.max())]
+    sizes = np.bincount(labels.ravel(), minlength=count + 1)[1:]
+    keep = np.flatnonzero(sizes >= MIN_FINGER_BLOCKS) + 1
     relabelled = np.zeros_like(labels)
     for new, old in enumerate(keep, start=1):
         relabelled[labels == old] = new
@@ -187,8 +208,6 @@ def _crop(grey: np.ndarray, blocks: np.ndarray, position: int) -> Finger:
 
 
 def _png(pixels: np.ndarray) -> bytes:
-    from PIL import Image
-
     out = io.BytesIO()
     Image.fromarray(pixels, mode="L").save(out, format="PNG")
     return out.getvalue()

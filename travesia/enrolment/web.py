@@ -257,8 +257,7 @@ async def enrol_submit(request: Request, session: DbSession, principal: Creator)
             item = service.Captured(
                 data=data, principal=principal, source="web", photo=photo, fingerprints=fingerprints
             )
-            service.validate(session, item)
-            captured.append(item)
+            captured.append(service.validate(session, item).captured)  # slaps split once, kept split
         except (ValidationError, DomainError) as error:
             for key, message in field_errors(error, translate).items():
                 name = "mrz" if key.startswith("documents.") and key.endswith("mrz") else key.split(".")[0]
