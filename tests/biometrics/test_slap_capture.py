@@ -5,6 +5,7 @@ finger recorded as not taken is left out of the names. On SQLite and PostgreSQL.
 
 import json
 
+import pytest
 from sqlalchemy import func, select
 
 from tests.biometrics.test_capture_page import _form
@@ -13,6 +14,9 @@ from tests.biometrics.test_pipeline import enrol
 from tests.enrolment.conftest import person
 from tests.enrolment.test_page import form_of, signed_in
 from travesia.biometrics import dropfolder, jobs
+from travesia.core.errors import Conflict
+from travesia.enrolment import service as enrolment
+from travesia.enrolment.images import clean_fingerprint
 from travesia.models import BiometricCandidate, Encounter
 from travesia.synth.slaps import compose
 
@@ -87,3 +91,19 @@ def test_the_officers_page_takes_a_slap_and_names_one_that_does_not_add_up(clien
     assert client.post("/enrol", data=form, files=files).status_code == 303
     stored = session.execute(select(Encounter)).scalar_one()
     assert set(_samples(session, stored.id)) == {("finger", p) for p in (2, 3, 4, 5)}
+
+
+def test_a_problem_with_a_finger_cut_from_a_slap_is_named_on_the_slap(client, officer, session, db, finger_of):
+    child = person(birth_date="2023-02-01", given_names="Niño")
+    files = {
+        "data": (None, json.dumps(child), "application/json"),
+        "fingerprint_15": ("thumbs.png", slap([81, 82]), "image/png"),
+    }
+    refused = client.post("/api/v1/encounters", files=files, headers=officer)
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["detail"][0]["loc"][-1] == "fingerprint_15"  # too young: said on the field that was sent
+    encounter = enrol(client, officer, None, {1: finger_of(83, 0)})
+    thumbs = {15: clean_fingerprint(slap([81, 82]))}  # the scanner adds both thumbs later; the right one is there
+    with pytest.raises(Conflict) as conflict, db.transaction() as s:
+        enrolment.add_samples(s, SCANNER, encounter, fingerprints=thumbs)
+    assert conflict.value.field == "fingerprint_15" and conflict.value.params == {"position": 1}

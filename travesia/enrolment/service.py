@@ -154,14 +154,15 @@ def validate_at(captured: Captured, code: str, station: StationRef | None, local
     year, month, day, precision = data.birth_parts()
     documents = checked_documents(data)
     age = rules.age_on(year, month, day, (data.occurred_at or utcnow()).date())
+    sent = captured.fingerprints
     try:
         given = getattr(data.biometrics, "exemptions", None) or []
-        captured = replace(captured, fingerprints=slaps.expanded(captured.fingerprints, slaps.exempt_positions(given)))
+        captured = replace(captured, fingerprints=slaps.expanded(sent, slaps.exempt_positions(given)))
         consent, exemptions = rules.capture_record(
             age, data.biometrics, captured.photo is not None, captured.fingerprints
         )
     except rules.CaptureProblem as problem:
-        raise InvalidInput(problem.message, field=problem.field, **problem.params) from None
+        raise InvalidInput(problem.message, field=slaps.sent_as(problem.field, sent), **problem.params) from None
     images = [img.data for img in ([captured.photo] if captured.photo else [])]
     images += [captured.fingerprints[k].data for k in sorted(captured.fingerprints)]
     digest = rules.body_hash(data.model_dump(mode="json"), images)
@@ -347,13 +348,14 @@ def add_samples(
     if encounter is None:
         raise NotFound(N_("No such registration."), field="encounter_id")
     age = rules.age_on(encounter.birth_year, encounter.birth_month, encounter.birth_day, encounter.occurred_at.date())
+    sent = fingerprints
     try:
-        fingerprints = slaps.expanded(fingerprints, slaps.exempt_positions(encounter.biometric_exemptions or []))
+        fingerprints = slaps.expanded(sent, slaps.exempt_positions(encounter.biometric_exemptions or []))
         rules.check_images(
             encounter.biometric_consent, encounter.biometric_exemptions, age, photo is not None, fingerprints
         )
     except rules.CaptureProblem as problem:
-        raise InvalidInput(problem.message, field=problem.field, **problem.params) from None
+        raise InvalidInput(problem.message, field=slaps.sent_as(problem.field, sent), **problem.params) from None
     taken = repository.captured_biometrics(session, encounter_id)
     if photo is not None and ("face", None) in taken:
         raise Conflict(N_("This registration already has a photo."), field="photo")
@@ -361,7 +363,7 @@ def add_samples(
         if ("finger", position) in taken:
             raise Conflict(
                 N_("Finger %(position)s is already captured for this registration."),
-                field=f"fingerprint_{position}",
+                field=slaps.sent_as(f"fingerprint_{position}", sent),
                 position=position,
             )
     samples = _samples(encounter_id, photo, fingerprints)

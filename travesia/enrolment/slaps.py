@@ -88,6 +88,14 @@ def expanded(fingerprints: Mapping[int, CleanImage], exempt: Collection[int]) ->
     return singles
 
 
+def sent_as(field: str, sent: Collection[int]) -> str:
+    """The field a problem belongs to as the officer sent it: a finger cut from a slap is the slap's field."""
+    position = int(field.removeprefix("fingerprint_")) if field.removeprefix("fingerprint_").isdigit() else None
+    if position is None or position in sent:
+        return field
+    return next((f"fingerprint_{code}" for code in sorted(sent) if position in SLAPS.get(code, ())), field)
+
+
 def positions(code: int, exempt: Collection[int]) -> tuple[int, ...]:
     """The fingers a slap should show: its own, less those recorded as not taken."""
     return tuple(p for p in SLAPS[code] if p not in exempt)
