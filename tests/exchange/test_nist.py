@@ -9,13 +9,14 @@ from datetime import date
 
 import pytest
 import wsq  # noqa: F401  registers the WSQ codec with Pillow
-from nistitl import AsciiRecord, BinaryField, Field, Message
+from nistitl import AsciiRecord, BinaryField, Field, Message, SubField
 from PIL import Image as PILImage
 from skimage import data as skdata
 
 from travesia.exchange import nist
 from travesia.exchange.records import DocumentRef, Image, PersonRecord, only_agreed
 from travesia.synth import fingerprints
+from travesia.synth import slaps as slap_images
 
 TODAY = date(2026, 11, 23)
 
@@ -144,3 +145,42 @@ def test_files_that_are_not_transactions_are_refused(data):
     with pytest.raises(nist.NistProblem) as refused:
         nist.decode(data)
     assert refused.value.where == "file"
+
+
+def _slap(seeds: list[int], **kw) -> Image:
+    raw = slap_images.compose([fingerprints.impression(seed, 0) for seed in seeds], oval=True, **kw)
+    with PILImage.open(io.BytesIO(raw)) as picture:
+        return Image("png", picture.width, picture.height, raw)
+
+
+def test_a_partners_slap_record_arrives_as_its_fingers():
+    """EBTS-style 4-4-2 Type-14 records (FGP 13-15): split as a station's slap is, a finger the record marks
+    amputated (14.018 AMP) left out of the names, a count that does not add up refused naming record and field."""
+    person = PersonRecord(ref="p-9", surnames="Ali", given_names="Omar", fingers={13: _slap([91, 92, 93, 94])})
+    blob = nist.encode([person], agency="COL-MIG", control="T9", destination="PAN-SNM", today=TODAY)
+    assert sorted(nist.decode(blob).persons[0].fingers) == [2, 3, 4, 5]
+    three = _slap([95, 96, 97], lift=(60, 0, 80), tilt=(6, 0, -6))
+    blob = nist.encode(
+        [PersonRecord(ref="p-9", surnames="Ali", fingers={14: three})],
+        agency="COL-MIG",
+        control="T9",
+        destination="PAN-SNM",
+        today=TODAY,
+    )
+    with pytest.raises(nist.NistProblem) as refused:
+        nist.decode(blob)
+    assert refused.value.where == "record 14 (IDC 1) field 14.999 DATA"
+    assert "3 fingers were found" in refused.value.problem
+    for code, fingers in (("XX", [7, 9, 10]), ("LOST", None)):
+        message = Message()
+        message.parse(blob)
+        amputated = Field(14, 18)
+        amputated.add_subfields(SubField(["8", code]))  # the left middle finger
+        record = next(message.iter(14))
+        record += amputated
+        if fingers is None:
+            with pytest.raises(nist.NistProblem, match=r"field 14\.018 AMP"):
+                nist.decode(message.NIST)
+        else:
+            found = nist.decode(message.NIST).persons[0].fingers
+            assert sorted(found) == fingers and all(image.format == "png" for image in found.values())

@@ -18,6 +18,7 @@ from datetime import date
 from nistitl import AsciiRecord, BinaryField, Field, Message, SubField
 
 from travesia.core.images import ImageRefused, opened
+from travesia.enrolment import slaps
 from travesia.exchange.records import DocumentRef, Image, PersonRecord
 
 VERSION = "0502"  # ANSI/NIST-ITL 1-2011 Update 2015
@@ -31,6 +32,7 @@ SEXES = {"M": "M", "F": "F", "X": "X", "U": None}  # EBTS: U = unknown
 
 # Type-2 field numbers
 NAM, POB, CTZ, DOB, SEX = 18, 20, 21, 22, 24
+AMP = 18  # Type-14: fingers amputated (XX) or unable to print (UP), subfields FGP␟code
 REF, DOCS, PHONE, LANGS, ROUTE, STATION, REGISTERED = 901, 905, 906, 907, 908, 909, 910
 
 
@@ -183,9 +185,10 @@ def decode(data: bytes) -> Transaction:
                 persons[idc]["face"] = image
             else:
                 fingers: dict[int, Image] = persons[idc].setdefault("fingers", {})  # type: ignore[assignment]
-                if position in fingers:
-                    raise NistProblem(f"record 14 (IDC {idc}) field 14.013 FGP", f"finger {position} appears twice")
-                fingers[position] = image  # type: ignore[index]
+                for finger, cut in _fingers_of(record, idc, image, position).items():  # type: ignore[arg-type]
+                    if finger in fingers:
+                        raise NistProblem(f"record 14 (IDC {idc}) field 14.013 FGP", f"finger {finger} appears twice")
+                    fingers[finger] = cut
     if not persons:
         raise NistProblem("file", "no Type-2 (person) record")
     return Transaction(agency, control, sent_on, [PersonRecord(**persons[i]) for i in sorted(persons)])  # type: ignore[arg-type]
@@ -248,8 +251,8 @@ def _read_image(record: AsciiRecord, kind: int, idc: int) -> tuple[Image, int | 
     position = None
     if kind == 14:
         position = _number(record, kind, 13, "FGP", where)
-        if not 1 <= position <= 10:
-            raise NistProblem(f"{where} field 14.013 FGP", f"finger position {position} is not 1-10")
+        if not (1 <= position <= 10 or position in slaps.SLAPS):
+            raise NistProblem(f"{where} field 14.013 FGP", f"finger position {position} is not 1-10 or a slap 13-15")
     data = record[999].value if record[999] is not None else b""
     if not data:
         raise NistProblem(f"{where} field {kind}.999 DATA", "the image is missing")
@@ -264,6 +267,24 @@ def _read_image(record: AsciiRecord, kind: int, idc: int) -> tuple[Image, int | 
     if size != (width, height):
         raise NistProblem(f"{where} field {kind}.006 HLL", f"the image is {size[0]}×{size[1]}, not {width}×{height}")
     return Image(fmt, width, height, bytes(data)), position
+
+
+def _fingers_of(record: AsciiRecord, idc: int, image: Image, position: int) -> dict[int, Image]:
+    """A Type-14 record's fingers: its one finger, or a slap's (13-15) split as a station's slap is, the fingers
+    the record marks missing (14.018 AMP) left out. The sender's own segment boxes (14.021) are not read."""
+    if position not in slaps.SLAPS:
+        return {position: image}
+    where = f"record 14 (IDC {idc})"
+    missing = set()
+    for n, items in enumerate(_subfields(record[AMP]) if record[AMP] is not None else [], start=1):
+        if len(items) != 2 or not items[0].isdigit() or items[1] not in ("XX", "UP"):
+            raise NistProblem(f"{where} field 14.018 AMP subfield {n}", "write a missing finger as FGP, XX or UP")
+        missing.add(int(items[0]))
+    try:
+        cut = slaps.split(image.data, position, missing)
+    except slaps.SlapProblem as problem:
+        raise NistProblem(f"{where} field 14.999 DATA", str(problem)) from None
+    return {finger.position: Image("png", finger.width, finger.height, finger.png) for finger in cut}
 
 
 def _idc(record: AsciiRecord, kind: int) -> int:
