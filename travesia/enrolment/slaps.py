@@ -22,8 +22,9 @@ from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
-from scipy import ndimage, signal
 
+# scipy is imported in the functions that use it: at import it cost every process ~0.8 s of its start, for slaps
+# that few registrations carry.
 from travesia.core.errors import N_, RuleProblem
 from travesia.core.images import ImageRefused, opened
 from travesia.enrolment.images import CleanImage
@@ -147,6 +148,8 @@ def _fingers(grey: np.ndarray) -> tuple[np.ndarray, int]:
 def _cut_at_dips(shape: np.ndarray) -> list[np.ndarray]:
     """One shape's fingers: cut at each dip of its top edge that lies at least MIN_DIP below the lower of the two
     tips beside it. Above the dip the blocks are plainly one finger's; below it, each block goes to the nearer one."""
+    from scipy import ndimage, signal
+
     cols = np.flatnonzero(shape.any(axis=0))
     left, right = cols[0], cols[-1] + 1
     own = shape[:, left:right]
@@ -166,6 +169,8 @@ def _cut_at_dips(shape: np.ndarray) -> list[np.ndarray]:
 
 
 def _ridge_mask(grey: np.ndarray) -> np.ndarray:
+    from scipy import ndimage
+
     rows, cols = grey.shape[0] // BLOCK, grey.shape[1] // BLOCK
     if rows < 2 or cols < 2:
         raise SlapProblem(N_("The image is too small to hold a slap."))
@@ -182,6 +187,8 @@ def _ridge_mask(grey: np.ndarray) -> np.ndarray:
 
 def _shapes(mask: np.ndarray) -> tuple[np.ndarray, int]:
     """The mask's connected shapes large enough to hold a finger, labelled 1..n."""
+    from scipy import ndimage
+
     labels, count = ndimage.label(mask)
     sizes = np.bincount(labels.ravel(), minlength=count + 1)[1:]
     keep = np.flatnonzero(sizes >= MIN_FINGER_BLOCKS) + 1
@@ -193,11 +200,15 @@ def _shapes(mask: np.ndarray) -> tuple[np.ndarray, int]:
 
 def _grown(mask: np.ndarray, seeds: np.ndarray) -> np.ndarray:
     """Every block of the mask takes the label of its nearest seed, so parted fingers get their edges back."""
+    from scipy import ndimage
+
     _, (rows, cols) = ndimage.distance_transform_edt(seeds == 0, return_indices=True)
     return np.where(mask, seeds[rows, cols], 0)
 
 
 def _left_to_right(labels: np.ndarray, count: int) -> list[int]:
+    from scipy import ndimage
+
     centres = ndimage.center_of_mass(labels > 0, labels, range(1, count + 1))
     return [label for _, label in sorted((col, i + 1) for i, (_, col) in enumerate(centres))]
 
@@ -205,6 +216,8 @@ def _left_to_right(labels: np.ndarray, count: int) -> list[int]:
 def _crop(grey: np.ndarray, blocks: np.ndarray, position: int) -> Finger:
     """The fingertip: the finger's own pixels (its neighbours' blanked to white) from its top down, at most
     TIP_RATIO widths long."""
+    from scipy import ndimage
+
     own = np.kron(ndimage.binary_dilation(blocks), np.ones((BLOCK, BLOCK), dtype=bool))
     own = np.pad(own, ((0, grey.shape[0] - own.shape[0]), (0, grey.shape[1] - own.shape[1])))
     rows, cols = np.nonzero(own)
