@@ -25,7 +25,16 @@ from travesia.core.permissions import Perm
 from travesia.core.principal import Principal
 from travesia.enrolment import lookup, service
 from travesia.enrolment.images import CleanImage, ImageProblem, clean_fingerprint, clean_image
-from travesia.enrolment.schemas import FINGER_CODES, EncounterIn, EncounterOut, EncounterPage, GroupOut, PersonOut
+from travesia.enrolment.schemas import (
+    FINGER_CODES,
+    FINGER_LABELS,
+    SLAP_LABELS,
+    EncounterIn,
+    EncounterOut,
+    EncounterPage,
+    GroupOut,
+    PersonOut,
+)
 from travesia.stations import service as stations
 
 router = APIRouter(prefix="/api/v1", tags=["enrolment"])
@@ -45,7 +54,15 @@ MULTIPART_DOC = {
                     "properties": {
                         "data": {"type": "string", "description": "EncounterIn as JSON"},
                         "photo": {"type": "string", "format": "binary"},
-                        **{f"fingerprint_{n}": {"type": "string", "format": "binary"} for n in FINGER_CODES},
+                        **{f"fingerprint_{n}": {"type": "string", "format": "binary"} for n in FINGER_LABELS},
+                        **{
+                            f"fingerprint_{n}": {
+                                "type": "string",
+                                "format": "binary",
+                                "description": f"{label} (a flat slap, split into its fingers on arrival)",
+                            }
+                            for n, label in SLAP_LABELS.items()
+                        },
                     },
                 }
             },
