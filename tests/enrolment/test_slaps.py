@@ -124,3 +124,17 @@ def test_real_prints_on_a_slap_stay_the_same_fingers():
     found = slaps.split(raw, 13)
     assert [f.position for f in found] == [2, 3, 4, 5]
     assert_each_crop_is_its_own_finger(scores(found, [(FVC / f"{i}_2.tif").read_bytes() for i in ids]), floor=60)
+
+
+def test_a_wsq_slap_from_the_scanner_is_split_like_any_other():
+    """Scanners write WSQ: the slap is kept as sent until it is split, and its fingers become lossless PNG."""
+    import wsq  # noqa: F401  registers the WSQ codec with Pillow
+
+    out = io.BytesIO()
+    Image.open(io.BytesIO(synthetic_slap([11, 12, 13, 14]))).convert("L").save(out, format="WSQ")
+    slap = clean_fingerprint(out.getvalue())
+    assert slap.format == "wsq"
+    fingers = slaps.expanded({13: slap}, exempt=set())
+    assert sorted(fingers) == [2, 3, 4, 5] and {f.format for f in fingers.values()} == {"png"}
+    found = [slaps.Finger(p, fingers[p].data, fingers[p].width, fingers[p].height) for p in (2, 3, 4, 5)]
+    assert_each_crop_is_its_own_finger(scores(found, [impression(s, 1) for s in (11, 12, 13, 14)]), floor=25)
