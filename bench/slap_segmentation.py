@@ -97,7 +97,7 @@ def run_db(db: str, count: int, rng: random.Random) -> dict[str, float]:
         finally:
             times.append(time.perf_counter() - started)
         split_ok += 1
-        matrix = [[score(template(f.png), ref) for ref in references] for f in found]
+        matrix = [[score(template(f.data), ref) for ref in references] for f in found.values()]
         alone = [png(fingertip(p, angle, oval=False)) for p, angle in zip(prints, tilt, strict=True)]
         uncut = [[score(template(p), ref) for ref in references] for p in alone]
         named_ok += sum(int(np.argmax(row)) == k for k, row in enumerate(matrix))

@@ -18,7 +18,6 @@ from __future__ import annotations
 import io
 import itertools
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
@@ -48,14 +47,6 @@ class SlapProblem(RuleProblem):
     """Why a slap could not be split: a msgid and its parameters, translated at the edge."""
 
 
-@dataclass(frozen=True)
-class Finger:
-    position: int
-    png: bytes
-    width: int
-    height: int
-
-
 def exempt_positions(exemptions: Iterable[object]) -> set[int]:
     """The finger positions recorded as not taken, from the form's or API's exemptions or a stored record's."""
     found = set()
@@ -80,12 +71,10 @@ def expanded(fingerprints: Mapping[int, CleanImage], exempt: Collection[int]) ->
             fingers = split(fingerprints[code].data, code, exempt)
         except SlapProblem as problem:
             raise CaptureProblem(field, problem.message, **problem.params) from None
-        for finger in fingers:
-            if finger.position in singles:
-                raise CaptureProblem(
-                    field, N_("Finger %(position)s was sent alone and on a slap."), position=finger.position
-                )
-            singles[finger.position] = CleanImage("png", finger.width, finger.height, finger.png)
+        for position, image in fingers.items():
+            if position in singles:
+                raise CaptureProblem(field, N_("Finger %(position)s was sent alone and on a slap."), position=position)
+            singles[position] = image
     return singles
 
 
@@ -102,8 +91,8 @@ def positions(code: int, exempt: Collection[int]) -> tuple[int, ...]:
     return tuple(p for p in SLAPS[code] if p not in exempt)
 
 
-def split(raw: bytes, code: int, exempt: Collection[int] = ()) -> list[Finger]:
-    """The slap's fingers, each named by its position, as 8-bit grey PNG crops of the fingertip."""
+def split(raw: bytes, code: int, exempt: Collection[int] = ()) -> dict[int, CleanImage]:
+    """The slap's fingers by position, left to right, as 8-bit grey PNG crops of the fingertip."""
     expected = positions(code, exempt)
     if not expected:
         raise SlapProblem(N_("Every finger of this slap is recorded as not taken."))
@@ -119,7 +108,7 @@ def split(raw: bytes, code: int, exempt: Collection[int] = ()) -> list[Finger]:
             expected=len(expected),
         )
     order = _left_to_right(labels, count)
-    return [_crop(grey, labels == label, position) for label, position in zip(order, expected, strict=True)]
+    return {position: _crop(grey, labels == label) for label, position in zip(order, expected, strict=True)}
 
 
 def _grey(raw: bytes) -> np.ndarray:
@@ -213,7 +202,7 @@ def _left_to_right(labels: np.ndarray, count: int) -> list[int]:
     return [label for _, label in sorted((col, i + 1) for i, (_, col) in enumerate(centres))]
 
 
-def _crop(grey: np.ndarray, blocks: np.ndarray, position: int) -> Finger:
+def _crop(grey: np.ndarray, blocks: np.ndarray) -> CleanImage:
     """The fingertip: the finger's own pixels (its neighbours' blanked to white) from its top down, at most
     TIP_RATIO widths long."""
     from scipy import ndimage
@@ -224,8 +213,7 @@ def _crop(grey: np.ndarray, blocks: np.ndarray, position: int) -> Finger:
     top, left, right = rows.min(), cols.min(), cols.max() + 1
     bottom = min(rows.max() + 1, top + int(TIP_RATIO * (right - left)))
     tip = np.where(own, grey, 255.0)[top:bottom, left:right]
-    image = _png(tip.astype(np.uint8))
-    return Finger(position=position, png=image, width=right - left, height=bottom - top)
+    return CleanImage("png", right - left, bottom - top, _png(tip.astype(np.uint8)))
 
 
 def _png(pixels: np.ndarray) -> bytes:

@@ -32,8 +32,9 @@ SEXES = {"M": "M", "F": "F", "X": "X", "U": None}  # EBTS: U = unknown
 
 # Type-2 field numbers
 NAM, POB, CTZ, DOB, SEX = 18, 20, 21, 22, 24
-AMP = 18  # Type-14: fingers amputated (XX) or unable to print (UP), subfields FGP␟code
 REF, DOCS, PHONE, LANGS, ROUTE, STATION, REGISTERED = 901, 905, 906, 907, 908, 909, 910
+# Type-14 field numbers
+AMP = 18  # fingers amputated (XX) or unable to print (UP), subfields FGP␟code
 
 
 class NistProblem(Exception):
@@ -281,10 +282,10 @@ def _fingers_of(record: AsciiRecord, idc: int, image: Image, position: int) -> d
             raise NistProblem(f"{where} field 14.018 AMP subfield {n}", "write a missing finger as FGP, XX or UP")
         missing.add(int(items[0]))
     try:
-        cut = slaps.split(image.data, position, missing)
+        fingers = slaps.split(image.data, position, missing)
     except slaps.SlapProblem as problem:
         raise NistProblem(f"{where} field 14.999 DATA", str(problem)) from None
-    return {finger.position: Image("png", finger.width, finger.height, finger.png) for finger in cut}
+    return {position: Image(cut.format, cut.width, cut.height, cut.data) for position, cut in fingers.items()}
 
 
 def _idc(record: AsciiRecord, kind: int) -> int:
